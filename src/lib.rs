@@ -1,0 +1,1 @@
+//! entra-doctor library (work in progress).
