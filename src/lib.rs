@@ -1,1 +1,16 @@
-//! entra-doctor library (work in progress).
+//! entra-doctor: why a Microsoft Entra ID daemon app cannot get a token or call an API.
+//!
+//! The domain lives here and knows nothing about terminals: [`auth`] acquires app-only tokens
+//! with the client credentials flow, [`token`] decodes them, [`cache`] keeps them. The CLI
+//! ([`cli`]) and the TUI are thin shells over these calls, so anything the TUI shows the CLI can
+//! print as JSON. CI proves the boundary with `cargo check --lib --no-default-features`.
+
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod error;
+pub mod secret;
+pub mod token;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

@@ -1,0 +1,25 @@
+//! Everything needed to ask Entra ID for an app-only token.
+//!
+//! [`Authority`] (cloud host + tenant) says where to ask, [`scope`] says what for, [`Credential`]
+//! proves who asks, and [`TokenClient`] sends the client credentials request and reads the answer
+//! into a [`TokenResponse`] or a typed [`EntraError`].
+
+pub mod assertion;
+pub mod authority;
+pub mod certificate;
+pub mod client;
+pub mod credential;
+pub mod discovery;
+pub mod response;
+pub mod scope;
+pub mod tenant;
+
+pub use assertion::{AssertionAlg, AssertionOptions};
+pub use authority::{Authority, AuthorityHost, Cloud};
+pub use certificate::{CertificateInfo, CertificateSource, ClientCertificate, Validity};
+pub use client::{ClientOptions, TokenClient, TokenRequest};
+pub use credential::Credential;
+pub use discovery::OidcMetadata;
+pub use response::{EntraError, TokenResponse};
+pub use scope::{ScopeAdvice, ScopeSet};
+pub use tenant::Tenant;

@@ -1,0 +1,141 @@
+//! The cache file: JSON, written to a temporary file and renamed, readable by the owner alone.
+//! A file that cannot be read as a cache is moved aside, never deleted and never a crash.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::CacheEntry;
+use crate::error::{Error, Result};
+
+const VERSION: u32 = 1;
+/// A real cache is a few KiB per entry; anything this large is not ours.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    entries: Vec<CacheEntry>,
+}
+
+pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(Error::file(path, e)),
+    };
+    if metadata.is_dir() {
+        return Err(Error::Cache {
+            path: path.to_owned(),
+            reason: "is a directory; give a file path with --cache-file".into(),
+        });
+    }
+    let problem = if metadata.len() > MAX_FILE_BYTES {
+        Some(format!(
+            "it is {} bytes, far larger than any token cache",
+            metadata.len()
+        ))
+    } else {
+        let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
+        match serde_json::from_slice::<CacheFile>(&bytes) {
+            Ok(file) if file.version == VERSION => return Ok((file.entries, Vec::new())),
+            Ok(file) => Some(format!(
+                "it has version {}, this entra-doctor reads {VERSION}",
+                file.version
+            )),
+            Err(e) => Some(format!("it is not a token cache ({e})")),
+        }
+    };
+    let backup = set_aside(path)?;
+    let warning = format!(
+        "the token cache {} could not be read: {}; it was moved to {} and an empty cache started",
+        path.display(),
+        problem.unwrap_or_default(),
+        backup.display()
+    );
+    tracing::warn!("{warning}");
+    Ok((Vec::new(), vec![warning]))
+}
+
+fn set_aside(path: &Path) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let mut backup = path.as_os_str().to_owned();
+    backup.push(format!(".corrupt-{stamp}"));
+    let backup = PathBuf::from(backup);
+    fs::rename(path, &backup).map_err(|e| Error::Cache {
+        path: path.to_owned(),
+        reason: format!(
+            "is unreadable and could not be moved aside to {} ({e})",
+            backup.display()
+        ),
+    })?;
+    Ok(backup)
+}
+
+pub(super) fn save<'a>(path: &Path, entries: impl Iterator<Item = &'a CacheEntry>) -> Result<()> {
+    let file = CacheFile {
+        version: VERSION,
+        entries: entries.cloned().collect(),
+    };
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::Cache {
+        path: path.to_owned(),
+        reason: format!("could not be encoded ({e})"),
+    })?;
+    let fail = |what: &str, e: std::io::Error| Error::Cache {
+        path: path.to_owned(),
+        reason: format!("{what}: {e}"),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir).map_err(|e| fail("cannot create its directory", e))?;
+    }
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".tmp-{}", std::process::id()));
+    let temp = PathBuf::from(temp);
+    let written = (|| {
+        let mut out = private_file(&temp)?;
+        out.write_all(&json)?;
+        out.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(fail("cannot be written", e));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)
+}

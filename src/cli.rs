@@ -1,0 +1,133 @@
+//! The command-line shell over the library: parse, validate, call the domain, print.
+//!
+//! Commands build their output as a [`Report`] and never touch the terminal themselves; [`run`]
+//! prints it, maps failures to exit codes (0 ok, 1 refused, 2 input, 3 network) and, with
+//! `--output json`, prints failures as one JSON document too.
+
+pub mod args;
+mod cache_cmd;
+pub mod config;
+mod decode_cmd;
+mod render;
+mod token_cmd;
+
+use std::io::Write as _;
+
+use serde_json::json;
+
+pub use args::{Cli, Command, OutputFormat};
+pub use config::Environment;
+
+use crate::error::{Error, Failure};
+
+/// What a command has to say: standard output, and remarks for standard error.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub stdout: String,
+    pub stderr: Vec<String>,
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn run(cli: Cli, env: Environment) -> u8 {
+    let format = cli.output;
+    let result = match env.now() {
+        Err(error) => Err(error),
+        Ok(now) => match cli.command {
+            Command::Token(args) => token_cmd::run(&args, &env, format, now).await,
+            Command::Decode(args) => decode_cmd::run(&args, format, now),
+            Command::Cache(args) => cache_cmd::run(&args, format, now),
+        },
+    };
+    match result {
+        Ok(report) => {
+            emit(&report);
+            0
+        }
+        Err(error) => {
+            let failure = error.failure();
+            let mut report = Report::default();
+            if format == OutputFormat::Json {
+                report.stdout = format!("{}\n", error_json(&error, failure));
+            }
+            report.stderr.push(format!("error: {error}"));
+            emit(&report);
+            failure.exit_code()
+        }
+    }
+}
+
+/// Prints a report. A closed pipe (`| head`) is a normal end, not an error.
+fn emit(report: &Report) {
+    let mut stderr = std::io::stderr().lock();
+    for line in &report.stderr {
+        let _ = writeln!(stderr, "{line}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(report.stdout.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn error_json(error: &Error, failure: Failure) -> serde_json::Value {
+    let kind = match failure {
+        Failure::Refused => "refused",
+        Failure::Input => "input",
+        Failure::Network => "network",
+    };
+    let mut body =
+        json!({"kind": kind, "exit_code": failure.exit_code(), "message": error.to_string()});
+    match error {
+        Error::Entra(entra) => {
+            body["entra"] = serde_json::to_value(entra).unwrap_or_default();
+            body["aadsts"] = json!(entra.code());
+        }
+        Error::UnexpectedResponse {
+            status,
+            content_type,
+            ..
+        } => {
+            body["http_status"] = json!(status);
+            body["content_type"] = json!(content_type);
+        }
+        Error::Redirected {
+            status, location, ..
+        } => {
+            body["http_status"] = json!(status);
+            body["location"] = json!(location);
+        }
+        _ => {}
+    }
+    json!({ "error": body })
+}
+
+/// Installs logging: `-v` debug, `-vv` trace, to standard error or `--log-file`.
+pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "entra_doctor=debug",
+        _ => "entra_doctor=trace,reqwest=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
+        None if verbose > 0 || std::env::var_os("RUST_LOG").is_some() => {
+            builder.with_writer(std::io::stderr).init();
+        }
+        None => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! The command line as typed: clap's derive structs, nothing validated yet (that is
+//! [`super::config`]'s job, as ripgrep splits low and high args).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "entra-doctor",
+    version,
+    about = "Why can't this Entra ID daemon app get a token or call its API? Acquire, decode, cache \
+             and explain app-only tokens.",
+    after_help = "Exit codes: 0 ok, 1 the identity provider or API said no, 2 bad usage or input, \
+                  3 network or server failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub output: OutputFormat,
+
+    /// Log what happens (-v debug, -vv trace) to standard error, or to --log-file. Secrets and
+    /// tokens are never logged. RUST_LOG overrides the level.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Write logs to this file instead of standard error.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Acquire an app-only token with the client credentials flow and show it decoded.
+    Token(Box<TokenArgs>),
+    /// Decode a JWT access token: header, claims, times. Reads standard input with '-'.
+    Decode(DecodeArgs),
+    /// Show or clear the persisted token cache.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// Print only the raw access token, for piping into other tools.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Skip the cache and replace its entry with a fresh token.
+    #[arg(long)]
+    pub force_refresh: bool,
+
+    #[command(flatten)]
+    pub cache: CacheLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheLocation {
+    /// Keep tokens in a cache file between runs (sealed with your credential, mode 0600).
+    #[arg(long)]
+    pub persist_cache: bool,
+
+    /// The cache file [default: the user cache directory, e.g. ~/.cache/entra-doctor/tokens.json].
+    #[arg(long, value_name = "PATH", env = "ENTRA_DOCTOR_CACHE_FILE")]
+    pub cache_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each flag is an independent switch of the CLI
+pub struct CredentialArgs {
+    /// Directory (tenant) id or verified domain [env: AZURE_TENANT_ID].
+    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID", hide_env = true)]
+    pub tenant: Option<String>,
+
+    /// Application (client) id [env: AZURE_CLIENT_ID].
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", hide_env = true)]
+    pub client_id: Option<String>,
+
+    /// Scope to request, `<resource>/.default` (repeatable; all must name one resource).
+    #[arg(long = "scope", value_name = "SCOPE", required = true)]
+    pub scopes: Vec<String>,
+
+    /// National cloud whose login host to use.
+    #[arg(long, value_enum, conflicts_with = "authority_host")]
+    pub cloud: Option<CloudArg>,
+
+    /// Authority host, e.g. https://login.microsoftonline.com [env: AZURE_AUTHORITY_HOST].
+    #[arg(long, value_name = "URL")]
+    pub authority_host: Option<String>,
+
+    /// Token endpoint URL to use instead of {host}/{tenant}/oauth2/v2.0/token.
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+
+    /// Read the client secret from standard input (otherwise from AZURE_CLIENT_SECRET).
+    #[arg(long)]
+    pub secret_stdin: bool,
+
+    /// Certificate: PEM with its key, PEM with --private-key, or PFX/PKCS#12
+    /// [env: AZURE_CLIENT_CERTIFICATE_PATH].
+    #[arg(long, value_name = "PATH")]
+    pub certificate: Option<PathBuf>,
+
+    /// The private key (PEM) when it is not in the certificate file.
+    #[arg(long, value_name = "PATH", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+
+    /// Environment variable holding the PFX password.
+    #[arg(
+        long,
+        value_name = "VAR",
+        default_value = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
+    )]
+    pub certificate_password_env: String,
+
+    /// Federated credential: a file holding a JWT from another identity provider
+    /// [env: AZURE_FEDERATED_TOKEN_FILE].
+    #[arg(long, value_name = "PATH")]
+    pub assertion_file: Option<PathBuf>,
+
+    /// Signature algorithm of the client assertion made from a certificate.
+    #[arg(long, value_enum, default_value_t = AlgArg::Rs256)]
+    pub assertion_alg: AlgArg,
+
+    /// Send the certificate chain (x5c) in the assertion, for subject name + issuer auth.
+    #[arg(long)]
+    pub send_x5c: bool,
+
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub connect_timeout: u64,
+
+    /// Seconds to wait for a whole request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Public,
+    Usgov,
+    China,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgArg {
+    #[value(name = "RS256", alias = "rs256")]
+    Rs256,
+    #[value(name = "PS256", alias = "ps256")]
+    Ps256,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token, or '-' (the default) to read it from standard input.
+    #[arg(value_name = "TOKEN|-", default_value = "-")]
+    pub token: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub action: CacheAction,
+
+    /// The cache file [default: the user cache directory].
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ENTRA_DOCTOR_CACHE_FILE",
+        global = true
+    )]
+    pub cache_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CacheAction {
+    /// List cached tokens (never the tokens themselves).
+    List,
+    /// Remove every cached token.
+    Clear,
+}

@@ -1,0 +1,135 @@
+//! Decoded tokens as text and as JSON, shared by `token` and `decode`.
+//!
+//! Claims are attacker-shaped text: control characters are escaped before they are printed.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::token::{DecodedToken, relative, relative_to_expiry};
+
+const TYPED: &[&str] = &[
+    "aud", "iss", "appid", "azp", "appidacr", "azpacr", "roles", "scp", "tid", "oid", "sub",
+    "idtyp", "ver", "iat", "nbf", "exp",
+];
+
+/// Escapes control characters so a hostile claim cannot move the cursor or hide text.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+fn utc(seconds: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0)
+}
+
+fn time_json(seconds: Option<i64>, now: DateTime<Utc>) -> Value {
+    match seconds.and_then(|s| utc(s).map(|t| (s, t))) {
+        Some((s, t)) => json!({"unix": s, "utc": t.to_rfc3339(), "relative": relative(t, now)}),
+        None => Value::Null,
+    }
+}
+
+pub fn token_json(token: &DecodedToken, now: DateTime<Utc>) -> Value {
+    let claims = &token.claims;
+    json!({
+        "header": token.raw_header,
+        "claims": token.raw_claims,
+        "summary": {
+            "version": claims.ver,
+            "client_id": claims.client_id(),
+            "app_only": claims.is_app_only(),
+            "audience": claims.aud,
+            "roles": claims.roles,
+            "has_nonce": token.header.has_nonce,
+            "issued_at": time_json(claims.iat, now),
+            "not_before": time_json(claims.nbf, now),
+            "expires": time_json(claims.exp, now),
+            "expired": claims.exp.and_then(utc).is_some_and(|exp| exp <= now),
+        },
+        "signature_bytes": token.signature_bytes,
+    })
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => clean(s),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        other => clean(&other.to_string()),
+    }
+}
+
+pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, name: &str, value: String| {
+        let _ = writeln!(out, "  {name:<10} {value}");
+    };
+    out.push_str("Header\n");
+    for (name, value) in &token.raw_header {
+        if name == "nonce" {
+            line(&mut out, name, "present: a Microsoft Graph token; only Graph can validate its signature (by design)".into());
+        } else {
+            line(&mut out, name, value_text(value));
+        }
+    }
+    out.push_str("Claims\n");
+    let raw = &token.raw_claims;
+    for name in TYPED {
+        let Some(value) = raw.get(*name) else {
+            if *name == "roles" && token.claims.is_app_only() {
+                line(
+                    &mut out,
+                    "roles",
+                    "(none) — no application permission of this resource is granted to the app"
+                        .into(),
+                );
+            }
+            continue;
+        };
+        let text = match *name {
+            "iat" | "nbf" | "exp" => match value.as_i64().and_then(utc) {
+                Some(t) if *name == "exp" => format!(
+                    "{} ({})",
+                    t.format("%Y-%m-%d %H:%M:%S UTC"),
+                    relative_to_expiry(t, now)
+                ),
+                Some(t) => format!(
+                    "{} ({})",
+                    t.format("%Y-%m-%d %H:%M:%S UTC"),
+                    relative(t, now)
+                ),
+                None => value_text(value),
+            },
+            "appidacr" | "azpacr" => {
+                let how = match value_text(value).as_str() {
+                    "0" => " (public client: no credential)",
+                    "1" => " (client secret)",
+                    "2" => " (certificate or federated assertion)",
+                    _ => "",
+                };
+                format!("{}{how}", value_text(value))
+            }
+            _ => value_text(value),
+        };
+        line(&mut out, name, text);
+    }
+    let others: Vec<_> = raw
+        .iter()
+        .filter(|(k, _)| !TYPED.contains(&k.as_str()))
+        .collect();
+    if !others.is_empty() {
+        out.push_str("Other claims\n");
+        for (name, value) in others {
+            line(&mut out, &clean(name), value_text(value));
+        }
+    }
+    out
+}

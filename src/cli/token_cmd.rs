@@ -1,0 +1,217 @@
+//! `entra-doctor token`: preflight, cache lookup, client credentials request, decoded output.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::args::TokenArgs;
+use super::cache_cmd::cache_path;
+use super::config::{Environment, Prepared, Warning, prepare};
+use super::render::{token_json, token_text};
+use super::{OutputFormat, Report};
+use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
+use crate::cache::{CacheKey, Miss, TokenCache};
+use crate::error::Result;
+use crate::secret::Secret;
+use crate::token::{decode, relative_to_expiry};
+
+/// The token and where it came from.
+struct Acquired {
+    token: Secret,
+    expires_on: DateTime<Utc>,
+    /// `None` when served from the cache.
+    miss: Option<Miss>,
+    response: Option<TokenResponse>,
+    store: &'static str,
+    file: Option<std::path::PathBuf>,
+}
+
+pub async fn run(
+    args: &TokenArgs,
+    env: &Environment,
+    format: OutputFormat,
+    now: DateTime<Utc>,
+) -> Result<Report> {
+    let mut stdin = || {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map(|_| text)
+    };
+    let Prepared {
+        request,
+        options,
+        warnings,
+    } = prepare(&args.credential, env, &mut stdin, now)?;
+    let mut report = Report::default();
+    let (mut cache, cache_warnings) = if args.cache.persist_cache {
+        TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?
+    } else {
+        (TokenCache::in_memory(), Vec::new())
+    };
+    report
+        .stderr
+        .extend(cache_warnings.iter().map(|w| format!("warning: {w}")));
+    if format == OutputFormat::Text && !args.raw {
+        report
+            .stderr
+            .extend(warnings.iter().map(|w| format!("warning: {}", w.message)));
+    }
+    let acquired = acquire(&request, options, &mut cache, args.force_refresh, now).await?;
+    report.stdout = if args.raw {
+        format!("{}\n", acquired.token.expose())
+    } else {
+        match format {
+            OutputFormat::Json => format!("{}\n", as_json(&request, &acquired, &warnings, now)),
+            OutputFormat::Text => as_text(&request, &acquired, now),
+        }
+    };
+    Ok(report)
+}
+
+/// Serves the token from the cache when it can, else asks Entra ID and caches the answer.
+async fn acquire(
+    request: &TokenRequest,
+    options: crate::auth::ClientOptions,
+    cache: &mut TokenCache,
+    force_refresh: bool,
+    now: DateTime<Utc>,
+) -> Result<Acquired> {
+    let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
+    let sealing_key = request.credential.sealing_key(&key.id());
+    let store = if cache.path().is_some() {
+        "file"
+    } else {
+        "memory"
+    };
+    let file = cache.path().map(ToOwned::to_owned);
+    let looked_up = if force_refresh {
+        Err(Miss::ForceRefresh)
+    } else {
+        cache.lookup(&key, &sealing_key, now)
+    };
+    let miss = match looked_up {
+        Ok(hit) => {
+            return Ok(Acquired {
+                token: hit.access_token,
+                expires_on: hit.entry.expires_on,
+                miss: None,
+                response: None,
+                store,
+                file,
+            });
+        }
+        Err(miss) => miss,
+    };
+    let response = TokenClient::new(options)?.acquire(request, now).await?;
+    let kind = request.credential.kind();
+    let entry = cache.store(
+        key,
+        request.scopes.resource(),
+        &response,
+        &sealing_key,
+        kind,
+        now,
+    )?;
+    Ok(Acquired {
+        token: response.access_token.clone(),
+        expires_on: entry.expires_on,
+        miss: Some(miss),
+        response: Some(response),
+        store,
+        file,
+    })
+}
+
+fn certificate_of(request: &TokenRequest) -> Option<&CertificateInfo> {
+    match &request.credential {
+        Credential::Certificate { certificate, .. } => Some(&certificate.info),
+        Credential::Secret(_) | Credential::Assertion { .. } => None,
+    }
+}
+
+fn as_json(
+    request: &TokenRequest,
+    acquired: &Acquired,
+    warnings: &[Warning],
+    now: DateTime<Utc>,
+) -> Value {
+    let cache = json!({
+        "hit": acquired.miss.is_none(),
+        "miss": acquired.miss,
+        "miss_reason": acquired.miss.map(Miss::describe),
+        "store": acquired.store,
+        "file": acquired.file,
+    });
+    let response = acquired.response.as_ref().map(|r| {
+        json!({
+            "token_type": r.token_type,
+            "expires_in": r.expires_in,
+            "ext_expires_in": r.ext_expires_in,
+            "refresh_in": r.refresh_in,
+        })
+    });
+    json!({
+        "endpoint": request.token_endpoint(),
+        "tenant": request.authority.tenant,
+        "client_id": request.client_id,
+        "scopes": request.scopes.as_slice(),
+        "resource": request.scopes.resource(),
+        "credential": {"kind": request.credential.kind(), "certificate": certificate_of(request)},
+        "warnings": warnings,
+        "cache": cache,
+        "response": response,
+        "expires_on": acquired.expires_on,
+        "token": match decode(acquired.token.expose()) {
+            Ok(token) => token_json(&token, now),
+            Err(e) => json!({"not_a_jwt": e.to_string()}),
+        },
+    })
+}
+
+fn as_text(request: &TokenRequest, acquired: &Acquired, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let source = if acquired.miss.is_none() {
+        "from the cache"
+    } else {
+        "from Entra ID"
+    };
+    let _ = writeln!(out, "Token for {} {source}", request.scopes.resource());
+    let _ = writeln!(out, "  endpoint   {}", request.token_endpoint());
+    let _ = writeln!(out, "  client id  {}", request.client_id);
+    let _ = writeln!(out, "  credential {}", request.credential.kind());
+    if let Some(info) = certificate_of(request) {
+        let _ = writeln!(
+            out,
+            "  thumbprint {} (x5t#S256 {})",
+            info.thumbprint_sha1, info.x5t_s256
+        );
+        let _ = writeln!(
+            out,
+            "  subject    {}, valid until {}",
+            info.subject,
+            info.not_after.format("%Y-%m-%d")
+        );
+    }
+    let cache_line = match acquired.miss {
+        Some(miss) => format!("stored in {} ({})", acquired.store, miss.describe()),
+        None => format!("served from {}", acquired.store),
+    };
+    let _ = writeln!(out, "  cache      {cache_line}");
+    let _ = writeln!(
+        out,
+        "  expires    {} ({})\n",
+        acquired.expires_on.format("%Y-%m-%d %H:%M:%S UTC"),
+        relative_to_expiry(acquired.expires_on, now)
+    );
+    match decode(acquired.token.expose()) {
+        Ok(token) => out.push_str(&token_text(&token, now)),
+        Err(e) => {
+            let _ = writeln!(out, "The access token cannot be decoded: {e}");
+        }
+    }
+    out
+}

@@ -1,0 +1,166 @@
+//! The library's one error type.
+//!
+//! Every variant says what went wrong and what to do next, and keeps the facts the diagnosis
+//! layer matches on (AADSTS code, HTTP status) as typed fields. No variant ever holds a secret:
+//! messages are built from ids, paths and server text only.
+
+use std::path::PathBuf;
+
+use crate::auth::EntraError;
+use crate::token::DecodeError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an error is, which is also the CLI's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The identity provider or the API said no (exit 1).
+    Refused,
+    /// Bad usage or input, caught before anything was sent (exit 2).
+    Input,
+    /// Network or server failure: the answer never came or made no sense (exit 3).
+    Network,
+}
+
+impl Failure {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Failure::Refused => 1,
+            Failure::Input => 2,
+            Failure::Network => 3,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("tenant {tenant:?} is not usable: {reason}")]
+    InvalidTenant { tenant: String, reason: String },
+
+    #[error("authority host {value:?} is not usable: {reason}")]
+    InvalidAuthority { value: String, reason: String },
+
+    #[error(
+        "refusing to send credentials over plain http to {url}: use https (plain http is allowed \
+         only to a loopback address such as the demo tenant on 127.0.0.1)"
+    )]
+    InsecureAuthority { url: String },
+
+    #[error("scope {scope:?} is not usable: {reason}")]
+    InvalidScope { scope: String, reason: String },
+
+    #[error(
+        "the scopes name two resources, {first:?} and {second:?}: one token is for one resource, \
+         so request them one at a time"
+    )]
+    ScopesNameTwoResources { first: String, second: String },
+
+    #[error("no credential: {hint}")]
+    MissingCredential { hint: String },
+
+    #[error("{what} is not usable: {reason}")]
+    InvalidInput { what: String, reason: String },
+
+    #[error("certificate {path}: {reason}")]
+    Certificate { path: PathBuf, reason: String },
+
+    #[error(
+        "the private key in {key} does not belong to the certificate in {certificate}: Entra ID \
+         would reject every assertion it signs (AADSTS700027); use the key the certificate was \
+         issued for"
+    )]
+    KeyMismatch { certificate: PathBuf, key: PathBuf },
+
+    #[error(
+        "cannot open PFX {path}: the password (from {source_name}) is wrong, or the file is \
+         damaged; check the password, or export the PFX again"
+    )]
+    PfxPassword { path: PathBuf, source_name: String },
+
+    #[error("cannot read {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+
+    #[error("{0}")]
+    Entra(Box<EntraError>),
+
+    #[error(
+        "{url} answered HTTP {status} with {content_type} that is not a token response: \
+         {snippet:?}; a proxy or a wrong --authority-host / --token-endpoint is the usual cause"
+    )]
+    UnexpectedResponse {
+        url: String,
+        status: u16,
+        content_type: String,
+        snippet: String,
+    },
+
+    #[error(
+        "{url} answered HTTP {status} with a redirect to {location:?}: entra-doctor does not \
+         follow redirects with credentials; point --authority-host at the real endpoint"
+    )]
+    Redirected {
+        url: String,
+        status: u16,
+        location: String,
+    },
+
+    #[error("{phase} to {url} timed out after {seconds} s: {hint}")]
+    Timeout {
+        url: String,
+        phase: &'static str,
+        seconds: u64,
+        hint: &'static str,
+    },
+
+    #[error("could not reach {url}: {detail}")]
+    Network { url: String, detail: String },
+
+    #[error("token cache {path}: {reason}")]
+    Cache { path: PathBuf, reason: String },
+}
+
+impl Error {
+    pub fn failure(&self) -> Failure {
+        match self {
+            Error::Entra(_) => Failure::Refused,
+            Error::UnexpectedResponse { .. }
+            | Error::Redirected { .. }
+            | Error::Timeout { .. }
+            | Error::Network { .. } => Failure::Network,
+            Error::InvalidTenant { .. }
+            | Error::InvalidAuthority { .. }
+            | Error::InsecureAuthority { .. }
+            | Error::InvalidScope { .. }
+            | Error::ScopesNameTwoResources { .. }
+            | Error::MissingCredential { .. }
+            | Error::InvalidInput { .. }
+            | Error::Certificate { .. }
+            | Error::KeyMismatch { .. }
+            | Error::PfxPassword { .. }
+            | Error::File { .. }
+            | Error::Decode(_)
+            | Error::Cache { .. } => Failure::Input,
+        }
+    }
+
+    pub(crate) fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::File {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn certificate(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Certificate {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
