@@ -30,30 +30,29 @@ pub struct Report {
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli, env: Environment) -> u8 {
     let format = cli.output;
+    // Warnings gathered before a failure are printed with it: they often explain it.
+    let mut report = Report::default();
     let result = match env.now() {
         Err(error) => Err(error),
         Ok(now) => match cli.command {
-            Command::Token(args) => token_cmd::run(&args, &env, format, now).await,
-            Command::Decode(args) => decode_cmd::run(&args, format, now),
-            Command::Cache(args) => cache_cmd::run(&args, format, now),
+            Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report),
+            Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
         },
     };
-    match result {
-        Ok(report) => {
-            emit(&report);
-            0
-        }
+    let code = match result {
+        Ok(()) => 0,
         Err(error) => {
             let failure = error.failure();
-            let mut report = Report::default();
             if format == OutputFormat::Json {
                 report.stdout = format!("{}\n", error_json(&error, failure));
             }
             report.stderr.push(format!("error: {error}"));
-            emit(&report);
             failure.exit_code()
         }
-    }
+    };
+    emit(&report);
+    code
 }
 
 /// Prints a report. A closed pipe (`| head`) is a normal end, not an error.

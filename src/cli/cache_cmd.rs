@@ -9,7 +9,7 @@ use super::args::{CacheAction, CacheArgs};
 use super::{OutputFormat, Report};
 use crate::cache::TokenCache;
 use crate::error::{Error, Result};
-use crate::token::relative_to_expiry;
+use crate::token::relative;
 
 pub(super) fn cache_path(explicit: Option<&PathBuf>) -> Result<PathBuf> {
     explicit
@@ -26,13 +26,11 @@ pub fn run(
     args: &CacheArgs,
     format: OutputFormat,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Report> {
+    report: &mut Report,
+) -> Result<()> {
     let path = cache_path(args.cache_file.as_ref())?;
     let (mut cache, warnings) = TokenCache::open(&path)?;
-    let mut report = Report {
-        stderr: warnings.iter().map(|w| format!("warning: {w}")).collect(),
-        ..Report::default()
-    };
+    report.stderr.extend(warnings.iter().map(|w| format!("warning: {w}")));
     match args.action {
         CacheAction::Clear => {
             let dropped = cache.clear()?;
@@ -66,7 +64,7 @@ pub fn run(
             };
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 fn list_text(
@@ -83,12 +81,8 @@ fn list_text(
     let mut out = format!("{} cached token(s) in {}\n", cache.len(), path.display());
     for entry in cache.entries() {
         let state = match entry.stale_reason(now) {
-            None => relative_to_expiry(entry.expires_on, now),
-            Some(miss) => format!(
-                "{} — {}",
-                relative_to_expiry(entry.expires_on, now),
-                miss.describe()
-            ),
+            None => relative(entry.expires_on, now),
+            Some(miss) => format!("{}; {}", relative(entry.expires_on, now), miss.describe()),
         };
         let _ = write!(
             out,

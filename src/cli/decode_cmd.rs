@@ -15,21 +15,19 @@ pub fn run(
     args: &DecodeArgs,
     format: OutputFormat,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Report> {
+    report: &mut Report,
+) -> Result<()> {
     let input = if args.token == "-" {
         read_stdin()?
     } else {
         args.token.clone()
     };
     let decoded = decode(&input)?;
-    let stdout = match format {
+    report.stdout = match format {
         OutputFormat::Json => format!("{}\n", token_json(&decoded, now)),
         OutputFormat::Text => token_text(&decoded, now),
     };
-    Ok(Report {
-        stdout,
-        stderr: Vec::new(),
-    })
+    Ok(())
 }
 
 fn read_stdin() -> Result<String> {

@@ -69,8 +69,16 @@ fn value_text(value: &Value) -> String {
 
 pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
     let mut out = String::new();
+    let width = token
+        .raw_header
+        .keys()
+        .chain(token.raw_claims.keys())
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 24);
     let line = |out: &mut String, name: &str, value: String| {
-        let _ = writeln!(out, "  {name:<10} {value}");
+        let _ = writeln!(out, "  {name:<width$} {value}");
     };
     out.push_str("Header\n");
     for (name, value) in &token.raw_header {

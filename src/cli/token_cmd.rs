@@ -15,7 +15,7 @@ use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenR
 use crate::cache::{CacheKey, Miss, TokenCache};
 use crate::error::Result;
 use crate::secret::Secret;
-use crate::token::{decode, relative_to_expiry};
+use crate::token::{decode, relative};
 
 /// The token and where it came from.
 struct Acquired {
@@ -33,7 +33,8 @@ pub async fn run(
     env: &Environment,
     format: OutputFormat,
     now: DateTime<Utc>,
-) -> Result<Report> {
+    report: &mut Report,
+) -> Result<()> {
     let mut stdin = || {
         let mut text = String::new();
         std::io::stdin()
@@ -46,7 +47,6 @@ pub async fn run(
         options,
         warnings,
     } = prepare(&args.credential, env, &mut stdin, now)?;
-    let mut report = Report::default();
     let (mut cache, cache_warnings) = if args.cache.persist_cache {
         TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?
     } else {
@@ -69,7 +69,7 @@ pub async fn run(
             OutputFormat::Text => as_text(&request, &acquired, now),
         }
     };
-    Ok(report)
+    Ok(())
 }
 
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.
@@ -205,7 +205,7 @@ fn as_text(request: &TokenRequest, acquired: &Acquired, now: DateTime<Utc>) -> S
         out,
         "  expires    {} ({})\n",
         acquired.expires_on.format("%Y-%m-%d %H:%M:%S UTC"),
-        relative_to_expiry(acquired.expires_on, now)
+        relative(acquired.expires_on, now)
     );
     match decode(acquired.token.expose()) {
         Ok(token) => out.push_str(&token_text(&token, now)),

@@ -36,6 +36,7 @@ fn human(delta: TimeDelta) -> String {
         60..3600 => format!("{minutes} min"),
         3600..86_400 if minutes == 0 => format!("{hours} h"),
         3600..86_400 => format!("{hours} h {minutes} min"),
+        _ if days >= 365 => format!("{} y {} d", days / 365, days % 365),
         _ if hours == 0 => format!("{days} d"),
         _ => format!("{days} d {hours} h"),
     }
@@ -61,5 +62,6 @@ mod tests {
         assert_eq!(relative(at(42), now), "in 42 s");
         assert_eq!(relative(at(0), now), "now");
         assert_eq!(relative(at(-2 * 86_400 - 3600), now), "2 d 1 h ago");
+        assert_eq!(relative(at(400 * 86_400), now), "in 1 y 35 d");
     }
 }

@@ -1,0 +1,87 @@
+//! The canary: every command, run with a known secret, PFX password and token at the most
+//! verbose log level, and none of them appears in any output, file or log.
+
+use std::path::Path;
+
+use wiremock::MockServer;
+
+use crate::cli::{entra_doctor, token_args, token_server};
+use crate::support::{CANARY_PFX_PASSWORD, CANARY_SECRET, fixture, v1_graph_token};
+
+fn assert_clean(what: &str, bytes: &[u8], canaries: &[&str]) {
+    let text = String::from_utf8_lossy(bytes);
+    for canary in canaries {
+        assert!(!text.contains(canary), "{what} contains the canary {canary:?}:\n{text}");
+    }
+}
+
+fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let cache = dir.join("tokens.json");
+    let log = dir.join("entra-doctor.log");
+    let mut outputs = Vec::new();
+    let mut record = |name: &str, mut command: assert_cmd::Command| {
+        let output = command.output().unwrap();
+        outputs.push((format!("{name} stdout"), output.stdout));
+        outputs.push((format!("{name} stderr"), output.stderr));
+    };
+    for format in ["text", "json"] {
+        let verbose = ["-vv", "--log-file"];
+        let mut secret_env = entra_doctor();
+        secret_env.args(token_args(server)).args(["-o", format, "--persist-cache", "--cache-file"]).arg(&cache);
+        secret_env.args(verbose).arg(&log).env("AZURE_CLIENT_SECRET", CANARY_SECRET);
+        record("token secret env", secret_env);
+
+        let mut secret_stdin = entra_doctor();
+        secret_stdin.args(token_args(server)).args(["-o", format, "--force-refresh", "--secret-stdin", "-vv"]);
+        secret_stdin.write_stdin(CANARY_SECRET);
+        record("token secret stdin (logs on stderr)", secret_stdin);
+
+        let mut pfx = entra_doctor();
+        pfx.args(token_args(server)).args(["-o", format, "--persist-cache", "--cache-file"]).arg(&cache);
+        pfx.args(["--certificate"]).arg(fixture("daemon.pfx")).args(verbose).arg(&log);
+        pfx.env("AZURE_CLIENT_CERTIFICATE_PASSWORD", CANARY_PFX_PASSWORD);
+        record("token pfx", pfx);
+
+        let mut wrong_pfx = entra_doctor();
+        wrong_pfx.args(token_args(server)).args(["-o", format, "--certificate"]).arg(fixture("daemon.pfx"));
+        wrong_pfx.env("AZURE_CLIENT_CERTIFICATE_PASSWORD", CANARY_SECRET);
+        record("token pfx with the wrong password", wrong_pfx);
+
+        for action in ["list", "clear"] {
+            let mut cache_command = entra_doctor();
+            cache_command.args(["cache", action, "-o", format, "-vv", "--cache-file"]).arg(&cache);
+            record("cache", cache_command);
+        }
+        let mut decode = entra_doctor();
+        decode.args(["decode", "-o", format, "-vv"]).write_stdin(v1_graph_token("decode"));
+        record("decode", decode);
+    }
+    outputs.push(("log file".into(), std::fs::read(&log).unwrap_or_default()));
+    outputs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_ever_leaks() {
+    let server = token_server(6).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = run_everything(&server, dir.path());
+    let token = v1_graph_token("cli");
+    for (what, bytes) in &outputs {
+        assert_clean(what, bytes, &[CANARY_SECRET, CANARY_PFX_PASSWORD, &token]);
+    }
+    let log = &outputs.last().unwrap().1;
+    assert!(String::from_utf8_lossy(log).contains("token request"), "the log was written");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        assert_clean(&path.display().to_string(), &std::fs::read(&path).unwrap(), &[CANARY_SECRET, CANARY_PFX_PASSWORD, &token]);
+    }
+    // The secret did reach the server, so the test ran what it claims to.
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(bodies.iter().any(|b| b.contains(CANARY_SECRET)));
+}

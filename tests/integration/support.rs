@@ -1,0 +1,108 @@
+//! Shared test helpers: fixtures, fake tokens, a form-checking wiremock matcher, snapshots.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use wiremock::{Match, Request};
+
+pub const TENANT_ID: &str = "7a1b2c3d-0000-4000-8000-00000000aaaa";
+pub const CLIENT_ID: &str = "11111111-2222-4333-8444-555555555555";
+pub const CANARY_SECRET: &str = "CANARY-do-not-print-0123456789";
+pub const CANARY_PFX_PASSWORD: &str = "CANARY-pfx-password-9876";
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// An unsigned-looking JWT with these header and claims (the signature is junk bytes).
+pub fn jwt(header: &Value, claims: &Value) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(b"not-a-real-signature")
+    )
+}
+
+/// 2026-11-25T12:00:00Z, the fixed "now" of snapshots.
+pub const NOW: i64 = 1_795_608_000;
+pub const NOW_RFC3339: &str = "2026-11-25T12:00:00Z";
+
+/// A v1 app-only token as Microsoft Graph gets it (with the header `nonce`).
+pub fn v1_graph_token(marker: &str) -> String {
+    jwt(
+        &json!({"typ":"JWT","nonce":"abc123","alg":"RS256","x5t":"kid-1","kid":"kid-1"}),
+        &json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
+            "iat": NOW - 300, "nbf": NOW - 300, "exp": NOW + 3600,
+            "app_displayname": "contoso-daemon",
+            "appid": CLIENT_ID, "appidacr": "1",
+            "idp": format!("https://sts.windows.net/{TENANT_ID}/"),
+            "idtyp": "app",
+            "oid": "99999999-8888-4777-8666-555555555555",
+            "roles": ["User.Read.All", "Group.Read.All"],
+            "sub": "99999999-8888-4777-8666-555555555555",
+            "tid": TENANT_ID, "uti": marker, "ver": "1.0",
+        }),
+    )
+}
+
+/// A v2 app-only token for a custom API, with no roles granted.
+pub fn v2_api_token() -> String {
+    jwt(
+        &json!({"typ":"JWT","alg":"RS256","kid":"kid-2"}),
+        &json!({
+            "aud": "3c4d5e6f-0000-4000-8000-000000000bbb",
+            "iss": format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0"),
+            "iat": NOW - 60, "nbf": NOW - 60, "exp": NOW - 30,
+            "azp": CLIENT_ID, "azpacr": "2",
+            "idtyp": "app",
+            "oid": "99999999-8888-4777-8666-555555555555",
+            "sub": "99999999-8888-4777-8666-555555555555",
+            "tid": TENANT_ID, "ver": "2.0",
+        }),
+    )
+}
+
+pub fn token_body(access_token: &str, expires_in: u64) -> Value {
+    json!({"token_type":"Bearer","expires_in":expires_in,"ext_expires_in":expires_in,"access_token":access_token})
+}
+
+pub fn form_of(request: &Request) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(&request.body).into_owned().collect()
+}
+
+/// Matches a form-encoded body with exactly these fields (and any `client_assertion` value
+/// when `client_assertion` is given as `*`).
+pub struct FormIs(pub Vec<(&'static str, String)>);
+
+impl Match for FormIs {
+    fn matches(&self, request: &Request) -> bool {
+        let form = form_of(request);
+        form.len() == self.0.len()
+            && self.0.iter().all(|(k, v)| form.get(*k).is_some_and(|got| v == "*" || got == v))
+    }
+}
+
+/// Asserts a snapshot into the top-level `snapshots/` folder, with run-specific parts scrubbed.
+#[macro_export]
+macro_rules! assert_cli_snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/cli"),
+            prepend_module_to_snapshot => false,
+            filters => vec![
+                (r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:[port]"),
+                (r"/tmp/[^\s\x22]+", "[tmp]"),
+            ],
+        }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
