@@ -1,0 +1,103 @@
+//! Findings: what is wrong, the evidence, and the fix with the operator's own ids in it.
+//!
+//! Every explainer here takes facts (an Entra error, an API response, a decoded token, a
+//! preflight problem) and returns [`Finding`]s in the stable shape DESIGN.md promises. The
+//! AADSTS catalog and the well-known resources are data in `assets/`, compiled in.
+
+pub mod api;
+pub mod catalog;
+pub mod context;
+pub mod explain;
+pub mod http_text;
+pub mod preflight;
+pub mod resources;
+pub mod token_checks;
+pub mod www_authenticate;
+
+use serde::Serialize;
+
+pub use catalog::Catalog;
+pub use context::FixContext;
+pub use resources::{Resource, Resources};
+
+/// How bad a finding is. Ordered most important first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One diagnosis, in the shape DESIGN.md fixes for text and JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub cause: String,
+    pub evidence: Vec<String>,
+    pub fixes: Vec<String>,
+    pub docs: Vec<String>,
+}
+
+impl Finding {
+    pub fn new(id: impl Into<String>, severity: Severity, title: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            severity,
+            title: title.into(),
+            cause: String::new(),
+            evidence: Vec::new(),
+            fixes: Vec::new(),
+            docs: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = cause.into();
+        self
+    }
+
+    #[must_use]
+    pub fn evidence(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence.push(evidence.into());
+        self
+    }
+
+    #[must_use]
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fixes.push(fix.into());
+        self
+    }
+
+    #[must_use]
+    pub fn doc(mut self, url: impl Into<String>) -> Self {
+        self.docs.push(url.into());
+        self
+    }
+}
+
+/// Most important first (errors, then warnings, then info), keeping each group's order, and
+/// without two findings of the same id.
+pub fn sort(findings: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert(f.id.clone()));
+    findings.sort_by_key(|f| f.severity);
+}
+
+/// The `{"findings":[…]}` document.
+pub fn to_json(findings: &[Finding]) -> serde_json::Value {
+    serde_json::json!({ "findings": findings })
+}

@@ -1,0 +1,115 @@
+//! The AADSTS catalog (`assets/aadsts.toml`): what each code means for a daemon app and how to
+//! fix it. Codes not in it still get a finding with Entra ID's own words and its lookup page.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::{FixContext, Finding, Severity};
+use crate::auth::EntraError;
+
+const SOURCE: &str = include_str!("../../assets/aadsts.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub code: u64,
+    pub title: String,
+    pub error: String,
+    pub http_status: u16,
+    pub cause: String,
+    pub fix: String,
+    #[serde(default)]
+    pub portal: Option<String>,
+    #[serde(default)]
+    pub az: Option<String>,
+    #[serde(default)]
+    pub powershell: Option<String>,
+    pub docs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    code: Vec<Entry>,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    entries: BTreeMap<u64, Entry>,
+}
+
+impl Catalog {
+    /// The compiled-in catalog. A test proves it parses, so the fallback is never used.
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| Catalog::parse(SOURCE).unwrap_or(Catalog { entries: BTreeMap::new() }))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut entries = BTreeMap::new();
+        for entry in file.code {
+            if let Some(old) = entries.insert(entry.code, entry) {
+                return Err(format!("AADSTS{} appears twice", old.code));
+            }
+        }
+        Ok(Self { entries })
+    }
+
+    pub fn get(&self, code: u64) -> Option<&Entry> {
+        self.entries.get(&code)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    /// The finding for a code, with the fixes rendered for this context.
+    pub fn finding(&self, code: u64, context: &FixContext) -> Finding {
+        let id = format!("AADSTS{code}");
+        match self.get(code) {
+            Some(entry) => {
+                let mut finding = Finding::new(id, Severity::Error, &entry.title)
+                    .cause(context.render(&entry.cause))
+                    .fix(context.render(&entry.fix));
+                for (label, command) in
+                    [("Portal", &entry.portal), ("az", &entry.az), ("PowerShell", &entry.powershell)]
+                {
+                    if let Some(command) = command {
+                        finding = finding.fix(format!("{label}: {}", context.render(command)));
+                    }
+                }
+                finding.docs.clone_from(&entry.docs);
+                finding
+            }
+            None => Finding::new(id, Severity::Error, format!("AADSTS{code} (not in entra-doctor's catalog)"))
+                .cause("entra-doctor does not know this code yet; Entra ID's own description is quoted in the evidence")
+                .fix(format!("Look the code up: https://login.microsoftonline.com/error?code={code}"))
+                .doc(format!("https://login.microsoftonline.com/error?code={code}")),
+        }
+    }
+
+    /// The finding for a token-endpoint error body, with its support-ticket facts as evidence.
+    pub fn explain(&self, error: &EntraError, context: &FixContext) -> Finding {
+        let Some(code) = error.code() else {
+            return Finding::new(format!("oauth.{}", error.error), Severity::Error, format!("Entra ID answered {}", error.error))
+                .cause("the error names no AADSTS code; its description is quoted in the evidence")
+                .evidence(format!("error: {}", error.error))
+                .evidence(format!("error_description: {}", error.summary()));
+        };
+        let mut finding = self.finding(code, context);
+        let status = if error.status > 0 { format!("HTTP {} ", error.status) } else { String::new() };
+        finding.evidence.push(format!("{status}{}: {}", error.error, error.summary()));
+        for (label, value) in [
+            ("trace id", &error.trace_id),
+            ("correlation id", &error.correlation_id),
+            ("timestamp", &error.timestamp),
+        ] {
+            if let Some(value) = value {
+                finding.evidence.push(format!("{label}: {value}"));
+            }
+        }
+        finding
+    }
+}
