@@ -1,1 +1,4 @@
 //! entra-doctor library (work in progress).
+
+pub mod cli;
+pub mod demo;

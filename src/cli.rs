@@ -1,0 +1,3 @@
+//! Command-line commands: clap arguments and text/JSON output, thin shells over the library.
+
+pub mod demo;
