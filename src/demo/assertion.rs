@@ -2,7 +2,7 @@
 //! `x5t#S256`, `x5t` or `kid` picks the registered certificate, the signature must verify with its
 //! key (RS256/384/512 or PS256/384/512), `iss` = `sub` = the client id, `aud` = this token
 //! endpoint, and now must lie within `nbf`..`exp` (five minutes of leeway). `nbf`/`exp` may be
-//! JSON numbers or numeric strings (MSAL.NET sends strings).
+//! integers, floats (MSAL Python) or numeric strings (MSAL.NET).
 
 use std::str::FromStr as _;
 
@@ -158,9 +158,15 @@ fn split(assertion: &str) -> Result<Parts<'_>, StsError> {
     }
 }
 
+// MSAL Python sends `exp`/`iat` as floats (`time.time() + 600`); whole seconds are enough.
+#[allow(clippy::cast_possible_truncation)]
 fn numeric(value: Option<&Value>) -> Option<i64> {
     match value? {
-        Value::Number(n) => n.as_i64(),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
