@@ -8,6 +8,7 @@ pub mod args;
 mod cache_cmd;
 pub mod config;
 mod decode_cmd;
+pub mod demo;
 mod render;
 mod token_cmd;
 
@@ -38,6 +39,10 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report),
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
+            Command::Demo(mut args) => {
+                args.output = format;
+                return demo::run(args).await;
+            }
         },
     };
     let code = match result {

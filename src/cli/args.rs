@@ -32,8 +32,9 @@ pub struct Cli {
     pub log_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OutputFormat {
+    #[default]
     Text,
     Json,
 }
@@ -46,6 +47,8 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Show or clear the persisted token cache.
     Cache(CacheArgs),
+    /// The embedded demo tenant: a local Entra ID with one app per lesson.
+    Demo(super::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]

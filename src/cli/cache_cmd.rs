@@ -30,7 +30,9 @@ pub fn run(
 ) -> Result<()> {
     let path = cache_path(args.cache_file.as_ref())?;
     let (mut cache, warnings) = TokenCache::open(&path)?;
-    report.stderr.extend(warnings.iter().map(|w| format!("warning: {w}")));
+    report
+        .stderr
+        .extend(warnings.iter().map(|w| format!("warning: {w}")));
     match args.action {
         CacheAction::Clear => {
             let dropped = cache.clear()?;

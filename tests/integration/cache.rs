@@ -41,12 +41,34 @@ fn served_until_five_minutes_before_expiry() {
     let mut cache = TokenCache::in_memory();
     let key = key("https://graph.microsoft.com/.default");
     let seal = sealing("s", &key);
-    cache.store(key.clone(), "https://graph.microsoft.com", &response(3600, None), &seal, "secret", t0()).unwrap();
+    cache
+        .store(
+            key.clone(),
+            "https://graph.microsoft.com",
+            &response(3600, None),
+            &seal,
+            "secret",
+            t0(),
+        )
+        .unwrap();
     let at = |minutes| t0() + TimeDelta::minutes(minutes);
-    assert_eq!(cache.lookup(&key, &seal, at(0)).unwrap().access_token.expose(), TOKEN);
+    assert_eq!(
+        cache
+            .lookup(&key, &seal, at(0))
+            .unwrap()
+            .access_token
+            .expose(),
+        TOKEN
+    );
     assert!(cache.lookup(&key, &seal, at(54)).is_ok());
-    assert_eq!(cache.lookup(&key, &seal, at(55)).unwrap_err(), Miss::ExpiresSoon);
-    assert_eq!(cache.lookup(&key, &seal, at(90)).unwrap_err(), Miss::ExpiresSoon);
+    assert_eq!(
+        cache.lookup(&key, &seal, at(55)).unwrap_err(),
+        Miss::ExpiresSoon
+    );
+    assert_eq!(
+        cache.lookup(&key, &seal, at(90)).unwrap_err(),
+        Miss::ExpiresSoon
+    );
 }
 
 #[test]
@@ -54,9 +76,27 @@ fn refresh_in_ends_serving_early() {
     let mut cache = TokenCache::in_memory();
     let key = key("https://graph.microsoft.com/.default");
     let seal = sealing("s", &key);
-    cache.store(key.clone(), "r", &response(86_400, Some(3600)), &seal, "secret", t0()).unwrap();
-    assert!(cache.lookup(&key, &seal, t0() + TimeDelta::minutes(59)).is_ok());
-    assert_eq!(cache.lookup(&key, &seal, t0() + TimeDelta::minutes(60)).unwrap_err(), Miss::RefreshDue);
+    cache
+        .store(
+            key.clone(),
+            "r",
+            &response(86_400, Some(3600)),
+            &seal,
+            "secret",
+            t0(),
+        )
+        .unwrap();
+    assert!(
+        cache
+            .lookup(&key, &seal, t0() + TimeDelta::minutes(59))
+            .is_ok()
+    );
+    assert_eq!(
+        cache
+            .lookup(&key, &seal, t0() + TimeDelta::minutes(60))
+            .unwrap_err(),
+        Miss::RefreshDue
+    );
 }
 
 #[test]
@@ -65,10 +105,26 @@ fn keys_separate_slashes_and_credentials() {
     let single = key("https://database.windows.net/.default");
     let double = key("https://database.windows.net//.default");
     let seal = sealing("s", &single);
-    cache.store(single.clone(), "r", &response(3600, None), &seal, "secret", t0()).unwrap();
-    assert_eq!(cache.lookup(&double, &sealing("s", &double), t0()).unwrap_err(), Miss::Absent);
+    cache
+        .store(
+            single.clone(),
+            "r",
+            &response(3600, None),
+            &seal,
+            "secret",
+            t0(),
+        )
+        .unwrap();
     assert_eq!(
-        cache.lookup(&single, &sealing("rotated secret", &single), t0()).unwrap_err(),
+        cache
+            .lookup(&double, &sealing("s", &double), t0())
+            .unwrap_err(),
+        Miss::Absent
+    );
+    assert_eq!(
+        cache
+            .lookup(&single, &sealing("rotated secret", &single), t0())
+            .unwrap_err(),
         Miss::CredentialChanged
     );
 }
@@ -82,20 +138,49 @@ fn file_is_private_sealed_and_survives_a_reopen() {
     {
         let (mut cache, warnings) = TokenCache::open(&path).unwrap();
         assert!(warnings.is_empty() && cache.is_empty());
-        cache.store(key.clone(), "https://graph.microsoft.com", &response(3600, None), &seal, "secret", t0()).unwrap();
+        cache
+            .store(
+                key.clone(),
+                "https://graph.microsoft.com",
+                &response(3600, None),
+                &seal,
+                "secret",
+                t0(),
+            )
+            .unwrap();
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains(TOKEN) && !text.contains("CANARY"), "the token is sealed: {text}");
+    assert!(
+        !text.contains(TOKEN) && !text.contains("CANARY"),
+        "the token is sealed: {text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
     }
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left behind");
     let (mut cache, _) = TokenCache::open(&path).unwrap();
-    assert_eq!(cache.lookup(&key, &seal, t0()).unwrap().access_token.expose(), TOKEN);
+    assert_eq!(
+        cache
+            .lookup(&key, &seal, t0())
+            .unwrap()
+            .access_token
+            .expose(),
+        TOKEN
+    );
     assert_eq!(cache.clear().unwrap(), 1);
     assert!(TokenCache::open(&path).unwrap().0.is_empty());
 }
@@ -113,9 +198,20 @@ fn corrupt_file_is_set_aside_with_a_warning() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(backups.len(), 1);
-    assert!(backups[0].starts_with("tokens.json.corrupt-"), "{backups:?}");
-    assert!(warnings[0].contains(&backups[0]), "the warning names the backup: {}", warnings[0]);
-    assert_eq!(std::fs::read(dir.path().join(&backups[0])).unwrap(), b"{ this is not json", "nothing lost");
+    assert!(
+        backups[0].starts_with("tokens.json.corrupt-"),
+        "{backups:?}"
+    );
+    assert!(
+        warnings[0].contains(&backups[0]),
+        "the warning names the backup: {}",
+        warnings[0]
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(&backups[0])).unwrap(),
+        b"{ this is not json",
+        "nothing lost"
+    );
 }
 
 #[test]

@@ -11,7 +11,10 @@ use crate::support::{CANARY_PFX_PASSWORD, CANARY_SECRET, fixture, v1_graph_token
 fn assert_clean(what: &str, bytes: &[u8], canaries: &[&str]) {
     let text = String::from_utf8_lossy(bytes);
     for canary in canaries {
-        assert!(!text.contains(canary), "{what} contains the canary {canary:?}:\n{text}");
+        assert!(
+            !text.contains(canary),
+            "{what} contains the canary {canary:?}:\n{text}"
+        );
     }
 }
 
@@ -27,33 +30,57 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
     for format in ["text", "json"] {
         let verbose = ["-vv", "--log-file"];
         let mut secret_env = entra_doctor();
-        secret_env.args(token_args(server)).args(["-o", format, "--persist-cache", "--cache-file"]).arg(&cache);
-        secret_env.args(verbose).arg(&log).env("AZURE_CLIENT_SECRET", CANARY_SECRET);
+        secret_env
+            .args(token_args(server))
+            .args(["-o", format, "--persist-cache", "--cache-file"])
+            .arg(&cache);
+        secret_env
+            .args(verbose)
+            .arg(&log)
+            .env("AZURE_CLIENT_SECRET", CANARY_SECRET);
         record("token secret env", secret_env);
 
         let mut secret_stdin = entra_doctor();
-        secret_stdin.args(token_args(server)).args(["-o", format, "--force-refresh", "--secret-stdin", "-vv"]);
+        secret_stdin.args(token_args(server)).args([
+            "-o",
+            format,
+            "--force-refresh",
+            "--secret-stdin",
+            "-vv",
+        ]);
         secret_stdin.write_stdin(CANARY_SECRET);
         record("token secret stdin (logs on stderr)", secret_stdin);
 
         let mut pfx = entra_doctor();
-        pfx.args(token_args(server)).args(["-o", format, "--persist-cache", "--cache-file"]).arg(&cache);
-        pfx.args(["--certificate"]).arg(fixture("daemon.pfx")).args(verbose).arg(&log);
+        pfx.args(token_args(server))
+            .args(["-o", format, "--persist-cache", "--cache-file"])
+            .arg(&cache);
+        pfx.args(["--certificate"])
+            .arg(fixture("daemon.pfx"))
+            .args(verbose)
+            .arg(&log);
         pfx.env("AZURE_CLIENT_CERTIFICATE_PASSWORD", CANARY_PFX_PASSWORD);
         record("token pfx", pfx);
 
         let mut wrong_pfx = entra_doctor();
-        wrong_pfx.args(token_args(server)).args(["-o", format, "--certificate"]).arg(fixture("daemon.pfx"));
+        wrong_pfx
+            .args(token_args(server))
+            .args(["-o", format, "--certificate"])
+            .arg(fixture("daemon.pfx"));
         wrong_pfx.env("AZURE_CLIENT_CERTIFICATE_PASSWORD", CANARY_SECRET);
         record("token pfx with the wrong password", wrong_pfx);
 
         for action in ["list", "clear"] {
             let mut cache_command = entra_doctor();
-            cache_command.args(["cache", action, "-o", format, "-vv", "--cache-file"]).arg(&cache);
+            cache_command
+                .args(["cache", action, "-o", format, "-vv", "--cache-file"])
+                .arg(&cache);
             record("cache", cache_command);
         }
         let mut decode = entra_doctor();
-        decode.args(["decode", "-o", format, "-vv"]).write_stdin(v1_graph_token("decode"));
+        decode
+            .args(["decode", "-o", format, "-vv"])
+            .write_stdin(v1_graph_token("decode"));
         record("decode", decode);
     }
     outputs.push(("log file".into(), std::fs::read(&log).unwrap_or_default()));
@@ -70,10 +97,17 @@ async fn no_secret_ever_leaks() {
         assert_clean(what, bytes, &[CANARY_SECRET, CANARY_PFX_PASSWORD, &token]);
     }
     let log = &outputs.last().unwrap().1;
-    assert!(String::from_utf8_lossy(log).contains("token request"), "the log was written");
+    assert!(
+        String::from_utf8_lossy(log).contains("token request"),
+        "the log was written"
+    );
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
-        assert_clean(&path.display().to_string(), &std::fs::read(&path).unwrap(), &[CANARY_SECRET, CANARY_PFX_PASSWORD, &token]);
+        assert_clean(
+            &path.display().to_string(),
+            &std::fs::read(&path).unwrap(),
+            &[CANARY_SECRET, CANARY_PFX_PASSWORD, &token],
+        );
     }
     // The secret did reach the server, so the test ran what it claims to.
     let bodies: Vec<String> = server

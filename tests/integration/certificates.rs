@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::Utc;
 use entra_doctor::auth::{
-    AssertionAlg, AssertionOptions, CertificateSource, ClientCertificate, ClientOptions, Credential,
-    TokenClient,
+    AssertionAlg, AssertionOptions, CertificateSource, ClientCertificate, ClientOptions,
+    Credential, TokenClient,
 };
 use entra_doctor::{Error, Secret};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -26,7 +26,11 @@ use crate::token_client::{request, token_path};
 const THUMBPRINT: &str = "44BD312F294398460D21DFD7BFA3F8B14E7D8303";
 
 fn pem(name: &str) -> ClientCertificate {
-    ClientCertificate::load(&CertificateSource::Pem { path: fixture(name), key: None }).unwrap()
+    ClientCertificate::load(&CertificateSource::Pem {
+        path: fixture(name),
+        key: None,
+    })
+    .unwrap()
 }
 
 fn pfx(name: &str, password: &str) -> Result<ClientCertificate, Error> {
@@ -67,23 +71,57 @@ fn every_form_of_the_same_certificate_gives_the_same_identity() {
         assert_eq!(info.not_after.to_rfc3339(), "2045-01-01T00:00:00+00:00");
         assert_eq!(info.key_bits, 2048);
         let debug = format!("{certificate:?}");
-        assert!(debug.contains("[REDACTED]") && !debug.contains("MII"), "{debug}");
+        assert!(
+            debug.contains("[REDACTED]") && !debug.contains("MII"),
+            "{debug}"
+        );
     }
 }
 
 #[test]
 fn refusals_say_why() {
     let load = |name: &str| {
-        ClientCertificate::load(&CertificateSource::Pem { path: fixture(name), key: None }).unwrap_err()
+        ClientCertificate::load(&CertificateSource::Pem {
+            path: fixture(name),
+            key: None,
+        })
+        .unwrap_err()
     };
     assert!(matches!(load("mismatched.pem"), Error::KeyMismatch { .. }));
-    assert!(load("mismatched.pem").to_string().contains("does not belong to the certificate"));
-    assert!(load("cert-only.pem").to_string().contains("holds no private key"));
-    assert!(load("key-only.pem").to_string().contains("holds no CERTIFICATE block"));
-    assert!(load("not-a-certificate.pem").to_string().contains("not an X.509 certificate"));
-    assert!(load("daemon.pfx").to_string().contains("holds no PEM block"));
-    assert!(load("no-such-file.pem").to_string().contains("No such file"));
-    let dir = ClientCertificate::load(&CertificateSource::Pem { path: fixture(""), key: None });
+    assert!(
+        load("mismatched.pem")
+            .to_string()
+            .contains("does not belong to the certificate")
+    );
+    assert!(
+        load("cert-only.pem")
+            .to_string()
+            .contains("holds no private key")
+    );
+    assert!(
+        load("key-only.pem")
+            .to_string()
+            .contains("holds no CERTIFICATE block")
+    );
+    assert!(
+        load("not-a-certificate.pem")
+            .to_string()
+            .contains("not an X.509 certificate")
+    );
+    assert!(
+        load("daemon.pfx")
+            .to_string()
+            .contains("holds no PEM block")
+    );
+    assert!(
+        load("no-such-file.pem")
+            .to_string()
+            .contains("No such file")
+    );
+    let dir = ClientCertificate::load(&CertificateSource::Pem {
+        path: fixture(""),
+        key: None,
+    });
     assert!(dir.unwrap_err().to_string().contains("is a directory"));
     let split_mismatch = ClientCertificate::load(&CertificateSource::Pem {
         path: fixture("daemon.crt.pem"),
@@ -93,10 +131,19 @@ fn refusals_say_why() {
     let wrong = pfx("daemon.pfx", "wrong password").unwrap_err();
     assert!(matches!(wrong, Error::PfxPassword { .. }), "{wrong:?}");
     assert!(wrong.to_string().contains("$TEST_PFX_PASSWORD"));
-    assert!(!wrong.to_string().contains("wrong password"), "never echo the password");
-    assert!(matches!(pfx("daemon-legacy.pfx", "").unwrap_err(), Error::PfxPassword { .. }));
+    assert!(
+        !wrong.to_string().contains("wrong password"),
+        "never echo the password"
+    );
+    assert!(matches!(
+        pfx("daemon-legacy.pfx", "").unwrap_err(),
+        Error::PfxPassword { .. }
+    ));
     let garbage = pfx("daemon.crt.pem", "x").unwrap_err();
-    assert!(garbage.to_string().contains("not a readable PFX"), "{garbage}");
+    assert!(
+        garbage.to_string().contains("not a readable PFX"),
+        "{garbage}"
+    );
 }
 
 #[test]
@@ -104,7 +151,9 @@ fn expired_certificate_loads_and_reports_its_validity() {
     let certificate = pem("expired.pem");
     assert_eq!(
         certificate.info.validity_at(Utc::now()),
-        entra_doctor::auth::Validity::Expired { since: certificate.info.not_after }
+        entra_doctor::auth::Validity::Expired {
+            since: certificate.info.not_after
+        }
     );
 }
 
@@ -112,14 +161,22 @@ fn expired_certificate_loads_and_reports_its_validity() {
 fn verify(assertion: &str, alg: Algorithm, audience: &str) -> (Value, Value) {
     let der = leaf_der();
     let (_, cert) = X509Certificate::from_der(&der).unwrap();
-    let PublicKey::RSA(rsa) = cert.public_key().parsed().unwrap() else { panic!("RSA") };
+    let PublicKey::RSA(rsa) = cert.public_key().parsed().unwrap() else {
+        panic!("RSA")
+    };
     let key = DecodingKey::from_rsa_raw_components(rsa.modulus, rsa.exponent);
     let mut validation = Validation::new(alg);
     validation.set_audience(&[audience]);
     validation.set_issuer(&[CLIENT_ID]);
     validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
-    let data = jsonwebtoken::decode::<Value>(assertion, &key, &validation).expect("signature verifies");
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(assertion.split('.').next().unwrap()).unwrap()).unwrap();
+    let data =
+        jsonwebtoken::decode::<Value>(assertion, &key, &validation).expect("signature verifies");
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(assertion.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     (header, data.claims)
 }
 
@@ -130,10 +187,15 @@ async fn captured_assertion(options: AssertionOptions) -> (String, String, i64) 
             ("grant_type", "client_credentials".into()),
             ("client_id", CLIENT_ID.into()),
             ("scope", "https://graph.microsoft.com/.default".into()),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ),
             ("client_assertion", "*".into()),
         ]))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("cert"), 3599)))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("cert"), 3599)),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -143,10 +205,18 @@ async fn captured_assertion(options: AssertionOptions) -> (String, String, i64) 
     };
     let request = request(&server, credential, "https://graph.microsoft.com/.default");
     let now = Utc::now();
-    TokenClient::new(ClientOptions::default()).unwrap().acquire(&request, now).await.unwrap();
+    TokenClient::new(ClientOptions::default())
+        .unwrap()
+        .acquire(&request, now)
+        .await
+        .unwrap();
     let received = server.received_requests().await.unwrap();
     let form = crate::support::form_of(&received[0]);
-    (form["client_assertion"].clone(), format!("{}{}", server.uri(), token_path()), now.timestamp())
+    (
+        form["client_assertion"].clone(),
+        format!("{}{}", server.uri(), token_path()),
+        now.timestamp(),
+    )
 }
 
 #[tokio::test]
@@ -157,7 +227,10 @@ async fn rs256_assertion_has_every_header_and_claim_entra_expects() {
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["typ"], "JWT");
     assert_eq!(header["x5t"], URL_SAFE_NO_PAD.encode(Sha1::digest(&der)));
-    assert_eq!(header["x5t#S256"], URL_SAFE_NO_PAD.encode(Sha256::digest(&der)));
+    assert_eq!(
+        header["x5t#S256"],
+        URL_SAFE_NO_PAD.encode(Sha256::digest(&der))
+    );
     assert!(header.get("x5c").is_none(), "x5c only with --send-x5c");
     assert_eq!(claims["aud"], endpoint);
     assert_eq!(claims["iss"], CLIENT_ID);
@@ -166,16 +239,25 @@ async fn rs256_assertion_has_every_header_and_claim_entra_expects() {
     assert_eq!(claims["iat"], now);
     assert_eq!(claims["exp"], now + 600);
     let jti = claims["jti"].as_str().unwrap();
-    assert!(uuid::Uuid::parse_str(jti).is_ok_and(|u| u.get_version_num() == 4), "{jti}");
+    assert!(
+        uuid::Uuid::parse_str(jti).is_ok_and(|u| u.get_version_num() == 4),
+        "{jti}"
+    );
 }
 
 #[tokio::test]
 async fn ps256_with_x5c_sends_the_chain() {
-    let options = AssertionOptions { alg: AssertionAlg::Ps256, send_x5c: true };
+    let options = AssertionOptions {
+        alg: AssertionAlg::Ps256,
+        send_x5c: true,
+    };
     let (assertion, endpoint, _) = captured_assertion(options).await;
     let (header, _) = verify(&assertion, Algorithm::PS256, &endpoint);
     assert_eq!(header["alg"], "PS256");
-    assert_eq!(header["x5c"], serde_json::json!([STANDARD.encode(leaf_der())]));
+    assert_eq!(
+        header["x5c"],
+        serde_json::json!([STANDARD.encode(leaf_der())])
+    );
 }
 
 #[tokio::test]

@@ -1,9 +1,14 @@
 //! One integration-test binary (it links once): the token client against wiremock on loopback,
-//! certificates, the cache, the CLI, and the canary that proves secrets never leak.
+//! certificates, the cache, the CLI, the demo tenant, and the canary that proves secrets never
+//! leak.
+
+// Test helpers outside `#[test]` fns may panic too: a failed helper is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod cache;
 mod canary;
 mod certificates;
 mod cli;
+mod demo_tenant;
 mod support;
 mod token_client;

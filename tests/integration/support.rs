@@ -16,7 +16,9 @@ pub const CANARY_SECRET: &str = "CANARY-do-not-print-0123456789";
 pub const CANARY_PFX_PASSWORD: &str = "CANARY-pfx-password-9876";
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// An unsigned-looking JWT with these header and claims (the signature is junk bytes).
@@ -75,7 +77,9 @@ pub fn token_body(access_token: &str, expires_in: u64) -> Value {
 }
 
 pub fn form_of(request: &Request) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(&request.body).into_owned().collect()
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
 }
 
 /// Matches a form-encoded body with exactly these fields (and any `client_assertion` value
@@ -86,7 +90,10 @@ impl Match for FormIs {
     fn matches(&self, request: &Request) -> bool {
         let form = form_of(request);
         form.len() == self.0.len()
-            && self.0.iter().all(|(k, v)| form.get(*k).is_some_and(|got| v == "*" || got == v))
+            && self
+                .0
+                .iter()
+                .all(|(k, v)| form.get(*k).is_some_and(|got| v == "*" || got == v))
     }
 }
 

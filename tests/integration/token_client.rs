@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entra_doctor::auth::{
-    Authority, AuthorityHost, ClientOptions, Credential, ScopeSet, Tenant, TokenClient, TokenRequest,
+    Authority, AuthorityHost, ClientOptions, Credential, ScopeSet, Tenant, TokenClient,
+    TokenRequest,
 };
 use entra_doctor::{Error, Secret};
 use pretty_assertions::assert_eq;
@@ -67,14 +68,28 @@ async fn secret_request_sends_exactly_the_client_credentials_form() {
     );
     let response = client().acquire(&request, now()).await.unwrap();
     assert_eq!(response.token_type, "Bearer");
-    assert_eq!((response.expires_in, response.ext_expires_in, response.refresh_in), (3599, Some(3599), Some(1800)));
+    assert_eq!(
+        (
+            response.expires_in,
+            response.ext_expires_in,
+            response.refresh_in
+        ),
+        (3599, Some(3599), Some(1800))
+    );
     assert_eq!(response.access_token.expose(), token);
 }
 
 async fn answer(template: ResponseTemplate) -> Error {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(template).mount(&server).await;
-    let request = request(&server, Credential::Secret(Secret::new("x")), "api://a/.default");
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let request = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
     client().acquire(&request, now()).await.unwrap_err()
 }
 
@@ -83,7 +98,7 @@ async fn entra_error_body_is_typed() {
     let body = json!({
         "error": "invalid_client",
         "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '11111111-2222-4333-8444-555555555555'.\r\nTrace ID: 0b1c\r\nCorrelation ID: 2d3e\r\nTimestamp: 2026-11-25 12:00:00Z",
-        "error_codes": [7000215],
+        "error_codes": [7_000_215],
         "timestamp": "2026-11-25 12:00:00Z",
         "trace_id": "0b1c",
         "correlation_id": "2d3e",
@@ -97,10 +112,16 @@ async fn entra_error_body_is_typed() {
     assert_eq!(entra.code(), Some(7_000_215));
     assert_eq!(entra.trace_id.as_deref(), Some("0b1c"));
     assert_eq!(entra.correlation_id.as_deref(), Some("2d3e"));
-    assert_eq!(entra.error_uri.as_deref(), Some("https://login.microsoftonline.com/error?code=7000215"));
+    assert_eq!(
+        entra.error_uri.as_deref(),
+        Some("https://login.microsoftonline.com/error?code=7000215")
+    );
     let message = Error::Entra(entra).to_string();
     assert!(message.starts_with("Entra ID refused the token request (HTTP 401, invalid_client, AADSTS7000215): AADSTS7000215: Invalid client secret provided."), "{message}");
-    assert!(!message.contains("Correlation ID: 2d3e"), "only the first line: {message}");
+    assert!(
+        !message.contains("Correlation ID: 2d3e"),
+        "only the first line: {message}"
+    );
 }
 
 #[tokio::test]
@@ -114,15 +135,29 @@ async fn code_is_read_from_the_description_when_error_codes_is_missing() {
 
 #[tokio::test]
 async fn html_from_a_proxy_names_status_type_and_text() {
-    let html = format!("<html><head><title>Proxy Authentication Required</title></head><body>{}</body></html>", "x".repeat(500));
-    let error = answer(ResponseTemplate::new(407).set_body_raw(html, "text/html; charset=utf-8")).await;
-    let Error::UnexpectedResponse { status, content_type, snippet, .. } = &error else {
+    let html = format!(
+        "<html><head><title>Proxy Authentication Required</title></head><body>{}</body></html>",
+        "x".repeat(500)
+    );
+    let error =
+        answer(ResponseTemplate::new(407).set_body_raw(html, "text/html; charset=utf-8")).await;
+    let Error::UnexpectedResponse {
+        status,
+        content_type,
+        snippet,
+        ..
+    } = &error
+    else {
         panic!("expected UnexpectedResponse, got {error:?}");
     };
     assert_eq!(*status, 407);
     assert_eq!(content_type, "text/html; charset=utf-8");
     assert!(snippet.starts_with("<html><head><title>Proxy Authentication Required"));
-    assert_eq!(snippet.chars().count(), 201, "200 characters and an ellipsis");
+    assert_eq!(
+        snippet.chars().count(),
+        201,
+        "200 characters and an ellipsis"
+    );
     assert_eq!(error.failure().exit_code(), 3);
 }
 
@@ -130,22 +165,42 @@ async fn html_from_a_proxy_names_status_type_and_text() {
 async fn empty_body_is_named() {
     let error = answer(ResponseTemplate::new(502)).await;
     let message = error.to_string();
-    assert!(message.contains("HTTP 502 with no content type"), "{message}");
+    assert!(
+        message.contains("HTTP 502 with no content type"),
+        "{message}"
+    );
     assert!(message.contains("(empty body)"), "{message}");
 }
 
 #[tokio::test]
 async fn json_that_is_neither_token_nor_error() {
     let error = answer(ResponseTemplate::new(200).set_body_json(json!({"hello": "world"}))).await;
-    assert!(matches!(error, Error::UnexpectedResponse { status: 200, .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::UnexpectedResponse { status: 200, .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn redirect_is_not_followed() {
-    let error = answer(ResponseTemplate::new(302).insert_header("location", "https://evil.example/token")).await;
-    let Error::Redirected { status, location, .. } = &error else { panic!("{error:?}") };
-    assert_eq!((*status, location.as_str()), (302, "https://evil.example/token"));
-    assert!(error.to_string().contains("does not follow redirects with credentials"));
+    let error =
+        answer(ResponseTemplate::new(302).insert_header("location", "https://evil.example/token"))
+            .await;
+    let Error::Redirected {
+        status, location, ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (*status, location.as_str()),
+        (302, "https://evil.example/token")
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("does not follow redirects with credentials")
+    );
 }
 
 #[tokio::test]
@@ -155,10 +210,30 @@ async fn slow_server_times_out_with_advice() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
         .mount(&server)
         .await;
-    let options = ClientOptions { connect_timeout: Duration::from_secs(5), timeout: Duration::from_millis(200) };
-    let request = request(&server, Credential::Secret(Secret::new("x")), "api://a/.default");
-    let error = TokenClient::new(options).unwrap().acquire(&request, now()).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { phase: "the request", .. }), "{error:?}");
+    let options = ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_millis(200),
+    };
+    let request = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
+    let error = TokenClient::new(options)
+        .unwrap()
+        .acquire(&request, now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                phase: "the request",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("raise --timeout"), "{error}");
     assert_eq!(error.failure().exit_code(), 3);
 }
@@ -181,16 +256,26 @@ async fn connection_refused_is_a_network_error() {
     };
     let error = client().acquire(&request, now()).await.unwrap_err();
     assert!(matches!(error, Error::Network { .. }), "{error:?}");
-    assert!(error.to_string().to_lowercase().contains("connect"), "{error}");
+    assert!(
+        error.to_string().to_lowercase().contains("connect"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn plain_http_token_endpoint_to_a_remote_host_is_refused_before_sending() {
     let server = MockServer::start().await;
-    let mut request = request(&server, Credential::Secret(Secret::new("x")), "api://a/.default");
+    let mut request = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
     request.token_endpoint = Some(url::Url::parse("http://example.com/token").unwrap());
     let error = client().acquire(&request, now()).await.unwrap_err();
-    assert!(matches!(error, Error::InsecureAuthority { .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::InsecureAuthority { .. }),
+        "{error:?}"
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -198,7 +283,9 @@ async fn plain_http_token_endpoint_to_a_remote_host_is_refused_before_sending() 
 async fn discovery_reads_the_metadata_and_unknown_tenants() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/{TENANT_ID}/v2.0/.well-known/openid-configuration")))
+        .and(path(format!(
+            "/{TENANT_ID}/v2.0/.well-known/openid-configuration"
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "issuer": format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0"),
             "token_endpoint": format!("{}/{TENANT_ID}/oauth2/v2.0/token", server.uri()),
@@ -208,7 +295,9 @@ async fn discovery_reads_the_metadata_and_unknown_tenants() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/nowhere.example/v2.0/.well-known/openid-configuration"))
+        .and(path(
+            "/nowhere.example/v2.0/.well-known/openid-configuration",
+        ))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_tenant",
             "error_description": "AADSTS90002: Tenant 'nowhere.example' not found.",
@@ -218,16 +307,24 @@ async fn discovery_reads_the_metadata_and_unknown_tenants() {
         .await;
     let host = AuthorityHost::parse(&server.uri()).unwrap();
     let metadata = client()
-        .discover(&Authority::new(host.clone(), Tenant::parse(TENANT_ID).unwrap()))
+        .discover(&Authority::new(
+            host.clone(),
+            Tenant::parse(TENANT_ID).unwrap(),
+        ))
         .await
         .unwrap();
     assert_eq!(metadata.tenant_region_scope.as_deref(), Some("EU"));
     assert!(metadata.jwks_uri.ends_with("/discovery/v2.0/keys"));
     let error = client()
-        .discover(&Authority::new(host, Tenant::parse("nowhere.example").unwrap()))
+        .discover(&Authority::new(
+            host,
+            Tenant::parse("nowhere.example").unwrap(),
+        ))
         .await
         .unwrap_err();
-    let Error::Entra(entra) = error else { panic!("{error:?}") };
+    let Error::Entra(entra) = error else {
+        panic!("{error:?}")
+    };
     assert_eq!(entra.code(), Some(90002));
 }
 
@@ -240,7 +337,14 @@ async fn v1_endpoint_answers_with_string_numbers_are_read() {
 
 async fn answer_ok(body: serde_json::Value) -> entra_doctor::auth::TokenResponse {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server).await;
-    let request = request(&server, Credential::Secret(Secret::new("x")), "api://a/.default");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let request = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
     client().acquire(&request, now()).await.unwrap()
 }

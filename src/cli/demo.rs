@@ -1,0 +1,235 @@
+//! `entra-doctor demo`: serve the embedded demo tenant (`--serve`, `--port`, `--tls`,
+//! `--tenant-file`) and print what a client needs to use it, or list its scenarios
+//! (`--list-scenarios`). Text by default; `--output json` prints one JSON document on one line.
+//! The demo credentials are throw-away values, so this is the one place that prints them.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::demo::{self, DemoApp, DemoOptions, RunningDemo, TenantModel};
+
+pub use super::args::OutputFormat;
+
+/// Arguments of `entra-doctor demo`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DemoArgs {
+    /// Only serve the demo tenant (for scripts, other clients, benchmarks) until Ctrl-C/SIGTERM.
+    #[arg(long)]
+    pub serve: bool,
+    /// Loopback port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub port: u16,
+    /// Serve https with a certificate made at start; its CA certificate is written to a file.
+    #[arg(long)]
+    pub tls: bool,
+    /// Use this tenant model instead of the shipped one (see assets/demo/tenant.toml).
+    #[arg(long, value_name = "FILE")]
+    pub tenant_file: Option<PathBuf>,
+    /// Print each scenario with what it teaches and how to reproduce it, then exit.
+    #[arg(long)]
+    pub list_scenarios: bool,
+    /// Show only this scenario (healthy, no-consent, wrong-scope, trailing-slash, ...).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Output format: the global `--output`, set by [`super::run`].
+    #[arg(skip)]
+    pub output: OutputFormat,
+}
+
+/// Runs the command, writing to stdout; serves until Ctrl-C or SIGTERM. Returns the exit code:
+/// 2 for a bad tenant file or scenario name, 3 when the server cannot start.
+pub async fn run(args: DemoArgs) -> u8 {
+    let mut stdout = std::io::stdout();
+    match run_with(args, &mut stdout, shutdown_signal()).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                demo::Error::Bind { .. }
+                | demo::Error::Tls(_)
+                | demo::Error::WriteCredentials { .. } => 3,
+                _ => 2,
+            }
+        }
+    }
+}
+
+/// Runs the command, writing to `out`, and serving until `shutdown` completes.
+pub async fn run_with<W: Write>(
+    args: DemoArgs,
+    out: &mut W,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), demo::Error> {
+    let model = match &args.tenant_file {
+        Some(path) => TenantModel::from_toml_file(path)?,
+        None => TenantModel::builtin()?,
+    };
+    if let Some(name) = &args.scenario {
+        if model.application(name).is_none() {
+            return Err(demo::Error::UnknownScenario {
+                name: name.clone(),
+                known: model.scenarios().join(", "),
+            });
+        }
+    }
+    if args.list_scenarios {
+        // A closed pipe (`| head`) is a clean exit, not an error.
+        let _ = out.write_all(render_scenarios(&model, &args).as_bytes());
+        return Ok(());
+    }
+    let demo = demo::start(DemoOptions {
+        port: args.port,
+        tls: args.tls,
+        model,
+    })
+    .await?;
+    let _ = out.write_all(render_serving(&demo, &args).as_bytes());
+    let _ = out.flush();
+    shutdown.await;
+    demo.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn selected<'a, T>(items: &'a [T], args: &DemoArgs, name: impl Fn(&T) -> &str) -> Vec<&'a T> {
+    items
+        .iter()
+        .filter(|item| args.scenario.as_deref().is_none_or(|s| s == name(item)))
+        .collect()
+}
+
+/// `--list-scenarios` output.
+pub fn render_scenarios(model: &TenantModel, args: &DemoArgs) -> String {
+    let apps = selected(&model.applications, args, |a| &a.scenario);
+    match args.output {
+        OutputFormat::Json => {
+            let list: Vec<Value> = apps
+                .iter()
+                .map(|a| {
+                    json!({
+                        "scenario": a.scenario,
+                        "teaches": a.teaches,
+                        "reproduce": a.reproduce,
+                        "client_id": a.client_id,
+                        "scope": a.scope,
+                        "probe_path": a.probe_path,
+                    })
+                })
+                .collect();
+            format!("{}\n", json!({ "scenarios": list }))
+        }
+        OutputFormat::Text => {
+            let mut text = format!(
+                "Scenarios of the demo tenant {} ({}):\n",
+                model.tenant.display_name, model.tenant.domain
+            );
+            for a in apps {
+                let _ = writeln!(
+                    text,
+                    "\n{}\n  teaches    {}\n  reproduce  {}\n  run        entra-doctor demo --serve --scenario {}",
+                    a.scenario, a.teaches, a.reproduce, a.scenario
+                );
+            }
+            text
+        }
+    }
+}
+
+fn path_text(path: Option<&PathBuf>) -> Value {
+    path.map_or(Value::Null, |p| json!(p.display().to_string()))
+}
+
+/// What `--serve` prints first: everything a client needs, credentials included.
+pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
+    let apps = selected(demo.apps(), args, |a: &DemoApp| &a.scenario);
+    let app_json = |a: &DemoApp| {
+        json!({
+            "scenario": a.scenario,
+            "display_name": a.display_name,
+            "client_id": a.client_id,
+            "secret": a.secret.as_ref().map(demo::DemoSecret::expose),
+            "certificate_pem": path_text(a.certificate_pem.as_ref()),
+            "certificate_pfx": path_text(a.certificate_pfx.as_ref()),
+            "pfx_password": a.pfx_password.as_ref().map(demo::DemoSecret::expose),
+            "scope": a.scope,
+            "probe_url": a.probe_url,
+            "teaches": a.teaches,
+        })
+    };
+    let ca = demo.ca_file().map(|p| p.display().to_string());
+    match args.output {
+        OutputFormat::Json => {
+            let doc = json!({
+                "authority_host": demo.authority_host(),
+                "tenant_id": demo.tenant_id(),
+                "tenant_domain": demo.tenant_domain(),
+                "token_endpoint": demo.token_endpoint(),
+                "jwks_uri": demo.jwks_uri(),
+                "ca_file": ca,
+                "apps": apps.iter().map(|a| app_json(a)).collect::<Vec<_>>(),
+            });
+            format!("{doc}\n")
+        }
+        OutputFormat::Text => {
+            let mut t = format!(
+                "Demo tenant serving on {} (Ctrl-C to stop). Credentials below are throw-away demo values.\n\n",
+                demo.authority_host()
+            );
+            let _ = writeln!(t, "  authority host  {}", demo.authority_host());
+            let _ = writeln!(
+                t,
+                "  tenant          {} ({})",
+                demo.tenant_id(),
+                demo.tenant_domain()
+            );
+            let _ = writeln!(t, "  token endpoint  {}", demo.token_endpoint());
+            let _ = writeln!(t, "  JWKS            {}", demo.jwks_uri());
+            if let Some(ca) = &ca {
+                let _ = writeln!(t, "  CA certificate  {ca}  (trust it: https)");
+            }
+            for a in apps {
+                let _ = writeln!(t, "\n{}  ({})", a.scenario, a.display_name);
+                let _ = writeln!(t, "  client id       {}", a.client_id);
+                if let Some(secret) = &a.secret {
+                    let _ = writeln!(t, "  secret          {}", secret.expose());
+                }
+                if let (Some(pem), Some(pfx)) = (&a.certificate_pem, &a.certificate_pfx) {
+                    let _ = writeln!(t, "  certificate     {}", pem.display());
+                    let _ = writeln!(t, "  PFX             {}", pfx.display());
+                }
+                if let Some(password) = &a.pfx_password {
+                    let _ = writeln!(t, "  PFX password    {}", password.expose());
+                }
+                let _ = writeln!(t, "  scope           {}", a.scope);
+                let _ = writeln!(t, "  probe           GET {}", a.probe_url);
+                let _ = writeln!(t, "  teaches         {}", a.teaches);
+            }
+            t
+        }
+    }
+}

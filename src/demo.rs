@@ -1,0 +1,37 @@
+//! The embedded demo tenant: a local emulator of the parts of Microsoft Entra ID that a daemon
+//! app touches (token endpoints, OIDC discovery, JWKS), plus resource APIs that judge tokens the
+//! way Microsoft Graph, Azure SQL and an ASP.NET Core web API do.
+//!
+//! Everything it answers comes from the request and the tenant model ([`TenantModel`], loaded
+//! from `assets/demo/tenant.toml` or a user's file), never from a "make this fail" switch, so the
+//! tool logic that diagnoses it works unchanged against the real service. Start it with
+//! [`start`]; the returned [`RunningDemo`] says where it listens and which demo apps it holds,
+//! and shuts the server down when dropped.
+//!
+//! Layout: `model` (the tenant file), `keys` (signing key, JWKS, registered certificates),
+//! `handout` (credential files written for the operator), `server` + `tls` (axum on loopback),
+//! `sts` + `sts_error` + `scope` + `assertion` + `token` (the token endpoint in Entra ID's order),
+//! `resource_api` (the APIs that check tokens).
+
+mod assertion;
+mod error;
+mod handout;
+mod keys;
+mod model;
+mod model_check;
+mod resource_api;
+mod resource_errors;
+mod scope;
+mod server;
+mod sts;
+mod sts_error;
+mod tls;
+mod token;
+
+pub use error::{Error, Result};
+pub use model::{
+    AppRole, Application, ClientSecret, DemoSecret, ErrorStyle, Grant, Handout, HandoutCertificate,
+    RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
+};
+pub use scope::resource_from_scope;
+pub use server::{DemoApp, DemoOptions, RunningDemo, start};

@@ -1,0 +1,109 @@
+//! Consistency checks of a tenant model, run once at load: ids are GUIDs, names are unique,
+//! grants and routes name roles that exist, handed-out certificates come with a key. A model that
+//! passes cannot make the server answer something Entra ID never would.
+
+use std::collections::HashSet;
+
+use super::model::TenantModel;
+
+/// Checks the model; the message names the offending entry.
+pub(super) fn check(model: &TenantModel) -> Result<(), String> {
+    let tenant = &model.tenant;
+    guid("tenant.id", &tenant.id)?;
+    if !tenant.domain.contains('.') {
+        return Err(format!(
+            "tenant.domain {:?} is not a domain name",
+            tenant.domain
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut paths = HashSet::new();
+    for r in &model.resources {
+        guid(&format!("resource {:?} app_id", r.display_name), &r.app_id)?;
+        guid(
+            &format!("resource {:?} service_principal_id", r.display_name),
+            &r.service_principal_id,
+        )?;
+        if !seen.insert(r.app_id.to_ascii_lowercase()) {
+            return Err(format!("two resources have app_id {}", r.app_id));
+        }
+        for role in &r.app_roles {
+            guid(&format!("app role {:?} id", role.value), &role.id)?;
+        }
+        for route in &r.routes {
+            if !route.path.starts_with('/') {
+                return Err(format!("route {:?} must start with /", route.path));
+            }
+            if !paths.insert(route.path.clone()) {
+                return Err(format!("two routes have the path {}", route.path));
+            }
+            if let Some(missing) = route
+                .any_role
+                .iter()
+                .find(|v| !r.app_roles.iter().any(|role| &role.value == *v))
+            {
+                return Err(format!(
+                    "route {} requires role {missing:?}, which {} does not define",
+                    route.path, r.display_name
+                ));
+            }
+            if serde_json::from_str::<serde_json::Value>(&route.body).is_err() {
+                return Err(format!("the body of route {} is not JSON", route.path));
+            }
+        }
+    }
+    let mut scenarios = HashSet::new();
+    for app in &model.applications {
+        let who = format!("application {:?}", app.scenario);
+        if !scenarios.insert(app.scenario.clone()) {
+            return Err(format!(
+                "two applications have the scenario {:?}",
+                app.scenario
+            ));
+        }
+        guid(&format!("{who} client_id"), &app.client_id)?;
+        guid(
+            &format!("{who} service_principal_id"),
+            &app.service_principal_id,
+        )?;
+        if !seen.insert(app.client_id.to_ascii_lowercase()) {
+            return Err(format!("{who} reuses the app id {}", app.client_id));
+        }
+        for secret in &app.secrets {
+            guid(&format!("{who} secret id"), &secret.id)?;
+        }
+        if app.handout.certificate.is_some() != app.handout.private_key.is_some() {
+            return Err(format!(
+                "{who} hands out a certificate without its private key, or a key without its certificate"
+            ));
+        }
+        if app.handout.secret.is_none() && app.handout.certificate.is_none() {
+            return Err(format!("{who} hands out no credential"));
+        }
+        for grant in &app.grants {
+            let resource = model.find_resource(&grant.resource).ok_or_else(|| {
+                format!(
+                    "{who} has a grant on {:?}, which is no resource",
+                    grant.resource
+                )
+            })?;
+            if let Some(role) = grant
+                .roles
+                .iter()
+                .find(|v| !resource.app_roles.iter().any(|role| &role.value == *v))
+            {
+                return Err(format!(
+                    "{who} is granted {role:?}, which {} does not define",
+                    resource.display_name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn guid(what: &str, value: &str) -> Result<(), String> {
+    uuid::Uuid::parse_str(value)
+        .map(|_| ())
+        .map_err(|_| format!("{what} {value:?} is not a GUID"))
+}

@@ -1,0 +1,196 @@
+//! The resource APIs of the demo tenant (`/graph/...`, `/sql/...`, `/api/...`, as the tenant
+//! model's routes say). Each checks the bearer token as its real counterpart does: signature
+//! against the tenant's key, issuer (v1 or v2 of this tenant), `aud` as an exact string among the
+//! API's accepted audiences, lifetime (five minutes of skew); then the route's app role (403),
+//! then its rate limit (429 with `Retry-After`). Answers are worded in the API's `error_style`
+//! (see `resource_errors`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Value, json};
+
+use super::model::{Resource, Route, TokenVersion};
+use super::resource_errors::{Rejection, forbidden, throttled, unauthorized};
+use super::server::AppState;
+use super::token::issuer;
+
+/// Skew an API tolerates on `exp`/`nbf` (ASP.NET Core's default).
+const CLOCK_SKEW: i64 = 300;
+
+pub(super) async fn handle(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some((resource, route)) = find_route(&state, uri.path()) else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": {
+                "code": "NotFound",
+                "message": format!("The demo tenant has no API at {}.", uri.path()),
+            }})),
+        )
+            .into_response();
+    };
+    if method != Method::GET {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let ctx = Ctx {
+        state: &state,
+        resource,
+        headers: &headers,
+    };
+    let claims = match validate(&ctx, &headers) {
+        Ok(claims) => claims,
+        Err(rejection) => return unauthorized(&ctx.error_ctx(), &rejection),
+    };
+    let roles: Vec<&str> = claims
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !route.any_role.is_empty() && !route.any_role.iter().any(|r| roles.contains(&r.as_str())) {
+        return forbidden(&ctx.error_ctx(), &claims, uri.path());
+    }
+    let caller = claims
+        .get("appid")
+        .or_else(|| claims.get("azp"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if let Some(retry_after) = over_limit(&state, route, caller) {
+        return throttled(&ctx.error_ctx(), retry_after);
+    }
+    let body: Value = serde_json::from_str(&route.body).unwrap_or(Value::Null);
+    let mut out = super::resource_errors::common_headers(&ctx.error_ctx());
+    out.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    (StatusCode::OK, out, axum::Json(body)).into_response()
+}
+
+struct Ctx<'a> {
+    state: &'a AppState,
+    resource: &'a Resource,
+    headers: &'a HeaderMap,
+}
+
+impl Ctx<'_> {
+    fn error_ctx(&self) -> super::resource_errors::ErrorCtx<'_> {
+        super::resource_errors::ErrorCtx {
+            style: self.resource.error_style,
+            authority: format!(
+                "{}/{}",
+                self.state.authority_host, self.state.model.tenant.id
+            ),
+            resource: self.resource,
+            client_request_id: self
+                .headers
+                .get("client-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+}
+
+fn find_route<'a>(state: &'a AppState, path: &str) -> Option<(&'a Resource, &'a Route)> {
+    state.model.resources.iter().find_map(|r| {
+        r.routes
+            .iter()
+            .find(|route| route.path == path)
+            .map(|route| (r, route))
+    })
+}
+
+fn validate(
+    ctx: &Ctx<'_>,
+    headers: &HeaderMap,
+) -> Result<serde_json::Map<String, Value>, Rejection> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(Rejection::Missing)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
+    let kid_ok = header.kid.as_deref() == Some(ctx.state.keys.kid().as_str());
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(
+        token,
+        &ctx.state.keys.verifying_key(),
+        &validation,
+    );
+    let claims = match data {
+        Ok(data) if kid_ok => data.claims,
+        Ok(_) => return Err(Rejection::Signature),
+        Err(e) => {
+            return Err(match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature
+                | jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => Rejection::Signature,
+                _ => Rejection::Malformed,
+            });
+        }
+    };
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let tid = &ctx.state.model.tenant.id;
+    let iss = text("iss");
+    if iss != issuer(TokenVersion::V1, tid) && iss != issuer(TokenVersion::V2, tid) {
+        return Err(Rejection::Issuer(iss));
+    }
+    let aud = text("aud");
+    if !ctx.resource.accepted_audiences.contains(&aud) {
+        return Err(Rejection::Audience(aud));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if now > exp + CLOCK_SKEW {
+        return Err(Rejection::Expired(exp));
+    }
+    let nbf = claims.get("nbf").and_then(Value::as_i64).unwrap_or(0);
+    if now + CLOCK_SKEW < nbf {
+        return Err(Rejection::NotYetValid(nbf));
+    }
+    Ok(claims)
+}
+
+/// `Some(seconds to wait)` when this call exceeds the route's rate limit for this caller.
+fn over_limit(state: &AppState, route: &Route, caller: &str) -> Option<u64> {
+    let limit = route.rate_limit?;
+    let now = chrono::Utc::now().timestamp();
+    let window = i64::try_from(limit.window_seconds).unwrap_or(i64::MAX);
+    let mut windows = state
+        .throttle
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let entry = windows
+        .entry((route.path.clone(), caller.to_ascii_lowercase()))
+        .or_insert((now, 0));
+    if now - entry.0 >= window {
+        *entry = (now, 0);
+    }
+    entry.1 += 1;
+    if entry.1 > limit.requests {
+        let left = window - (now - entry.0);
+        Some(u64::try_from(left.max(1)).unwrap_or(1))
+    } else {
+        None
+    }
+}

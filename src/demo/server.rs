@@ -1,0 +1,394 @@
+//! Starting and stopping the demo tenant: binds 127.0.0.1 (port 0 = a free one), writes the
+//! handed-out credential files, builds the axum router (token endpoints, OIDC discovery, JWKS,
+//! resource APIs) and serves it over http or, with `tls`, https. [`RunningDemo`] is the handle:
+//! it says where the tenant listens and what the demo apps are, and stops the server on
+//! [`RunningDemo::shutdown`] or when dropped.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::error::{Error, Result};
+use super::handout::{self, CredentialDir};
+use super::keys::Keys;
+use super::model::{DemoSecret, TenantModel, TokenVersion};
+use super::{resource_api, sts, tls, token};
+
+/// How to start the demo tenant.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Loopback port; 0 picks a free one.
+    pub port: u16,
+    /// Serve https with a certificate made at start (see [`RunningDemo::ca_file`]).
+    pub tls: bool,
+    pub model: TenantModel,
+}
+
+impl DemoOptions {
+    /// Plain http on a free port.
+    pub fn new(model: TenantModel) -> Self {
+        Self {
+            port: 0,
+            tls: false,
+            model,
+        }
+    }
+}
+
+/// One demo application as an operator (or a test) uses it.
+#[derive(Debug, Clone)]
+pub struct DemoApp {
+    pub scenario: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub secret: Option<DemoSecret>,
+    /// PEM with the certificate and its private key.
+    pub certificate_pem: Option<PathBuf>,
+    pub certificate_pfx: Option<PathBuf>,
+    pub pfx_password: Option<DemoSecret>,
+    pub scope: String,
+    /// Full URL of the API call that shows the lesson.
+    pub probe_url: String,
+    pub teaches: String,
+    pub reproduce: String,
+}
+
+/// State shared by the handlers.
+pub(super) struct AppState {
+    pub model: TenantModel,
+    pub keys: Keys,
+    pub authority_host: String,
+    /// Rate-limit windows per (route, client id): window start (unix s) and calls in it.
+    pub throttle: Mutex<HashMap<(String, String), (i64, u32)>>,
+}
+
+/// A running demo tenant. Dropping it stops the server and deletes its credential files.
+#[derive(Debug)]
+pub struct RunningDemo {
+    addr: SocketAddr,
+    authority_host: String,
+    tenant_id: String,
+    tenant_domain: String,
+    apps: Vec<DemoApp>,
+    ca_file: Option<PathBuf>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    acceptor: Option<JoinHandle<()>>,
+    // Last, so that the files outlive the server task's shutdown signal.
+    files: CredentialDir,
+}
+
+/// Starts the demo tenant on 127.0.0.1. Needs a tokio runtime.
+pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
+    let DemoOptions { port, tls, model } = options;
+    let keys = Keys::load(&model)?;
+    let tcp = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|source| Error::Bind { port, source })?;
+    let addr = tcp
+        .local_addr()
+        .map_err(|source| Error::Bind { port, source })?;
+    let scheme = if tls { "https" } else { "http" };
+    let authority_host = format!("{scheme}://{addr}");
+    let files = CredentialDir::create()?;
+    let apps = handouts(&model, &files, &authority_host)?;
+    let tenant_id = model.tenant.id.clone();
+    let tenant_domain = model.tenant.domain.clone();
+    let state = Arc::new(AppState {
+        model,
+        keys,
+        authority_host: authority_host.clone(),
+        throttle: Mutex::new(HashMap::new()),
+    });
+    let router = router(state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let signal = async move {
+        let _ = stopped.await;
+    };
+    let (server, acceptor, ca_file) = if tls {
+        let setup = tls::make()?;
+        let ca_file = files.write("demo-ca.pem", setup.ca_pem.as_bytes())?;
+        let (listener, acceptor) =
+            tls::listen(tcp, setup.acceptor).map_err(|source| Error::Bind { port, source })?;
+        let serve = axum::serve(listener, router).with_graceful_shutdown(signal);
+        let server = tokio::spawn(async move {
+            let _ = serve.await;
+        });
+        (server, Some(acceptor), Some(ca_file))
+    } else {
+        let serve = axum::serve(tcp, router).with_graceful_shutdown(signal);
+        let server = tokio::spawn(async move {
+            let _ = serve.await;
+        });
+        (server, None, None)
+    };
+    tracing::info!(%authority_host, "demo tenant started");
+    Ok(RunningDemo {
+        addr,
+        authority_host,
+        tenant_id,
+        tenant_domain,
+        apps,
+        ca_file,
+        stop: Some(stop),
+        server: Some(server),
+        acceptor,
+        files,
+    })
+}
+
+fn handouts(model: &TenantModel, files: &CredentialDir, host: &str) -> Result<Vec<DemoApp>> {
+    let password = DemoSecret::new(format!("demo-{}", uuid::Uuid::new_v4().simple()));
+    model
+        .applications
+        .iter()
+        .map(|app| {
+            let cert = model.handout_certificate(app)?;
+            let (pem, pfx) = match &cert {
+                Some(cert) => {
+                    let (pem, pfx) =
+                        handout::write_certificate(files, &app.scenario, cert, password.expose())?;
+                    (Some(pem), Some(pfx))
+                }
+                None => (None, None),
+            };
+            Ok(DemoApp {
+                scenario: app.scenario.clone(),
+                display_name: app.display_name.clone(),
+                client_id: app.client_id.clone(),
+                secret: app.handout.secret.clone(),
+                pfx_password: pfx.as_ref().map(|_| password.clone()),
+                certificate_pem: pem,
+                certificate_pfx: pfx,
+                scope: app.scope.clone(),
+                probe_url: format!("{host}{}", app.probe_path),
+                teaches: app.teaches.clone(),
+                reproduce: app.reproduce.clone(),
+            })
+        })
+        .collect()
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(sts::token_v2))
+        .route("/{tenant}/oauth2/token", post(sts::token_v1))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery_v2),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(discovery_v1),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(jwks_v2))
+        .route("/{tenant}/discovery/keys", get(jwks_v1))
+        .route("/error", get(error_page))
+        .fallback(resource_api::handle)
+        .with_state(state)
+}
+
+impl RunningDemo {
+    /// `http://127.0.0.1:PORT` (or `https://…` with TLS): what `--authority-host` takes.
+    pub fn authority_host(&self) -> &str {
+        &self.authority_host
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    pub fn tenant_domain(&self) -> &str {
+        &self.tenant_domain
+    }
+
+    /// The v2 token endpoint of the tenant.
+    pub fn token_endpoint(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_host, self.tenant_id
+        )
+    }
+
+    /// The tenant's JWKS (v2) URL.
+    pub fn jwks_uri(&self) -> String {
+        format!(
+            "{}/{}/discovery/v2.0/keys",
+            self.authority_host, self.tenant_id
+        )
+    }
+
+    /// The demo apps, one per scenario, in the tenant file's order.
+    pub fn apps(&self) -> &[DemoApp] {
+        &self.apps
+    }
+
+    /// The demo app of a scenario.
+    pub fn app(&self, scenario: &str) -> Option<&DemoApp> {
+        self.apps.iter().find(|a| a.scenario == scenario)
+    }
+
+    /// The CA certificate (PEM) to trust for `--tls`; `None` over plain http.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
+    }
+
+    /// The directory holding the handed-out credential files.
+    pub fn credentials_dir(&self) -> &Path {
+        self.files.path()
+    }
+
+    /// Stops the server: open connections get up to five seconds to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.abort();
+        }
+    }
+}
+
+impl Drop for RunningDemo {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.abort();
+        }
+    }
+}
+
+/// `{tenant}` of a discovery or JWKS path: the tenant's id, `common` for the shared documents.
+fn tenant_for_documents(
+    state: &AppState,
+    segment: &str,
+    headers: &axum::http::HeaderMap,
+) -> std::result::Result<String, Box<Response>> {
+    let common = ["common", "organizations"].contains(&segment.to_ascii_lowercase().as_str());
+    if common {
+        return Ok("{tenantid}".to_owned());
+    }
+    sts::check_tenant(&state.model, segment)
+        .map(|()| state.model.tenant.id.clone())
+        .map_err(|e| Box::new(e.into_http(&state.authority_host, &sts::correlation_id(headers))))
+}
+
+async fn discovery_v2(
+    State(state): State<Arc<AppState>>,
+    UrlPath(segment): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    discovery(&state, &segment, &headers, TokenVersion::V2)
+}
+
+async fn discovery_v1(
+    State(state): State<Arc<AppState>>,
+    UrlPath(segment): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    discovery(&state, &segment, &headers, TokenVersion::V1)
+}
+
+fn discovery(
+    state: &AppState,
+    segment: &str,
+    headers: &axum::http::HeaderMap,
+    version: TokenVersion,
+) -> Response {
+    let tid = match tenant_for_documents(state, segment, headers) {
+        Ok(tid) => tid,
+        Err(answer) => return *answer,
+    };
+    let host = &state.authority_host;
+    let (v, keys) = match version {
+        TokenVersion::V1 => ("", "discovery/keys"),
+        TokenVersion::V2 => ("/v2.0", "discovery/v2.0/keys"),
+    };
+    let t = if tid == "{tenantid}" {
+        segment
+    } else {
+        tid.as_str()
+    };
+    axum::Json(json!({
+        "token_endpoint": format!("{host}/{t}/oauth2{v}/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{host}/{t}/{keys}"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": token::issuer(version, &tid),
+        "request_uri_parameter_supported": false,
+        "authorization_endpoint": format!("{host}/{t}/oauth2{v}/authorize"),
+        "device_authorization_endpoint": format!("{host}/{t}/oauth2{v}/devicecode"),
+        "end_session_endpoint": format!("{host}/{t}/oauth2{v}/logout"),
+        "tenant_region_scope": "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+    }))
+    .into_response()
+}
+
+async fn jwks_v2(
+    State(state): State<Arc<AppState>>,
+    UrlPath(segment): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match tenant_for_documents(&state, &segment, &headers) {
+        Ok(tid) => {
+            axum::Json(state.keys.jwks(&token::issuer(TokenVersion::V2, &tid))).into_response()
+        }
+        Err(answer) => *answer,
+    }
+}
+
+async fn jwks_v1(
+    State(state): State<Arc<AppState>>,
+    UrlPath(segment): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match tenant_for_documents(&state, &segment, &headers) {
+        Ok(tid) => {
+            axum::Json(state.keys.jwks(&token::issuer(TokenVersion::V1, &tid))).into_response()
+        }
+        Err(answer) => *answer,
+    }
+}
+
+/// The `error_uri` of token-endpoint errors points here.
+async fn error_page(Query(query): Query<HashMap<String, String>>) -> Response {
+    let code = query.get("code").map_or("", String::as_str);
+    axum::Json(json!({
+        "code": code,
+        "explain": format!("entra-doctor explain AADSTS{code}"),
+        "reference": "https://learn.microsoft.com/entra/identity-platform/reference-error-codes",
+    }))
+    .into_response()
+}
