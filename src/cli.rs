@@ -9,6 +9,10 @@ mod cache_cmd;
 pub mod config;
 mod decode_cmd;
 pub mod demo;
+mod doctor_cmd;
+mod explain_cmd;
+mod findings;
+mod probe_cmd;
 mod render;
 mod token_cmd;
 
@@ -26,6 +30,9 @@ use crate::error::{Error, Failure};
 pub struct Report {
     pub stdout: String,
     pub stderr: Vec<String>,
+    /// Exit code of a command that ran but found a problem (`doctor`, `probe`): 1 refused,
+    /// 3 network or server. 0 when all is well.
+    pub exit: u8,
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -39,6 +46,9 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report),
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
+            Command::Probe(args) => probe_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),
+            Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Demo(mut args) => {
                 args.output = format;
                 return demo::run(args).await;
@@ -46,7 +56,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
         },
     };
     let code = match result {
-        Ok(()) => 0,
+        Ok(()) => report.exit,
         Err(error) => {
             let failure = error.failure();
             if format == OutputFormat::Json {

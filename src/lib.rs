@@ -10,7 +10,9 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod demo;
+pub mod diagnose;
 pub mod error;
+pub mod probe;
 pub mod secret;
 pub mod token;
 

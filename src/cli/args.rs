@@ -47,6 +47,14 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Show or clear the persisted token cache.
     Cache(CacheArgs),
+    /// Call an API with a token (given, or acquired with the credential options) and explain
+    /// its answer.
+    Probe(Box<ProbeArgs>),
+    /// Explain an error: a token-endpoint or API error body, a WWW-Authenticate header, a raw
+    /// HTTP response, a JWT, or a code such as AADSTS70011.
+    Explain(ExplainArgs),
+    /// Preflight, token, decode, probe and findings in one report; exit 0 only when all is well.
+    Doctor(Box<DoctorArgs>),
     /// The embedded demo tenant: a local Entra ID with one app per lesson.
     Demo(super::demo::DemoArgs),
 }
@@ -79,7 +87,7 @@ pub struct CacheLocation {
     pub cache_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[allow(clippy::struct_excessive_bools)] // each flag is an independent switch of the CLI
 pub struct CredentialArgs {
     /// Directory (tenant) id or verified domain [env: AZURE_TENANT_ID].
@@ -91,7 +99,7 @@ pub struct CredentialArgs {
     pub client_id: Option<String>,
 
     /// Scope to request, `<resource>/.default` (repeatable; all must name one resource).
-    #[arg(long = "scope", value_name = "SCOPE", required = true)]
+    #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
 
     /// National cloud whose login host to use.
@@ -192,4 +200,76 @@ pub enum CacheAction {
     List,
     /// Remove every cached token.
     Clear,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The API URL to call.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// HTTP method.
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// Extra request header, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+
+    /// Send this file as the request body.
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+
+    /// The token to send, or '-' to read it from standard input; without it one is acquired
+    /// with the credential options (and --scope defaults to the API's well-known scope).
+    #[arg(long, value_name = "TOKEN|-")]
+    pub token: Option<String>,
+
+    /// Check the token against the API without calling it.
+    #[arg(long)]
+    pub no_send: bool,
+
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A file, '-' for standard input (the default), or the text itself (e.g. AADSTS70011).
+    #[arg(value_name = "FILE|-|CODE", default_value = "-")]
+    pub input: String,
+
+    /// The scope that was requested.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// The API URL that was called.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The token that was sent (for its roles and audience).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Your tenant, to put in the fixes [env: AZURE_TENANT_ID].
+    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID", hide_env = true)]
+    pub tenant: Option<String>,
+
+    /// Your client id, to put in the fixes [env: AZURE_CLIENT_ID].
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", hide_env = true)]
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// The API URL to probe [default: the well-known resource's harmless probe].
+    #[arg(long, value_name = "URL")]
+    pub probe: Option<String>,
+
+    /// Also write the report as Markdown to this file (no secret, no raw token).
+    #[arg(long, value_name = "FILE.md")]
+    pub report: Option<PathBuf>,
 }

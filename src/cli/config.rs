@@ -14,11 +14,11 @@ use url::Url;
 use super::args::{AlgArg, CloudArg, CredentialArgs};
 use crate::auth::{
     AssertionAlg, AssertionOptions, Authority, AuthorityHost, CertificateSource, ClientCertificate,
-    ClientOptions, Cloud, Credential, ScopeSet, Tenant, TokenRequest, Validity, tenant::is_guid,
+    ClientOptions, Cloud, Credential, ScopeSet, Tenant, TokenRequest, tenant::is_guid,
 };
+use crate::diagnose::{Finding, preflight};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::token::relative;
 
 /// The process environment, captured once so tests can pass their own.
 #[derive(Debug, Clone, Default)]
@@ -68,19 +68,13 @@ impl Environment {
     }
 }
 
-/// A preflight remark shown before the request is sent.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Warning {
-    pub id: String,
-    pub message: String,
-}
-
 /// A validated request, the client options, and what preflight found.
 #[derive(Debug)]
 pub struct Prepared {
     pub request: TokenRequest,
     pub options: ClientOptions,
-    pub warnings: Vec<Warning>,
+    /// Preflight findings: shown before the request is sent, which is still sent.
+    pub warnings: Vec<Finding>,
 }
 
 pub fn prepare(
@@ -109,14 +103,7 @@ pub fn prepare(
         .as_deref()
         .map(parse_endpoint)
         .transpose()?;
-    let mut warnings: Vec<Warning> = scopes
-        .lints()
-        .into_iter()
-        .map(|a| Warning {
-            id: a.id.into(),
-            message: a.message,
-        })
-        .collect();
+    let mut warnings: Vec<Finding> = scopes.lints().iter().map(preflight::scope).collect();
     let credential = credential(args, env, stdin, now, &mut warnings)?;
     let options = ClientOptions {
         connect_timeout: Duration::from_secs(args.connect_timeout),
@@ -179,7 +166,7 @@ fn credential(
     env: &Environment,
     stdin: &mut dyn FnMut() -> std::io::Result<String>,
     now: DateTime<Utc>,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Finding>,
 ) -> Result<Credential> {
     let chosen = [
         args.secret_stdin,
@@ -219,7 +206,7 @@ fn credential(
     })
 }
 
-fn secret(secret: Secret, from: &str, warnings: &mut Vec<Warning>) -> Result<Credential> {
+fn secret(secret: Secret, from: &str, warnings: &mut Vec<Finding>) -> Result<Credential> {
     if secret.is_empty() {
         return Err(Error::MissingCredential {
             hint: format!(
@@ -227,15 +214,7 @@ fn secret(secret: Secret, from: &str, warnings: &mut Vec<Warning>) -> Result<Cre
             ),
         });
     }
-    if is_guid(&secret.expose().to_ascii_lowercase()) {
-        warnings.push(Warning {
-            id: "credential.secret-looks-like-id".into(),
-            message: "the client secret is a GUID: that is the secret's ID, not its value (Entra \
-                      ID answers AADSTS7000215); the value is shown once, when the secret is \
-                      created — create a new one if it was not copied"
-                .into(),
-        });
-    }
+    warnings.extend(preflight::secret(&secret));
     Ok(Credential::Secret(secret))
 }
 
@@ -244,7 +223,7 @@ fn certificate(
     path: &Path,
     env: &Environment,
     now: DateTime<Utc>,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Finding>,
 ) -> Result<Credential> {
     let source = if is_pfx(path)? {
         let var = args.certificate_password_env.as_str();
@@ -267,27 +246,7 @@ fn certificate(
         }
     };
     let certificate = ClientCertificate::load(&source)?;
-    match certificate.info.validity_at(now) {
-        Validity::Valid => {}
-        Validity::Expired { since } => warnings.push(Warning {
-            id: "credential.certificate-expired".into(),
-            message: format!(
-                "the certificate {} expired {} ({since}); Entra ID will refuse assertions it \
-                 signs — upload a new certificate to the app registration",
-                certificate.info.thumbprint_sha1,
-                relative(since, now)
-            ),
-        }),
-        Validity::NotYetValid { from } => warnings.push(Warning {
-            id: "credential.certificate-not-yet-valid".into(),
-            message: format!(
-                "the certificate {} is not valid until {from} ({}); Entra ID will refuse it until \
-                 then — or this machine's clock is wrong",
-                certificate.info.thumbprint_sha1,
-                relative(from, now)
-            ),
-        }),
-    }
+    warnings.extend(preflight::certificate(&certificate.info, now));
     let options = AssertionOptions {
         alg: match args.assertion_alg {
             AlgArg::Rs256 => AssertionAlg::Rs256,

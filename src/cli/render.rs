@@ -141,3 +141,8 @@ pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
     }
     out
 }
+
+/// Like [`clean`], but keeps line breaks (for pretty-printed bodies).
+pub fn clean_multiline(text: &str) -> String {
+    text.lines().map(clean).collect::<Vec<_>>().join("\n")
+}

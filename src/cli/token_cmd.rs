@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::args::TokenArgs;
 use super::cache_cmd::cache_path;
-use super::config::{Environment, Prepared, Warning, prepare};
+use super::config::{Environment, Prepared, prepare};
 use super::render::{token_json, token_text};
 use super::{OutputFormat, Report};
 use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
@@ -18,8 +18,8 @@ use crate::secret::Secret;
 use crate::token::{decode, relative};
 
 /// The token and where it came from.
-struct Acquired {
-    token: Secret,
+pub(super) struct Acquired {
+    pub(super) token: Secret,
     expires_on: DateTime<Utc>,
     /// `None` when served from the cache.
     miss: Option<Miss>,
@@ -58,7 +58,7 @@ pub async fn run(
     if format == OutputFormat::Text && !args.raw {
         report
             .stderr
-            .extend(warnings.iter().map(|w| format!("warning: {}", w.message)));
+            .extend(warnings.iter().map(super::findings::one_line));
     }
     let acquired = acquire(&request, options, &mut cache, args.force_refresh, now).await?;
     report.stdout = if args.raw {
@@ -73,7 +73,7 @@ pub async fn run(
 }
 
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.
-async fn acquire(
+pub(super) async fn acquire(
     request: &TokenRequest,
     options: crate::auth::ClientOptions,
     cache: &mut TokenCache,
@@ -136,7 +136,7 @@ fn certificate_of(request: &TokenRequest) -> Option<&CertificateInfo> {
 fn as_json(
     request: &TokenRequest,
     acquired: &Acquired,
-    warnings: &[Warning],
+    warnings: &[crate::diagnose::Finding],
     now: DateTime<Utc>,
 ) -> Value {
     let cache = json!({

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::{FixContext, Finding, Severity};
+use super::{Finding, FixContext, Severity};
 use crate::auth::EntraError;
 
 const SOURCE: &str = include_str!("../../assets/aadsts.toml");
@@ -43,7 +43,11 @@ impl Catalog {
     /// The compiled-in catalog. A test proves it parses, so the fallback is never used.
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| Catalog::parse(SOURCE).unwrap_or(Catalog { entries: BTreeMap::new() }))
+        CATALOG.get_or_init(|| {
+            Catalog::parse(SOURCE).unwrap_or(Catalog {
+                entries: BTreeMap::new(),
+            })
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -93,14 +97,24 @@ impl Catalog {
     /// The finding for a token-endpoint error body, with its support-ticket facts as evidence.
     pub fn explain(&self, error: &EntraError, context: &FixContext) -> Finding {
         let Some(code) = error.code() else {
-            return Finding::new(format!("oauth.{}", error.error), Severity::Error, format!("Entra ID answered {}", error.error))
-                .cause("the error names no AADSTS code; its description is quoted in the evidence")
-                .evidence(format!("error: {}", error.error))
-                .evidence(format!("error_description: {}", error.summary()));
+            return Finding::new(
+                format!("oauth.{}", error.error),
+                Severity::Error,
+                format!("Entra ID answered {}", error.error),
+            )
+            .cause("the error names no AADSTS code; its description is quoted in the evidence")
+            .evidence(format!("error: {}", error.error))
+            .evidence(format!("error_description: {}", error.summary()));
         };
         let mut finding = self.finding(code, context);
-        let status = if error.status > 0 { format!("HTTP {} ", error.status) } else { String::new() };
-        finding.evidence.push(format!("{status}{}: {}", error.error, error.summary()));
+        let status = if error.status > 0 {
+            format!("HTTP {} ", error.status)
+        } else {
+            String::new()
+        };
+        finding
+            .evidence
+            .push(format!("{status}{}: {}", error.error, error.summary()));
         for (label, value) in [
             ("trace id", &error.trace_id),
             ("correlation id", &error.correlation_id),

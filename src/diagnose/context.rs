@@ -33,8 +33,9 @@ impl FixContext {
             if let Some(stripped) = after.strip_prefix("{{") {
                 out.push('{');
                 rest = stripped;
-            } else if let Some(filled) =
-                after.find('}').and_then(|close| value(&after[1..close]).map(|v| (v, close)))
+            } else if let Some(filled) = after
+                .find('}')
+                .and_then(|close| value(&after[1..close]).map(|v| (v, close)))
             {
                 out.push_str(&filled.0);
                 rest = &after[filled.1 + 1..];
@@ -54,11 +55,17 @@ mod tests {
 
     #[test]
     fn fills_known_values_and_stands_in_for_unknown_ones() {
-        let context = FixContext { client_id: Some("abc".into()), ..FixContext::default() };
+        let context = FixContext {
+            client_id: Some("abc".into()),
+            ..FixContext::default()
+        };
         assert_eq!(
             context.render("az ad app show --id {client_id} --tenant {tenant}"),
             "az ad app show --id abc --tenant <tenant-id>"
         );
-        assert_eq!(context.render("@{{DisplayName='x'}} {unknown}"), "@{DisplayName='x'} {unknown}");
+        assert_eq!(
+            context.render("@{{DisplayName='x'}} {unknown}"),
+            "@{DisplayName='x'} {unknown}"
+        );
     }
 }

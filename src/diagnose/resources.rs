@@ -44,10 +44,12 @@ impl Resource {
     /// True when `host` is one of the resource's hosts (`*.vault.azure.net` matches instances).
     pub fn serves_host(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        self.hosts.iter().any(|pattern| match pattern.strip_prefix("*.") {
-            Some(suffix) => host.ends_with(&format!(".{suffix}")),
-            None => host == *pattern,
-        })
+        self.hosts
+            .iter()
+            .any(|pattern| match pattern.strip_prefix("*.") {
+                Some(suffix) => host.ends_with(&format!(".{suffix}")),
+                None => host == *pattern,
+            })
     }
 
     /// True when the service accepts `aud` exactly as it is.
@@ -56,15 +58,15 @@ impl Resource {
     }
 
     /// The route `method path` matches, with `{id}` segments matching anything. A query string
-    /// is ignored.
+    /// is ignored, and the route may sit under a prefix (a gateway, the demo tenant's `/graph`).
     pub fn route(&self, method: &str, path: &str) -> Option<&Route> {
         let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
         let wanted: Vec<&str> = path.split('/').collect();
         self.routes.iter().find(|route| {
             let pattern: Vec<&str> = route.path.trim_end_matches('/').split('/').collect();
             route.method.eq_ignore_ascii_case(method)
-                && pattern.len() == wanted.len()
-                && pattern.iter().zip(&wanted).all(|(p, w)| {
+                && pattern.len() <= wanted.len()
+                && pattern.iter().rev().zip(wanted.iter().rev()).all(|(p, w)| {
                     (p.starts_with('{') && p.ends_with('}')) || p.eq_ignore_ascii_case(w)
                 })
         })
@@ -107,7 +109,9 @@ impl Resources {
         let bare = identifier.trim_end_matches('/');
         self.all.iter().find(|r| {
             r.app_id.eq_ignore_ascii_case(bare)
-                || r.audiences.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare))
+                || r.audiences
+                    .iter()
+                    .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare))
         })
     }
 }

@@ -19,7 +19,10 @@ pub struct Challenge {
 
 impl Challenge {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn error(&self) -> Option<&str> {
@@ -31,11 +34,14 @@ impl Challenge {
     }
 
     pub fn authorization_uri(&self) -> Option<&str> {
-        self.get("authorization_uri").or_else(|| self.get("authorization"))
+        self.get("authorization_uri")
+            .or_else(|| self.get("authorization"))
     }
 
     pub fn resource(&self) -> Option<&str> {
-        self.get("resource").or_else(|| self.get("resource_uri")).or_else(|| self.get("resource_id"))
+        self.get("resource")
+            .or_else(|| self.get("resource_uri"))
+            .or_else(|| self.get("resource_id"))
     }
 
     /// The tenant: the first path segment of the authorization URL.
@@ -81,7 +87,8 @@ pub fn parse(header: &str) -> Vec<Challenge> {
         while j < chars.len() && chars[j] == ' ' {
             j += 1;
         }
-        let is_param = j < chars.len() && chars[j] == '=' && chars.get(j + 1).is_some_and(|c| *c != '=');
+        let is_param =
+            j < chars.len() && chars[j] == '=' && chars.get(j + 1).is_some_and(|c| *c != '=');
         if is_param && !challenges.is_empty() {
             let (value, next) = read_value(&chars, j + 1);
             if let Some(challenge) = challenges.last_mut() {
@@ -99,18 +106,26 @@ pub fn parse(header: &str) -> Vec<Challenge> {
                 Some(challenge) if challenge.params.is_empty() && challenge.token68.is_none() => {
                     challenge.token68 = Some(value);
                 }
-                _ => challenges.push(Challenge { scheme: value, ..Challenge::default() }),
+                _ => challenges.push(Challenge {
+                    scheme: value,
+                    ..Challenge::default()
+                }),
             }
             i = end;
         } else {
-            let previous_is_bare = challenges.last().is_some_and(|c| c.params.is_empty() && c.token68.is_none());
+            let previous_is_bare = challenges
+                .last()
+                .is_some_and(|c| c.params.is_empty() && c.token68.is_none());
             let looks_like_scheme = token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
             if previous_is_bare && !looks_like_scheme {
                 if let Some(challenge) = challenges.last_mut() {
                     challenge.token68 = Some(token);
                 }
             } else {
-                challenges.push(Challenge { scheme: token, ..Challenge::default() });
+                challenges.push(Challenge {
+                    scheme: token,
+                    ..Challenge::default()
+                });
             }
         }
     }
@@ -154,7 +169,11 @@ mod tests {
         assert_eq!(c.scheme, "Bearer");
         assert_eq!(c.error(), Some("invalid_token"));
         assert_eq!(c.tenant(), Some("72f988bf-86f1-41af-91ab-2d7cd011db47"));
-        assert!(c.error_description().unwrap().ends_with("'https://management.azure.com/'."));
+        assert!(
+            c.error_description()
+                .unwrap()
+                .ends_with("'https://management.azure.com/'.")
+        );
     }
 
     #[test]
@@ -169,7 +188,13 @@ mod tests {
     fn key_vault_and_several_challenges() {
         let header = r#"Bearer authorization="https://login.windows.net/t1", resource="https://vault.azure.net", PoP realm="", authorization="https://login.windows.net/t1""#;
         let challenges = parse(header);
-        assert_eq!(challenges.iter().map(|c| c.scheme.as_str()).collect::<Vec<_>>(), ["Bearer", "PoP"]);
+        assert_eq!(
+            challenges
+                .iter()
+                .map(|c| c.scheme.as_str())
+                .collect::<Vec<_>>(),
+            ["Bearer", "PoP"]
+        );
         assert_eq!(challenges[0].tenant(), Some("t1"));
         assert_eq!(challenges[0].resource(), Some("https://vault.azure.net"));
         assert_eq!(challenges[1].get("realm"), Some(""));
@@ -190,10 +215,21 @@ mod tests {
     #[test]
     fn token68_and_escapes_and_junk() {
         let c = &parse("Basic dXNlcjpwYXNz==")[0];
-        assert_eq!((c.scheme.as_str(), c.token68.as_deref()), ("Basic", Some("dXNlcjpwYXNz==")));
+        assert_eq!(
+            (c.scheme.as_str(), c.token68.as_deref()),
+            ("Basic", Some("dXNlcjpwYXNz=="))
+        );
         let c = &parse(r#"Bearer error_description="say \"hi\"""#)[0];
         assert_eq!(c.error_description(), Some(r#"say "hi""#));
-        for junk in ["", ",,,", "=", "\"", "Bearer =", "Bearer a=\"unterminated", "= = ="] {
+        for junk in [
+            "",
+            ",,,",
+            "=",
+            "\"",
+            "Bearer =",
+            "Bearer a=\"unterminated",
+            "= = =",
+        ] {
             let _ = parse(junk);
         }
     }

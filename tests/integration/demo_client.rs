@@ -75,14 +75,14 @@ async fn healthy_app_gets_a_v1_graph_token_with_every_credential() {
         (
             Credential::Certificate {
                 certificate: Box::new(pem),
-                options: Default::default(),
+                options: entra_doctor::auth::AssertionOptions::default(),
             },
             "2",
         ),
         (
             Credential::Certificate {
                 certificate: Box::new(pfx),
-                options: Default::default(),
+                options: entra_doctor::auth::AssertionOptions::default(),
             },
             "2",
         ),
@@ -190,7 +190,7 @@ async fn scenarios_fail_with_their_codes() {
     .unwrap();
     let credential = Credential::Certificate {
         certificate: Box::new(certificate),
-        options: Default::default(),
+        options: entra_doctor::auth::AssertionOptions::default(),
     };
     let error = acquire(&request(
         &demo,

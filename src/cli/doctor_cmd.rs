@@ -1,0 +1,350 @@
+//! `entra-doctor doctor`: preflight → token → decode → probe → findings, as a checklist.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::args::DoctorArgs;
+use super::config::{Environment, prepare};
+use super::probe_cmd::stdin_reader;
+use super::token_cmd::acquire;
+use super::{OutputFormat, Report, findings};
+use crate::cache::TokenCache;
+use crate::diagnose::{
+    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks,
+};
+use crate::error::{Error, Failure, Result};
+use crate::probe::{self, ProbeRequest};
+use crate::token::decode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Outcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Step {
+    name: &'static str,
+    outcome: Outcome,
+    detail: String,
+}
+
+struct Checklist {
+    steps: Vec<Step>,
+    findings: Vec<Finding>,
+    failure: Option<Failure>,
+}
+
+impl Checklist {
+    fn step(&mut self, name: &'static str, outcome: Outcome, detail: impl Into<String>) {
+        self.steps.push(Step {
+            name,
+            outcome,
+            detail: detail.into(),
+        });
+    }
+
+    fn fail(&mut self, name: &'static str, error: &Error, context: &FixContext) {
+        self.step(name, Outcome::Failed, error.to_string());
+        // The failing step's finding leads: it is the verdict, the rest is context.
+        self.findings.insert(0, preflight::error(error, context));
+        self.failure = Some(error.failure());
+    }
+
+    fn skip_rest(&mut self, names: &[&'static str]) {
+        for name in names {
+            self.step(name, Outcome::Skipped, "an earlier step failed");
+        }
+    }
+}
+
+pub async fn run(
+    args: &DoctorArgs,
+    env: &Environment,
+    format: OutputFormat,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let checklist = check(args, env, now).await;
+    let mut found = checklist.findings.clone();
+    diagnose::sort(&mut found);
+    let has_error = found.iter().any(|f| f.severity == Severity::Error);
+    report.exit = match checklist.failure {
+        Some(failure) => failure.exit_code(),
+        None if has_error || checklist.steps.iter().any(|s| s.outcome == Outcome::Failed) => 1,
+        None => 0,
+    };
+    if let Some(path) = &args.report {
+        std::fs::write(path, markdown(&checklist.steps, &found, now))
+            .map_err(|e| Error::file(path, e))?;
+    }
+    report.stdout = match format {
+        OutputFormat::Json => format!(
+            "{}\n",
+            json!({"ok": report.exit == 0, "steps": checklist.steps, "findings": found})
+        ),
+        OutputFormat::Text => text(&checklist.steps, &found),
+    };
+    Ok(())
+}
+
+async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Checklist {
+    let mut list = Checklist {
+        steps: Vec::new(),
+        findings: Vec::new(),
+        failure: None,
+    };
+    let mut context = FixContext {
+        tenant: args.credential.tenant.clone(),
+        client_id: args.credential.client_id.clone(),
+        ..FixContext::default()
+    };
+    let mut stdin = stdin_reader();
+    let prepared = match prepare(&args.credential, env, &mut stdin, now) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            list.fail("preflight", &error, &context);
+            list.skip_rest(&["token", "decode", "probe"]);
+            return list;
+        }
+    };
+    let request = &prepared.request;
+    context.tenant = Some(request.authority.tenant.to_string());
+    context.client_id = Some(request.client_id.clone());
+    context.resource = Some(request.scopes.resource().to_owned());
+    context.scope = Some(request.scopes.to_request_value());
+    let preflight_errors = prepared
+        .warnings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    list.step(
+        "preflight",
+        if preflight_errors > 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        },
+        format!("{} finding(s) before sending", prepared.warnings.len()),
+    );
+    list.findings.extend(prepared.warnings.iter().cloned());
+
+    let mut cache = TokenCache::in_memory();
+    let acquired = match acquire(request, prepared.options, &mut cache, true, now).await {
+        Ok(acquired) => acquired,
+        Err(error) => {
+            list.fail("token", &error, &context);
+            list.skip_rest(&["decode", "probe"]);
+            return list;
+        }
+    };
+    list.step(
+        "token",
+        Outcome::Passed,
+        format!("issued for {}", request.scopes.resource()),
+    );
+    let decoded = decode_step(
+        &mut list,
+        acquired.token.expose(),
+        request.scopes.resource(),
+        now,
+        &context,
+    );
+
+    probe_step(
+        &mut list,
+        args,
+        request.scopes.resource(),
+        acquired.token,
+        decoded.as_ref(),
+        now,
+        &context,
+    )
+    .await;
+    list
+}
+
+fn mark(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => "✓",
+        Outcome::Failed => "✗",
+        Outcome::Skipped => "-",
+    }
+}
+
+fn text(steps: &[Step], found: &[Finding]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        let _ = writeln!(
+            out,
+            "{} {:<10} {}",
+            mark(step.outcome),
+            step.name,
+            super::render::clean(&step.detail)
+        );
+    }
+    out.push('\n');
+    out.push_str(&findings::text(found));
+    out
+}
+
+fn markdown(steps: &[Step], found: &[Finding], now: DateTime<Utc>) -> String {
+    let mut out = format!(
+        "# entra-doctor report\n\nGenerated {now}. Contains no secret and no raw token.\n\n## Steps\n\n| | step | result |\n|---|---|---|\n"
+    );
+    for step in steps {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            mark(step.outcome),
+            step.name,
+            step.detail.replace('|', "\\|")
+        );
+    }
+    out.push_str("\n## Findings\n");
+    if found.is_empty() {
+        out.push_str("\nNone.\n");
+    }
+    for finding in found {
+        let _ = write!(
+            out,
+            "\n### {} `{}` ({})\n\n{}\n\n",
+            finding.title,
+            finding.id,
+            finding.severity.label(),
+            finding.cause
+        );
+        for evidence in &finding.evidence {
+            let _ = writeln!(out, "- evidence: `{}`", evidence.replace('`', "'"));
+        }
+        for fix in &finding.fixes {
+            let _ = writeln!(out, "- fix: {fix}");
+        }
+        for doc in &finding.docs {
+            let _ = writeln!(out, "- docs: <{doc}>");
+        }
+    }
+    out
+}
+
+async fn probe_step(
+    list: &mut Checklist,
+    args: &DoctorArgs,
+    scope_resource: &str,
+    token: crate::secret::Secret,
+    decoded: Option<&crate::token::DecodedToken>,
+    now: DateTime<Utc>,
+    context: &FixContext,
+) {
+    let resource = Resources::builtin().by_identifier(scope_resource);
+    let Some(url) = args
+        .probe
+        .clone()
+        .or_else(|| resource.and_then(|r| r.probe.clone()))
+    else {
+        list.step(
+            "probe",
+            Outcome::Skipped,
+            "no --probe URL given, and the resource has no known harmless probe",
+        );
+        return;
+    };
+    let probe_request = match url::Url::parse(&url) {
+        Ok(url) => ProbeRequest {
+            url,
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            token: Some(token),
+        },
+        Err(e) => {
+            let error = Error::InvalidInput {
+                what: format!("--probe {url:?}"),
+                reason: format!("is not a URL ({e})"),
+            };
+            list.fail("probe", &error, context);
+            return;
+        }
+    };
+    let timeouts = (args.credential.connect_timeout, args.credential.timeout);
+    let sent = match probe::client(
+        std::time::Duration::from_secs(timeouts.0),
+        std::time::Duration::from_secs(timeouts.1),
+    ) {
+        Ok(http) => probe::send(&http, &probe_request).await,
+        Err(error) => Err(error),
+    };
+    match sent {
+        Ok(sent) => {
+            let api_findings = api::explain(&sent.answer(), decoded, now, context);
+            let outcome = if sent.is_success() {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            };
+            list.step(
+                "probe",
+                outcome,
+                format!(
+                    "GET {} → {} {} ({} ms)",
+                    sent.url, sent.status, sent.reason, sent.elapsed_ms
+                ),
+            );
+            if sent.is_success() {
+                list.findings.extend(api_findings);
+            } else {
+                list.findings.splice(0..0, api_findings);
+            }
+        }
+        Err(error) => list.fail("probe", &error, context),
+    }
+}
+
+fn decode_step(
+    list: &mut Checklist,
+    token: &str,
+    scope_resource: &str,
+    now: DateTime<Utc>,
+    context: &FixContext,
+) -> Option<crate::token::DecodedToken> {
+    match decode(token) {
+        Ok(token) => {
+            let token_findings = token_checks::check(&token, now, Some(scope_resource), context);
+            let roles = token.claims.roles.as_ref().map_or_else(
+                || "no roles".to_owned(),
+                |r| format!("roles {}", r.join(", ")),
+            );
+            let aud = token
+                .claims
+                .aud
+                .as_ref()
+                .map(|a| a.values().join(", "))
+                .unwrap_or_default();
+            let failed = token_findings.iter().any(|f| f.severity == Severity::Error);
+            list.step(
+                "decode",
+                if failed {
+                    Outcome::Failed
+                } else {
+                    Outcome::Passed
+                },
+                format!("aud {aud}, {roles}"),
+            );
+            list.findings.extend(token_findings);
+            Some(token)
+        }
+        Err(error) => {
+            list.step(
+                "decode",
+                Outcome::Skipped,
+                format!("not a JWT ({error}); only the API can read it"),
+            );
+            None
+        }
+    }
+}

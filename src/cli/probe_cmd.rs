@@ -1,0 +1,217 @@
+//! `entra-doctor probe --url URL`: call an API with a token and explain its answer.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use url::Url;
+
+use super::args::ProbeArgs;
+use super::config::{Environment, prepare};
+use super::token_cmd::acquire;
+use super::{OutputFormat, Report, findings};
+use crate::cache::TokenCache;
+use crate::diagnose::{self, Finding, FixContext, Resources, Severity, api, token_checks};
+use crate::error::{Error, Result};
+use crate::probe::{self, ProbeReport, ProbeRequest};
+use crate::secret::Secret;
+use crate::token::{DecodedToken, decode};
+
+pub async fn run(
+    args: &ProbeArgs,
+    env: &Environment,
+    format: OutputFormat,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let url = parse_url(&args.url)?;
+    let resource = url.host_str().and_then(|h| Resources::builtin().by_host(h));
+    let mut context = FixContext::default();
+    let timeouts = (args.credential.connect_timeout, args.credential.timeout);
+    let token = if let Some(given) = &args.token {
+        Secret::new(read_token(given)?)
+    } else {
+        {
+            let mut credential_args = args.credential.clone();
+            if credential_args.scopes.is_empty() {
+                if let Some(resource) = resource {
+                    credential_args.scopes.push(resource.scope.clone());
+                }
+            }
+            let mut stdin = stdin_reader();
+            let prepared = prepare(&credential_args, env, &mut stdin, now)?;
+            report
+                .stderr
+                .extend(prepared.warnings.iter().map(findings::one_line));
+            context = FixContext {
+                tenant: Some(prepared.request.authority.tenant.to_string()),
+                client_id: Some(prepared.request.client_id.clone()),
+                resource: Some(prepared.request.scopes.resource().to_owned()),
+                scope: Some(prepared.request.scopes.to_request_value()),
+                role: None,
+            };
+            let mut cache = TokenCache::in_memory();
+            acquire(&prepared.request, prepared.options, &mut cache, false, now)
+                .await?
+                .token
+        }
+    };
+    let decoded = decode(token.expose()).ok();
+    let mut found = pre_send(decoded.as_ref(), resource);
+    let sent = if args.no_send {
+        None
+    } else {
+        let request = ProbeRequest {
+            url,
+            method: args.method.clone(),
+            headers: parse_headers(&args.headers)?,
+            body: args
+                .body
+                .as_ref()
+                .map(|p| std::fs::read(p).map_err(|e| Error::file(p, e)))
+                .transpose()?,
+            token: Some(token),
+        };
+        let http = probe::client(
+            std::time::Duration::from_secs(timeouts.0),
+            std::time::Duration::from_secs(timeouts.1),
+        )?;
+        let sent = probe::send(&http, &request).await?;
+        found.extend(api::explain(
+            &sent.answer(),
+            decoded.as_ref(),
+            now,
+            &context,
+        ));
+        Some(sent)
+    };
+    if let Some(token) = &decoded {
+        found.extend(token_checks::check(token, now, None, &context));
+    }
+    diagnose::sort(&mut found);
+    report.exit = exit_code(sent.as_ref(), &found);
+    report.stdout = match format {
+        OutputFormat::Json => format!("{}\n", json!({"response": sent, "findings": found})),
+        OutputFormat::Text => text(sent.as_ref(), &found),
+    };
+    Ok(())
+}
+
+/// Before sending: does the token's audience fit the well-known API?
+fn pre_send(token: Option<&DecodedToken>, resource: Option<&diagnose::Resource>) -> Vec<Finding> {
+    let (Some(token), Some(resource)) = (token, resource) else {
+        return Vec::new();
+    };
+    let aud = token
+        .claims
+        .aud
+        .as_ref()
+        .map(|a| a.values().join(" "))
+        .unwrap_or_default();
+    if aud.is_empty() || resource.accepts_audience(&aud) {
+        return Vec::new();
+    }
+    let said = format!(
+        "{} accepts the audiences {}; the token audience is {aud}",
+        resource.name,
+        resource.audiences.join(", ")
+    );
+    api::audience_complaint(&said, Some(&aud), Some(&resource.audiences))
+        .into_iter()
+        .collect()
+}
+
+fn exit_code(sent: Option<&ProbeReport>, found: &[Finding]) -> u8 {
+    match sent.map(|s| s.status) {
+        Some(status) if status >= 500 => 3,
+        Some(status) if status >= 400 => 1,
+        _ if found.iter().any(|f| f.severity == Severity::Error) => 1,
+        _ => 0,
+    }
+}
+
+fn text(sent: Option<&ProbeReport>, found: &[Finding]) -> String {
+    let mut out = String::new();
+    match sent {
+        Some(sent) => {
+            let _ = writeln!(
+                out,
+                "{} {} → {} {} ({} ms)",
+                sent.method, sent.url, sent.status, sent.reason, sent.elapsed_ms
+            );
+            for (name, value) in &sent.headers {
+                let _ = writeln!(out, "  {name}: {}", super::render::clean(value));
+            }
+            let body = sent.pretty_body();
+            if !body.is_empty() {
+                let _ = writeln!(out, "\n{}", super::render::clean_multiline(&body));
+            }
+            if sent.truncated {
+                let _ = writeln!(out, "(body cut at 1 MiB of {} bytes)", sent.body_bytes);
+            }
+        }
+        None => out.push_str("Not sent (--no-send).\n"),
+    }
+    if !found.is_empty() {
+        out.push_str("\nFindings\n");
+        out.push_str(&findings::text(found));
+    }
+    out
+}
+
+fn parse_url(value: &str) -> Result<Url> {
+    let url = Url::parse(value.trim()).map_err(|e| Error::InvalidInput {
+        what: format!("--url {value:?}"),
+        reason: format!("is not a URL ({e}); give the full https:// address of the API"),
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Error::InvalidInput {
+            what: format!("--url {value:?}"),
+            reason: "is not an http(s) URL".into(),
+        });
+    }
+    Ok(url)
+}
+
+fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
+    headers
+        .iter()
+        .map(|h| {
+            let (name, value) = h.split_once(':').ok_or_else(|| Error::InvalidInput {
+                what: format!("--header {h:?}"),
+                reason: "must be Name: value".into(),
+            })?;
+            let name = name.trim();
+            if name.is_empty() || name.eq_ignore_ascii_case("authorization") {
+                return Err(Error::InvalidInput {
+                    what: format!("--header {name:?}"),
+                    reason: "needs a name, and cannot be Authorization (the probe sends the token itself)".into(),
+                });
+            }
+            Ok((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn read_token(given: &str) -> Result<String> {
+    if given != "-" {
+        return Ok(given.trim().to_owned());
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::file("standard input", e))?;
+    Ok(text.trim().trim_start_matches("Bearer ").to_owned())
+}
+
+pub(super) fn stdin_reader() -> impl FnMut() -> std::io::Result<String> {
+    || {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map(|_| text)
+    }
+}

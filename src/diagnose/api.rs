@@ -1,0 +1,409 @@
+//! API answers explained: 401, 403, 429, audience complaints, clock skew.
+//!
+//! Azure services word the same problem many ways (Graph JSON, ARM JSON, Key Vault's AKV codes,
+//! Storage XML, Batch's OData, bare `WWW-Authenticate`), so the checks look at the words, not the
+//! shape: an audience complaint is recognised by its text wherever it appears.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use super::www_authenticate::{self, Challenge};
+use super::{Finding, FixContext, Resources, Severity, token_checks};
+use crate::token::DecodedToken;
+
+/// Larger clock differences than this break token validation (MSAL and ASP.NET use 5 minutes).
+pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// An HTTP answer from an API, as probed or as pasted.
+#[derive(Debug, Clone, Default)]
+pub struct ApiAnswer {
+    pub method: String,
+    pub url: Option<String>,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ApiAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn challenges(&self) -> Vec<Challenge> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+            .flat_map(|(_, v)| www_authenticate::parse(v))
+            .collect()
+    }
+}
+
+/// The error an API put in its body, whatever its dialect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub fn parse(body: &str) -> Self {
+        let trimmed = body.trim();
+        if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
+            return Self::from_json(&value);
+        }
+        if trimmed.starts_with('<') {
+            return Self {
+                code: xml_text(trimmed, "Code"),
+                message: xml_text(trimmed, "Message"),
+                detail: xml_text(trimmed, "AuthenticationErrorDetail"),
+            };
+        }
+        let message = trimmed.chars().take(400).collect::<String>();
+        Self {
+            message: (!message.is_empty()).then_some(message),
+            ..Self::default()
+        }
+    }
+
+    fn from_json(value: &Value) -> Self {
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        };
+        let inner = value
+            .get("error")
+            .or_else(|| value.get("odata.error"))
+            .unwrap_or(value);
+        match inner {
+            Value::Object(o) => Self {
+                code: o.get("code").or_else(|| o.get("Code")).and_then(text),
+                message: o.get("message").or_else(|| o.get("Message")).and_then(text),
+                detail: o
+                    .get("innererror")
+                    .or_else(|| o.get("innerError"))
+                    .and_then(|i| i.get("message"))
+                    .and_then(text),
+            },
+            Value::String(code) => Self {
+                code: Some(code.clone()),
+                message: value.get("error_description").and_then(text),
+                detail: None,
+            },
+            _ => Self::default(),
+        }
+    }
+
+    /// Every word the API said, for text checks.
+    fn text(&self) -> String {
+        [&self.code, &self.message, &self.detail]
+            .iter()
+            .filter_map(|t| t.as_deref())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(xml[start..end].trim().to_owned())
+}
+
+/// Findings for an API answer; `token` (if known) gives roles and `aud` as evidence.
+pub fn explain(
+    answer: &ApiAnswer,
+    token: Option<&DecodedToken>,
+    now: DateTime<Utc>,
+    context: &FixContext,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let error = ApiError::parse(&answer.body);
+    let challenges = answer.challenges();
+    let bearer = challenges
+        .iter()
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"));
+    // What the API said, in its body and its challenge; the two often repeat each other.
+    let mut said = error.text();
+    if let Some(description) = bearer.and_then(Challenge::error_description) {
+        if !said.contains(description) {
+            said = format!("{said} {description}").trim().to_owned();
+        }
+    }
+    let status_line = answer
+        .status
+        .map_or_else(|| "the API".into(), |s| format!("HTTP {s}"));
+    let aud = token
+        .and_then(|t| t.claims.aud.as_ref())
+        .and_then(|a| a.values().first().map(|s| (*s).to_owned()));
+    let resource = answer
+        .url
+        .as_deref()
+        .and_then(host_of)
+        .and_then(|h| Resources::builtin().by_host(&h));
+
+    if let Some(finding) = audience_complaint(
+        &said,
+        aud.as_deref(),
+        resource.map(|r| r.audiences.as_slice()),
+    ) {
+        findings.push(finding.evidence(format!("{status_line}: {}", said.trim())));
+    }
+    if let Some(claims) = bearer
+        .filter(|c| c.error() == Some("insufficient_claims"))
+        .and_then(Challenge::claims)
+    {
+        findings.push(
+            Finding::new("api.claims-challenge", Severity::Error, "The API demands a token with more claims (claims challenge)")
+                .cause("Continuous access evaluation or a Conditional Access policy rejected this token and sent a claims challenge")
+                .evidence(format!("claims: {claims}"))
+                .fix("Acquire a new token sending these claims: entra-doctor token --force-refresh --claims '<the claims above>'")
+                .fix("If the policy is IP-based, call from an allowed network")
+                .doc("https://learn.microsoft.com/entra/identity-platform/claims-challenge"),
+        );
+    }
+    let lower = said.to_ascii_lowercase();
+    let expired_words = lower.contains("expired") || lower.contains("lifetime validation failed");
+    match answer.status {
+        Some(401) => {
+            if expired_words || token.is_some_and(|t| token_checks::is_expired(t, now)) {
+                findings.push(
+                    token_checks::expired(token, now)
+                        .evidence(format!("{status_line}: {}", said.trim())),
+                );
+            }
+            if findings.is_empty() {
+                let mut finding = Finding::new("api.unauthorized", Severity::Error, "The API did not accept the token (401)")
+                    .cause(match bearer {
+                        Some(_) if error.text().is_empty() && bearer.and_then(Challenge::error).is_none() => {
+                            "no token reached the API, or it was not a Bearer token: the API asks for one in WWW-Authenticate".to_owned()
+                        }
+                        _ => "the API rejected the token; its own words are in the evidence".to_owned(),
+                    })
+                    .evidence(format!("{status_line}: {}", said.trim()));
+                if let Some(challenge) = bearer {
+                    finding =
+                        finding.evidence(format!("WWW-Authenticate: {}", describe(challenge)));
+                }
+                findings.push(
+                    finding.fix("Check the token's aud, iss and exp with: entra-doctor decode"),
+                );
+            }
+        }
+        Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
+        Some(429) => {
+            let retry = answer.header("retry-after").unwrap_or("not given");
+            findings.push(
+                Finding::new("throttled", Severity::Warning, "The API is throttling this app (429)")
+                    .cause("too many requests in a short time; the API asks the client to wait")
+                    .evidence(format!("Retry-After: {retry}"))
+                    .fix(format!("Wait {retry} seconds (Retry-After) before calling again, and back off on further 429s"))
+                    .doc("https://learn.microsoft.com/graph/throttling"),
+            );
+        }
+        Some(status) if status >= 500 => findings.push(
+            Finding::new(
+                "api.server-error",
+                Severity::Warning,
+                format!("The API failed on its side (HTTP {status})"),
+            )
+            .cause("a server error is not caused by the token; retry later")
+            .evidence(format!("{status_line}: {}", said.trim())),
+        ),
+        _ => {}
+    }
+    if let Some(skew) = clock_skew(answer, now) {
+        findings.push(skew);
+    }
+    findings
+}
+
+fn describe(challenge: &Challenge) -> String {
+    let params: Vec<String> = challenge
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{v}\""))
+        .collect();
+    format!("{} {}", challenge.scheme, params.join(", "))
+}
+
+pub fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+}
+
+fn path_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().map(|u| u.path().to_owned())
+}
+
+fn forbidden(
+    answer: &ApiAnswer,
+    error: &ApiError,
+    token: Option<&DecodedToken>,
+    resource: Option<&super::Resource>,
+    context: &FixContext,
+) -> Finding {
+    let roles = token
+        .and_then(|t| t.claims.roles.clone())
+        .unwrap_or_default();
+    let route = resource
+        .zip(answer.url.as_deref().and_then(path_of))
+        .and_then(|(r, p)| r.route(&answer.method, &p));
+    let needed = route.map(|r| r.permissions.clone()).unwrap_or_default();
+    let role = needed.first().cloned().or_else(|| context.role.clone());
+    let context = FixContext {
+        role,
+        ..context.clone()
+    };
+    let api = resource.map_or_else(|| "The API".to_owned(), |r| r.name.clone());
+    let mut finding = Finding::new("api.forbidden", Severity::Error, format!("{api} refused the call: the app lacks the permission (403)"))
+        .cause(
+            "the token is valid but does not carry an application permission (app role) this call needs: the permission \
+             was never added, was added as Delegated instead of Application, was not admin-consented, or was consented \
+             after this token was issued (a token keeps the roles it was issued with)",
+        )
+        .evidence(format!(
+            "HTTP 403: {}",
+            [error.code.as_deref(), error.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ")
+        ));
+    if token.is_some() {
+        finding = finding.evidence(if roles.is_empty() {
+            "token roles: none".to_owned()
+        } else {
+            format!("token roles: {}", roles.join(", "))
+        });
+    }
+    if let Some(route) = route {
+        finding = finding.evidence(format!(
+            "{} {} needs one of: {}",
+            route.method,
+            route.path,
+            route.permissions.join(", ")
+        ));
+    }
+    let resource_id = resource.map_or_else(|| "<resource-app-id>".to_owned(), |r| r.app_id.clone());
+    finding
+        .fix(context.render(
+            "Add the Application permission {role} (API permissions › Add a permission › Application permissions), then Grant admin consent",
+        ))
+        .fix(context.render(&format!(
+            "az: az ad app permission add --id {{client_id}} --api {resource_id} --api-permissions $(az ad sp show --id {resource_id} --query \"appRoles[?value=='{{role}}'].id\" -o tsv)=Role && az ad app permission admin-consent --id {{client_id}}"
+        )))
+        .fix("Then acquire a NEW token (entra-doctor token --force-refresh): a cached token keeps its old roles")
+        .doc("https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#application-permissions")
+}
+
+/// The audience complaint in an API's words, if there is one.
+///
+/// Recognised by the word "audience" in any form; the audiences named are read from the text,
+/// the token and the well-known resource, and the trailing-slash case is named as such.
+pub fn audience_complaint(
+    text: &str,
+    token_aud: Option<&str>,
+    accepted: Option<&[String]>,
+) -> Option<Finding> {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("audience") && !lower.contains("invalid aud") {
+        return None;
+    }
+    let named = audiences_in(text);
+    let actual = token_aud
+        .map(str::to_owned)
+        .or_else(|| actual_in(text, &named));
+    let mut expected: Vec<String> = accepted.map(<[String]>::to_vec).unwrap_or_default();
+    expected.extend(named.into_iter().filter(|a| Some(a) != actual.as_ref()));
+    expected.dedup();
+    let slash = actual.as_ref().and_then(|a| {
+        expected
+            .iter()
+            .find(|e| *e != a && e.trim_end_matches('/') == a.trim_end_matches('/'))
+            .cloned()
+    });
+    let finding = if let (Some(wanted), Some(actual)) = (&slash, &actual) {
+        {
+            Finding::new("audience.trailing-slash", Severity::Error, format!("Trailing slash: the API wants aud {wanted}, the token has {actual}"))
+                .cause(format!(
+                    "Entra ID reads the resource as everything before the last / of the scope, so the scope decided the slash: \
+                     the token was issued for {actual}, and this API compares aud as an exact string"
+                ))
+                .evidence(format!("token aud: {actual}"))
+                .fix(format!("Request the scope {wanted}/.default (note the double slash when the audience ends in /), then acquire a new token with --force-refresh"))
+                .doc("https://learn.microsoft.com/entra/identity-platform/scopes-oidc#trailing-slash-and-default")
+        }
+    } else {
+        {
+            let mut finding = Finding::new("audience.mismatch", Severity::Error, "The token is for another audience than this API")
+                .cause("the token's aud names a different resource than the API accepts: the scope asked for the wrong resource");
+            if let Some(actual) = &actual {
+                finding = finding.evidence(format!("token aud: {actual}"));
+            }
+            if !expected.is_empty() {
+                finding = finding.evidence(format!("the API accepts: {}", expected.join(", ")));
+            }
+            let fix = expected.first().map_or_else(
+                || "Request a token for this API's own resource: scope <its App ID URI>/.default".to_owned(),
+                |e| format!("Request the scope {e}/.default, then acquire a new token with --force-refresh"),
+            );
+            finding.fix(fix)
+        }
+    };
+    Some(finding)
+}
+
+/// URLs and GUIDs named in a text, in order, trimmed of quotes and sentence punctuation.
+fn audiences_in(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for word in text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '\'' | '"' | ',' | '(' | ')' | '[' | ']' | '<' | '>')
+    }) {
+        let word = word.trim_end_matches(['.', ';', ':']);
+        let lower = word.to_ascii_lowercase();
+        let is_uri = ["https://", "http://", "api://", "spn:"]
+            .iter()
+            .any(|p| lower.starts_with(p));
+        let is_guid = crate::auth::tenant::is_guid(&lower);
+        if (is_uri || is_guid) && !found.iter().any(|f| f == word) {
+            found.push(word.to_owned());
+        }
+    }
+    found
+}
+
+/// The audience a message says the token had ("found: X", "wrong audience or resource 'X'",
+/// "Audience claim is 'X'").
+fn actual_in(text: &str, named: &[String]) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let marker = [
+        "found",
+        "wrong audience or resource",
+        "audience claim is",
+        "audience validation failed",
+        "token audience",
+    ]
+    .iter()
+    .filter_map(|m| lower.find(m).map(|i| i + m.len()))
+    .min()?;
+    named
+        .iter()
+        .filter_map(|n| text[marker..].find(n.as_str()).map(|i| (i, n)))
+        .min_by_key(|(i, _)| *i)
+        .map(|(_, n)| n.clone())
+}
+
+fn clock_skew(answer: &ApiAnswer, now: DateTime<Utc>) -> Option<Finding> {
+    let date = DateTime::parse_from_rfc2822(answer.header("date")?)
+        .ok()?
+        .with_timezone(&Utc);
+    let skew = date - now;
+    (skew.abs() > MAX_SKEW).then(|| {
+        Finding::new("clock.skew", Severity::Warning, "This machine's clock differs from the server's")
+            .cause("token lifetimes and client assertions are checked against the clock; a skew over 5 minutes makes fresh tokens look expired or not yet valid")
+            .evidence(format!("server Date: {date}, local clock: {now} ({} s apart)", skew.num_seconds().abs()))
+            .fix("Synchronise the clock (NTP): timedatectl set-ntp true, or w32tm /resync on Windows")
+    })
+}

@@ -1,0 +1,167 @@
+//! Calling the target API with a token and capturing what came back.
+//!
+//! The token goes only to https URLs or loopback http (the same rule as credentials), redirects
+//! are reported, not followed (a token must not follow a redirect to another host), and the body
+//! is read up to [`MAX_BODY_BYTES`] with a note when it was cut.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use url::Url;
+
+use crate::auth::authority::ensure_secure;
+use crate::diagnose::api::ApiAnswer;
+use crate::diagnose::www_authenticate::{self, Challenge};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub url: Url,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub token: Option<Secret>,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeReport {
+    pub method: String,
+    pub url: String,
+    pub status: u16,
+    pub reason: String,
+    pub elapsed_ms: u64,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub body_bytes: usize,
+    pub truncated: bool,
+    pub challenges: Vec<Challenge>,
+    pub server_date: Option<DateTime<Utc>>,
+}
+
+impl ProbeReport {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body, pretty-printed when it is JSON.
+    pub fn pretty_body(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| self.body.clone())
+    }
+
+    pub fn answer(&self) -> ApiAnswer {
+        ApiAnswer {
+            method: self.method.clone(),
+            url: Some(self.url.clone()),
+            status: Some(self.status),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// An HTTP client for probes: no redirects, the given timeouts.
+pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Network {
+            url: String::new(),
+            detail: e.to_string(),
+        })
+}
+
+pub async fn send(http: &reqwest::Client, request: &ProbeRequest) -> Result<ProbeReport> {
+    if request.token.is_some() {
+        ensure_secure(&request.url)?;
+    }
+    let method = reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| Error::InvalidInput {
+            what: format!("method {:?}", request.method),
+            reason: "is not an HTTP method".into(),
+        })?;
+    let mut builder = http.request(method.clone(), request.url.clone());
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(token) = &request.token {
+        builder = builder.bearer_auth(token.expose());
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    let url = request.url.to_string();
+    let started = Instant::now();
+    let fail = |e: &reqwest::Error| {
+        if e.is_timeout() {
+            Error::Timeout {
+                url: url.clone(),
+                phase: "the probe",
+                seconds: 0,
+                hint: "the API did not answer in time; retry, or raise --timeout",
+            }
+        } else {
+            Error::Network {
+                url: url.clone(),
+                detail: e.to_string(),
+            }
+        }
+    };
+    let mut response = builder.send().await.map_err(|e| fail(&e))?;
+    let status = response.status();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
+        total += chunk.len();
+        let room = MAX_BODY_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if total > MAX_BODY_BYTES {
+            break;
+        }
+    }
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let challenges = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+        .flat_map(|(_, v)| www_authenticate::parse(v))
+        .collect();
+    let server_date = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
+        .and_then(|(_, v)| DateTime::parse_from_rfc2822(v).ok())
+        .map(|d| d.with_timezone(&Utc));
+    Ok(ProbeReport {
+        method: method.to_string(),
+        url,
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        elapsed_ms,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        body_bytes: total,
+        truncated: total > MAX_BODY_BYTES,
+        challenges,
+        server_date,
+    })
+}
