@@ -179,6 +179,7 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
             "scope": a.scope,
             "probe_url": a.probe_url,
             "teaches": a.teaches,
+            "doctor_command": doctor_command(demo, a),
         })
     };
     let ca = demo.ca_file().map(|p| p.display().to_string());
@@ -228,8 +229,27 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
                 let _ = writeln!(t, "  scope           {}", a.scope);
                 let _ = writeln!(t, "  probe           GET {}", a.probe_url);
                 let _ = writeln!(t, "  teaches         {}", a.teaches);
+                let _ = writeln!(t, "  try             {}", doctor_command(demo, a));
             }
             t
         }
     }
+}
+
+/// A command line that runs `doctor` for this app against the demo tenant, ready to paste.
+pub fn doctor_command(demo: &RunningDemo, app: &DemoApp) -> String {
+    let quote = |value: &str| format!("'{}'", value.replace('\'', "'\\''"));
+    let credential = match (&app.secret, &app.certificate_pem) {
+        (Some(secret), _) => format!("AZURE_CLIENT_SECRET={} entra-doctor doctor", quote(secret.expose())),
+        (None, Some(pem)) => format!("entra-doctor doctor --certificate {}", quote(&pem.display().to_string())),
+        (None, None) => "entra-doctor doctor".to_owned(),
+    };
+    format!(
+        "{credential} --authority-host {} --tenant {} --client-id {} --scope {} --probe {}",
+        demo.authority_host(),
+        demo.tenant_id(),
+        app.client_id,
+        quote(&app.scope),
+        quote(&app.probe_url)
+    )
 }
