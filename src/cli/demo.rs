@@ -240,8 +240,14 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
 pub fn doctor_command(demo: &RunningDemo, app: &DemoApp) -> String {
     let quote = |value: &str| format!("'{}'", value.replace('\'', "'\\''"));
     let credential = match (&app.secret, &app.certificate_pem) {
-        (Some(secret), _) => format!("AZURE_CLIENT_SECRET={} entra-doctor doctor", quote(secret.expose())),
-        (None, Some(pem)) => format!("entra-doctor doctor --certificate {}", quote(&pem.display().to_string())),
+        (Some(secret), _) => format!(
+            "AZURE_CLIENT_SECRET={} entra-doctor doctor",
+            quote(secret.expose())
+        ),
+        (None, Some(pem)) => format!(
+            "entra-doctor doctor --certificate {}",
+            quote(&pem.display().to_string())
+        ),
         (None, None) => "entra-doctor doctor".to_owned(),
     };
     format!(

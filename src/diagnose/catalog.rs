@@ -127,3 +127,35 @@ impl Catalog {
         finding
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_catalog_parses_and_has_every_daemon_code() {
+        let catalog = Catalog::parse(SOURCE).expect("assets/aadsts.toml parses");
+        for code in [
+            70011, 1_002_012, 7_000_215, 7_000_222, 700_016, 90002, 900_023, 700_027, 700_024,
+            500_011, 7_000_112, 53003, 90014, 7_000_218, 700_025, 50049, 500_113, 50196,
+        ] {
+            let entry = catalog
+                .get(code)
+                .unwrap_or_else(|| panic!("AADSTS{code} is missing"));
+            assert!(
+                !entry.docs.is_empty() && entry.docs.iter().all(|d| d.starts_with("https://")),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_codes_point_at_the_lookup_page() {
+        let finding = Catalog::builtin().finding(99_999, &FixContext::default());
+        assert_eq!(finding.id, "AADSTS99999");
+        assert_eq!(
+            finding.docs,
+            ["https://login.microsoftonline.com/error?code=99999"]
+        );
+    }
+}

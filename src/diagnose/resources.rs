@@ -52,18 +52,19 @@ impl Resource {
             })
     }
 
-    /// True when the service accepts `aud` exactly as it is.
+    /// True when the service accepts `aud` exactly as it is (`*` in a listed audience stands
+    /// for one instance name, as in `https://*.documents.azure.com`).
     pub fn accepts_audience(&self, aud: &str) -> bool {
-        self.audiences.iter().any(|a| a.eq_ignore_ascii_case(aud))
+        self.audiences.iter().any(|a| matches_pattern(a, aud))
     }
 
     /// The route `method path` matches, with `{id}` segments matching anything. A query string
     /// is ignored, and the route may sit under a prefix (a gateway, the demo tenant's `/graph`).
     pub fn route(&self, method: &str, path: &str) -> Option<&Route> {
-        let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+        let path = path.split('?').next().unwrap_or(path).trim_matches('/');
         let wanted: Vec<&str> = path.split('/').collect();
         self.routes.iter().find(|route| {
-            let pattern: Vec<&str> = route.path.trim_end_matches('/').split('/').collect();
+            let pattern: Vec<&str> = route.path.trim_matches('/').split('/').collect();
             route.method.eq_ignore_ascii_case(method)
                 && pattern.len() <= wanted.len()
                 && pattern.iter().rev().zip(wanted.iter().rev()).all(|(p, w)| {
@@ -113,5 +114,80 @@ impl Resources {
                     .iter()
                     .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare))
         })
+    }
+}
+
+/// Case-insensitive match where each `*` stands for a run of characters without `/` or `.`
+/// (one DNS label: an account, vault or cluster name).
+fn matches_pattern(pattern: &str, value: &str) -> bool {
+    let (pattern, value) = (pattern.to_ascii_lowercase(), value.to_ascii_lowercase());
+    let Some((head, tail)) = pattern.split_once('*') else {
+        return pattern == value;
+    };
+    let Some(rest) = value.strip_prefix(head) else {
+        return false;
+    };
+    (0..=rest.len())
+        .filter(|&i| rest.is_char_boundary(i))
+        .any(|i| {
+            let (label, after) = rest.split_at(i);
+            !label.is_empty() && !label.contains(['/', '.']) && matches_pattern(tail, after)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_audiences_and_prefixed_routes() {
+        assert!(matches_pattern(
+            "https://*.documents.azure.com",
+            "https://contoso.documents.azure.com"
+        ));
+        assert!(!matches_pattern(
+            "https://*.documents.azure.com",
+            "https://a.b.documents.azure.com"
+        ));
+        assert!(!matches_pattern(
+            "https://*.documents.azure.com",
+            "https://.documents.azure.com"
+        ));
+        assert!(matches_pattern(
+            "https://vault.azure.net",
+            "HTTPS://VAULT.AZURE.NET"
+        ));
+        let graph = Resources::builtin()
+            .by_host("graph.microsoft.com")
+            .expect("graph is listed");
+        assert!(graph.route("GET", "/v1.0/users").is_some());
+        assert!(graph.route("GET", "/graph/v1.0/users?$top=1").is_some());
+        assert!(
+            graph.route("POST", "/v1.0/users").is_none()
+                || graph
+                    .route("POST", "/v1.0/users")
+                    .is_some_and(|r| r.method == "POST")
+        );
+    }
+
+    #[test]
+    fn shipped_data_is_complete() {
+        let resources = Resources::parse(SOURCE).expect("assets/resources.toml parses");
+        assert!(resources.all().len() >= 11);
+        for resource in resources.all() {
+            assert!(resource.scope.ends_with("/.default"), "{}", resource.id);
+            assert!(
+                !resource.hosts.is_empty() && !resource.audiences.is_empty(),
+                "{}",
+                resource.id
+            );
+            if resource.needs_trailing_slash {
+                assert!(
+                    resource.scope.ends_with("//.default"),
+                    "{}: scope keeps the slash",
+                    resource.id
+                );
+            }
+        }
     }
 }
