@@ -13,7 +13,7 @@ mod doctor_cmd;
 mod explain_cmd;
 mod findings;
 mod probe_cmd;
-mod render;
+pub mod render;
 mod token_cmd;
 
 use std::io::Write as _;
@@ -42,7 +42,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
     let mut report = Report::default();
     let result = match env.now() {
         Err(error) => Err(error),
-        Ok(now) => match cli.command {
+        Ok(now) => match cli.command.unwrap_or(Command::Ui) {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report),
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
@@ -51,8 +51,16 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Demo(mut args) => {
                 args.output = format;
-                return demo::run(args).await;
+                if args.serve
+                    || args.list_scenarios
+                    || format == OutputFormat::Json
+                    || !cfg!(feature = "tui")
+                {
+                    return demo::run(args).await;
+                }
+                return ui(Some(args), &env).await;
             }
+            Command::Ui => return ui(None, &env).await,
         },
     };
     let code = match result {
@@ -68,6 +76,66 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
     };
     emit(&report);
     code
+}
+
+/// Opens the TUI: on the demo tenant (`demo`), on the operator's profile or `AZURE_*`
+/// variables, or — with neither — on the demo tenant, which beats an empty form.
+#[cfg(feature = "tui")]
+async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
+    use crate::tui::{Launch, run};
+    let own = if demo_args.is_none() {
+        Launch::from_environment(env).0
+    } else {
+        None
+    };
+    let launch = if let Some(launch) = own {
+        launch
+    } else {
+        match demo_launch(demo_args.unwrap_or_default()).await {
+            Ok(launch) => launch,
+            Err((message, code)) => {
+                eprintln!("error: {message}");
+                return code;
+            }
+        }
+    };
+    match run(launch).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: the terminal failed: {e}");
+            3
+        }
+    }
+}
+
+/// Starts the embedded demo tenant for the TUI; errors carry their exit code.
+#[cfg(feature = "tui")]
+async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String, u8)> {
+    let model = match &args.tenant_file {
+        Some(path) => crate::demo::TenantModel::from_toml_file(path),
+        None => crate::demo::TenantModel::builtin(),
+    }
+    .map_err(|e| (e.to_string(), 2))?;
+    let running = crate::demo::start(crate::demo::DemoOptions::new(model))
+        .await
+        .map_err(|e| (e.to_string(), 3))?;
+    if let Some(name) = &args.scenario {
+        if running.app(name).is_none() {
+            return Err((
+                format!("no demo scenario {name:?}; see entra-doctor demo --list-scenarios"),
+                2,
+            ));
+        }
+    }
+    Ok(crate::tui::Launch::demo(running, args.scenario.as_deref()))
+}
+
+#[cfg(not(feature = "tui"))]
+async fn ui(_demo_args: Option<demo::DemoArgs>, _env: &Environment) -> u8 {
+    eprintln!(
+        "error: this build has no terminal UI (built without the `tui` feature); use a command, see --help"
+    );
+    2
 }
 
 /// Prints a report. A closed pipe (`| head`) is a normal end, not an error.

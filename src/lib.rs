@@ -12,9 +12,13 @@ pub mod cli;
 pub mod demo;
 pub mod diagnose;
 pub mod error;
+pub mod files;
 pub mod probe;
+pub mod profile;
 pub mod secret;
 pub mod token;
+#[cfg(feature = "tui")]
+pub mod tui;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

@@ -2,7 +2,6 @@
 //! A file that cannot be read as a cache is moved aside, never deleted and never a crash.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,18 +59,10 @@ pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
 }
 
 fn set_aside(path: &Path) -> Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let mut backup = path.as_os_str().to_owned();
-    backup.push(format!(".corrupt-{stamp}"));
-    let backup = PathBuf::from(backup);
-    fs::rename(path, &backup).map_err(|e| Error::Cache {
+    crate::files::set_aside(path).map_err(|e| Error::Cache {
         path: path.to_owned(),
-        reason: format!(
-            "is unreadable and could not be moved aside to {} ({e})",
-            backup.display()
-        ),
-    })?;
-    Ok(backup)
+        reason: format!("is unreadable and could not be moved aside ({e})"),
+    })
 }
 
 pub(super) fn save<'a>(path: &Path, entries: impl Iterator<Item = &'a CacheEntry>) -> Result<()> {
@@ -83,59 +74,8 @@ pub(super) fn save<'a>(path: &Path, entries: impl Iterator<Item = &'a CacheEntry
         path: path.to_owned(),
         reason: format!("could not be encoded ({e})"),
     })?;
-    let fail = |what: &str, e: std::io::Error| Error::Cache {
+    crate::files::write_private(path, &json).map_err(|e| Error::Cache {
         path: path.to_owned(),
-        reason: format!("{what}: {e}"),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        create_private_dir(dir).map_err(|e| fail("cannot create its directory", e))?;
-    }
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".tmp-{}", std::process::id()));
-    let temp = PathBuf::from(temp);
-    let written = (|| {
-        let mut out = private_file(&temp)?;
-        out.write_all(&json)?;
-        out.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(fail("cannot be written", e));
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
+        reason: format!("cannot be written: {e}"),
+    })
 }

@@ -15,8 +15,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   3 network or server failure."
 )]
 pub struct Cli {
+    /// Without a command, the terminal UI opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text, global = true)]
@@ -55,7 +56,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Preflight, token, decode, probe and findings in one report; exit 0 only when all is well.
     Doctor(Box<DoctorArgs>),
-    /// The embedded demo tenant: a local Entra ID with one app per lesson.
+    /// The terminal UI (the default without a command).
+    #[command(hide = true)]
+    Ui,
+    /// The embedded demo tenant: a local Entra ID with one app per lesson; opens the terminal
+    /// UI on it (with --serve it only serves).
     Demo(super::demo::DemoArgs),
 }
 

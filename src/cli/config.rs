@@ -21,9 +21,20 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// The process environment, captured once so tests can pass their own.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environment {
     vars: HashMap<String, String>,
+}
+
+/// Names only: the environment holds secrets (`AZURE_CLIENT_SECRET`).
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Environment")
+            .field("names", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Environment {

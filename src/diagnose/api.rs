@@ -131,7 +131,7 @@ pub fn explain(
     let mut said = error.text();
     if let Some(description) = bearer.and_then(Challenge::error_description) {
         if !said.contains(description) {
-            said = format!("{said} {description}").trim().to_owned();
+            format!("{said} {description}").trim().clone_into(&mut said);
         }
     }
     let status_line = answer
@@ -140,11 +140,16 @@ pub fn explain(
     let aud = token
         .and_then(|t| t.claims.aud.as_ref())
         .and_then(|a| a.values().first().map(|s| (*s).to_owned()));
+    // By the API's host; for a host we do not know (a proxy, the demo tenant), by the audience.
     let resource = answer
         .url
         .as_deref()
         .and_then(host_of)
-        .and_then(|h| Resources::builtin().by_host(&h));
+        .and_then(|h| Resources::builtin().by_host(&h))
+        .or_else(|| {
+            aud.as_deref()
+                .and_then(|a| Resources::builtin().by_identifier(a))
+        });
 
     if let Some(finding) = audience_complaint(
         &said,
@@ -177,21 +182,11 @@ pub fn explain(
                 );
             }
             if findings.is_empty() {
-                let mut finding = Finding::new("api.unauthorized", Severity::Error, "The API did not accept the token (401)")
-                    .cause(match bearer {
-                        Some(_) if error.text().is_empty() && bearer.and_then(Challenge::error).is_none() => {
-                            "no token reached the API, or it was not a Bearer token: the API asks for one in WWW-Authenticate".to_owned()
-                        }
-                        _ => "the API rejected the token; its own words are in the evidence".to_owned(),
-                    })
-                    .evidence(format!("{status_line}: {}", said.trim()));
-                if let Some(challenge) = bearer {
-                    finding =
-                        finding.evidence(format!("WWW-Authenticate: {}", describe(challenge)));
-                }
-                findings.push(
-                    finding.fix("Check the token's aud, iss and exp with: entra-doctor decode"),
-                );
+                findings.push(unauthorized(
+                    &error,
+                    bearer,
+                    &format!("{status_line}: {}", said.trim()),
+                ));
             }
         }
         Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
@@ -279,11 +274,24 @@ fn forbidden(
         });
     }
     if let Some(route) = route {
+        // Least privileged first; the long tail of broader permissions helps nobody.
+        let shown: Vec<&str> = route
+            .permissions
+            .iter()
+            .take(4)
+            .map(String::as_str)
+            .collect();
+        let more = route.permissions.len().saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" (or one of {more} broader permissions)")
+        } else {
+            String::new()
+        };
         finding = finding.evidence(format!(
-            "{} {} needs one of: {}",
+            "{} {} needs one of: {}{tail}",
             route.method,
             route.path,
-            route.permissions.join(", ")
+            shown.join(", ")
         ));
     }
     let resource_id = resource.map_or_else(|| "<resource-app-id>".to_owned(), |r| r.app_id.clone());
@@ -406,4 +414,21 @@ fn clock_skew(answer: &ApiAnswer, now: DateTime<Utc>) -> Option<Finding> {
             .evidence(format!("server Date: {date}, local clock: {now} ({} s apart)", skew.num_seconds().abs()))
             .fix("Synchronise the clock (NTP): timedatectl set-ntp true, or w32tm /resync on Windows")
     })
+}
+
+/// A 401 that is neither an audience problem nor an expired token.
+fn unauthorized(error: &ApiError, bearer: Option<&Challenge>, said: &str) -> Finding {
+    let no_token =
+        bearer.is_some() && error.text().is_empty() && bearer.and_then(Challenge::error).is_none();
+    let mut finding = Finding::new("api.unauthorized", Severity::Error, "The API did not accept the token (401)")
+        .cause(if no_token {
+            "no token reached the API, or it was not a Bearer token: the API asks for one in WWW-Authenticate"
+        } else {
+            "the API rejected the token; its own words are in the evidence"
+        })
+        .evidence(said);
+    if let Some(challenge) = bearer {
+        finding = finding.evidence(format!("WWW-Authenticate: {}", describe(challenge)));
+    }
+    finding.fix("Check the token's aud, iss and exp with: entra-doctor decode")
 }

@@ -1,0 +1,85 @@
+//! Profiles: what the operator typed into the TUI, saved for next time — never the secret.
+//!
+//! One TOML file in the user's config directory (`directories`), written atomically with mode
+//! 0600. A file that cannot be read is set aside with a warning, like the token cache.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    pub tenant: String,
+    pub client_id: String,
+    /// An authority host URL, or empty for the public cloud.
+    pub authority_host: String,
+    /// "secret" or "certificate".
+    pub credential_kind: String,
+    pub certificate: String,
+    pub scopes: Vec<String>,
+    pub probe_url: String,
+}
+
+impl Profile {
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "entra-doctor")
+            .map(|d| d.config_dir().join("profile.toml"))
+    }
+
+    /// Loads the profile; `Ok(None)` when there is none, and a warning when one was set aside.
+    pub fn load(path: &Path) -> Result<(Option<Self>, Option<String>)> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, None)),
+            Err(e) => return Err(Error::file(path, e)),
+        };
+        match toml::from_str::<Profile>(&text) {
+            Ok(profile) => Ok((Some(profile), None)),
+            Err(e) => {
+                let backup = crate::files::set_aside(path).map_err(|io| Error::file(path, io))?;
+                Ok((
+                    None,
+                    Some(format!(
+                        "the profile {} could not be read ({}); it was moved to {}",
+                        path.display(),
+                        e.message(),
+                        backup.display()
+                    )),
+                ))
+            }
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string(self).map_err(|e| Error::InvalidInput {
+            what: "the profile".into(),
+            reason: e.to_string(),
+        })?;
+        crate::files::write_private(path, text.as_bytes()).map_err(|e| Error::file(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_sets_aside_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cfg/profile.toml");
+        let profile = Profile {
+            tenant: "contoso.com".into(),
+            scopes: vec!["api://x/.default".into()],
+            ..Profile::default()
+        };
+        profile.save(&path).unwrap();
+        assert_eq!(Profile::load(&path).unwrap(), (Some(profile), None));
+        std::fs::write(&path, "tenant = [").unwrap();
+        let (loaded, warning) = Profile::load(&path).unwrap();
+        assert!(loaded.is_none());
+        assert!(warning.unwrap().contains("moved to"));
+    }
+}

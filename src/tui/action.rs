@@ -1,0 +1,54 @@
+//! Everything that can happen: user intents (imperative verbs) and task results (past tense).
+
+use chrono::{DateTime, Utc};
+use tui_input::InputRequest;
+
+use super::state::{Pane, RequestId, TokenView};
+use crate::cache::CacheEntry;
+use crate::diagnose::Finding;
+use crate::probe::ProbeReport;
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Quit,
+    FocusNext,
+    FocusPrevious,
+    Focus(Pane),
+    /// Move the selected form field up (-1) or down (+1).
+    SelectField(i32),
+    StartEditing,
+    StopEditing,
+    Edit(InputRequest),
+    CycleCredentialKind,
+    ToggleReveal,
+    Acquire {
+        force: bool,
+    },
+    Probe,
+    Doctor,
+    Cancel,
+    Copy,
+    ToggleHelp,
+    ClearCache,
+    SaveProfile,
+    Scroll(i32),
+    OpenScenarios,
+    MoveScenario(i32),
+    PickScenario,
+    Tick(DateTime<Utc>),
+    TokenAcquired {
+        id: RequestId,
+        result: Result<Box<TokenView>, Box<Finding>>,
+        findings: Vec<Finding>,
+        cache: Vec<CacheEntry>,
+    },
+    ProbeFinished {
+        id: RequestId,
+        result: Result<Box<ProbeReport>, Box<Finding>>,
+        findings: Vec<Finding>,
+    },
+    CacheCleared {
+        cache: Vec<CacheEntry>,
+    },
+    ProfileSaved(Result<String, String>),
+}

@@ -1,0 +1,242 @@
+//! Side effects `update` asks for, and how they run: each in a tokio task that calls the domain
+//! and sends its result back as an [`Action`]. Nothing here touches the state.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
+
+use super::action::Action;
+use super::form::Form;
+use super::state::{RequestId, TokenView};
+use crate::auth::{Credential, TokenClient};
+use crate::cache::{CacheKey, TokenCache};
+use crate::cli::config::{Environment, prepare};
+use crate::diagnose::{self, Finding, FixContext, api, preflight, token_checks};
+use crate::probe::{self, ProbeRequest};
+use crate::profile::Profile;
+use crate::secret::Secret;
+use crate::token::{DecodedToken, decode};
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Acquire {
+        id: RequestId,
+        form: Box<Form>,
+        force: bool,
+        now: DateTime<Utc>,
+    },
+    Probe {
+        id: RequestId,
+        url: String,
+        token: Secret,
+        decoded: Option<Box<DecodedToken>>,
+        context: FixContext,
+        now: DateTime<Utc>,
+    },
+    /// Abort the task of this request.
+    Cancel(RequestId),
+    ClearCache,
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    SaveProfile(Box<Profile>),
+}
+
+/// What effects share: the token cache, and where the profile lives.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub cache: Arc<Mutex<TokenCache>>,
+    pub profile_path: Option<std::path::PathBuf>,
+}
+
+impl Services {
+    pub fn new(profile_path: Option<std::path::PathBuf>) -> Self {
+        Self {
+            cache: Arc::new(Mutex::new(TokenCache::in_memory())),
+            profile_path,
+        }
+    }
+}
+
+/// Runs an effect to completion and returns the action that reports its result.
+/// `Cancel` and `Copy` are the runtime's own business and return nothing here.
+pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
+    match effect {
+        Effect::Acquire {
+            id,
+            form,
+            force,
+            now,
+        } => Some(acquire(id, &form, force, now, services).await),
+        Effect::Probe {
+            id,
+            url,
+            token,
+            decoded,
+            context,
+            now,
+        } => Some(run_probe(id, &url, token, decoded.as_deref(), &context, now).await),
+        Effect::ClearCache => {
+            let mut cache = services.cache.lock().await;
+            let _ = cache.clear();
+            Some(Action::CacheCleared {
+                cache: cache.entries().cloned().collect(),
+            })
+        }
+        Effect::SaveProfile(profile) => Some(Action::ProfileSaved(match &services.profile_path {
+            None => Err("no config directory is known on this system".into()),
+            Some(path) => profile
+                .save(path)
+                .map(|()| path.display().to_string())
+                .map_err(|e| e.to_string()),
+        })),
+        Effect::Cancel(_) | Effect::Copy(_) => None,
+    }
+}
+
+async fn acquire(
+    id: RequestId,
+    form: &Form,
+    force: bool,
+    now: DateTime<Utc>,
+    services: &Services,
+) -> Action {
+    let (args, secret) = form.to_args();
+    let env = if secret.is_empty() {
+        Environment::default()
+    } else {
+        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
+    };
+    let mut no_stdin = || Ok(String::new());
+    let failed = |finding: Finding, findings: Vec<Finding>| Action::TokenAcquired {
+        id,
+        result: Err(Box::new(finding)),
+        findings,
+        cache: Vec::new(),
+    };
+    let prepared = match prepare(&args, &env, &mut no_stdin, now) {
+        Ok(prepared) => prepared,
+        Err(error) => return failed(preflight::error(&error, &FixContext::default()), Vec::new()),
+    };
+    let request = &prepared.request;
+    let context = FixContext {
+        tenant: Some(request.authority.tenant.to_string()),
+        client_id: Some(request.client_id.clone()),
+        resource: Some(request.scopes.resource().to_owned()),
+        scope: Some(request.scopes.to_request_value()),
+        role: None,
+    };
+    let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
+    let sealing_key = request.credential.sealing_key(&key.id());
+    let mut cache = services.cache.lock().await;
+    let hit = if force {
+        None
+    } else {
+        cache.lookup(&key, &sealing_key, now).ok()
+    };
+    let (raw, expires_on, from_cache) = if let Some(hit) = hit {
+        (hit.access_token, hit.entry.expires_on, true)
+    } else {
+        {
+            let response = match TokenClient::new(prepared.options) {
+                Ok(client) => client.acquire(request, now).await,
+                Err(error) => Err(error),
+            };
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
+            };
+            let kind = request.credential.kind();
+            match cache.store(
+                key,
+                request.scopes.resource(),
+                &response,
+                &sealing_key,
+                kind,
+                now,
+            ) {
+                Ok(entry) => (response.access_token, entry.expires_on, false),
+                Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
+            }
+        }
+    };
+    let decoded = decode(raw.expose()).ok();
+    let mut findings = prepared.warnings.clone();
+    if let Some(token) = &decoded {
+        findings.extend(token_checks::check(
+            token,
+            now,
+            Some(request.scopes.resource()),
+            &context,
+        ));
+    }
+    diagnose::sort(&mut findings);
+    let certificate = match &request.credential {
+        Credential::Certificate { certificate, .. } => Some(certificate.info.clone()),
+        Credential::Secret(_) | Credential::Assertion { .. } => None,
+    };
+    Action::TokenAcquired {
+        id,
+        result: Ok(Box::new(TokenView {
+            decoded,
+            raw,
+            expires_on,
+            from_cache,
+            resource: request.scopes.resource().to_owned(),
+            certificate,
+        })),
+        findings,
+        cache: cache.entries().cloned().collect(),
+    }
+}
+
+async fn run_probe(
+    id: RequestId,
+    url: &str,
+    token: Secret,
+    decoded: Option<&DecodedToken>,
+    context: &FixContext,
+    now: DateTime<Utc>,
+) -> Action {
+    let failed = |finding: Finding| Action::ProbeFinished {
+        id,
+        result: Err(Box::new(finding)),
+        findings: Vec::new(),
+    };
+    let url = match url::Url::parse(url.trim()) {
+        Ok(url) => url,
+        Err(e) => {
+            let error = crate::Error::InvalidInput {
+                what: format!("probe URL {url:?}"),
+                reason: format!("is not a URL ({e})"),
+            };
+            return failed(preflight::error(&error, context));
+        }
+    };
+    let request = ProbeRequest {
+        url,
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: None,
+        token: Some(token),
+    };
+    let sent = match probe::client(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(30),
+    ) {
+        Ok(http) => probe::send(&http, &request).await,
+        Err(error) => Err(error),
+    };
+    match sent {
+        Ok(report) => {
+            let mut findings = api::explain(&report.answer(), decoded, now, context);
+            diagnose::sort(&mut findings);
+            Action::ProbeFinished {
+                id,
+                result: Ok(Box::new(report)),
+                findings,
+            }
+        }
+        Err(error) => failed(preflight::error(&error, context)),
+    }
+}

@@ -1,0 +1,195 @@
+//! The credentials form: its fields, the text inputs behind them, and how it becomes a request.
+
+use std::fmt;
+
+use tui_input::Input;
+
+use crate::cli::args::{AlgArg, CredentialArgs};
+use crate::profile::Profile;
+use crate::secret::Secret;
+
+/// The fields, in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Tenant,
+    ClientId,
+    Authority,
+    Kind,
+    Secret,
+    Certificate,
+    Scope,
+    ProbeUrl,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Tenant,
+        Field::ClientId,
+        Field::Authority,
+        Field::Kind,
+        Field::Secret,
+        Field::Certificate,
+        Field::Scope,
+        Field::ProbeUrl,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Tenant => "Tenant",
+            Field::ClientId => "Client id",
+            Field::Authority => "Authority",
+            Field::Kind => "Credential",
+            Field::Secret => "Secret",
+            Field::Certificate => "Certificate",
+            Field::Scope => "Scope",
+            Field::ProbeUrl => "Probe URL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CredentialKind {
+    #[default]
+    Secret,
+    Certificate,
+}
+
+/// A text input whose `Debug` never shows its value.
+#[derive(Clone, Default)]
+pub struct SecretInput(pub Input);
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput([REDACTED])")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub tenant: Input,
+    pub client_id: Input,
+    /// Empty means the public cloud.
+    pub authority: Input,
+    pub kind: CredentialKind,
+    pub secret: SecretInput,
+    pub certificate: Input,
+    pub scope: Input,
+    pub probe_url: Input,
+}
+
+impl Form {
+    pub fn input(&self, field: Field) -> Option<&Input> {
+        match field {
+            Field::Tenant => Some(&self.tenant),
+            Field::ClientId => Some(&self.client_id),
+            Field::Authority => Some(&self.authority),
+            Field::Kind => None,
+            Field::Secret => Some(&self.secret.0),
+            Field::Certificate => Some(&self.certificate),
+            Field::Scope => Some(&self.scope),
+            Field::ProbeUrl => Some(&self.probe_url),
+        }
+    }
+
+    pub fn input_mut(&mut self, field: Field) -> Option<&mut Input> {
+        match field {
+            Field::Tenant => Some(&mut self.tenant),
+            Field::ClientId => Some(&mut self.client_id),
+            Field::Authority => Some(&mut self.authority),
+            Field::Kind => None,
+            Field::Secret => Some(&mut self.secret.0),
+            Field::Certificate => Some(&mut self.certificate),
+            Field::Scope => Some(&mut self.scope),
+            Field::ProbeUrl => Some(&mut self.probe_url),
+        }
+    }
+
+    /// Fields that apply to the chosen credential kind.
+    pub fn visible(&self) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|f| {
+                !matches!(
+                    (f, self.kind),
+                    (Field::Secret, CredentialKind::Certificate)
+                        | (Field::Certificate, CredentialKind::Secret)
+                )
+            })
+            .collect()
+    }
+
+    pub fn set(&mut self, field: Field, value: &str) {
+        if let Some(input) = self.input_mut(field) {
+            *input = Input::new(value.to_owned());
+        }
+    }
+
+    /// The form as the CLI's credential options, plus the secret, so the TUI validates and
+    /// builds requests exactly as the CLI does.
+    pub fn to_args(&self) -> (CredentialArgs, Secret) {
+        let text = |input: &Input| Some(input.value().trim().to_owned()).filter(|v| !v.is_empty());
+        let args = CredentialArgs {
+            tenant: text(&self.tenant),
+            client_id: text(&self.client_id),
+            scopes: self
+                .scope
+                .value()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            cloud: None,
+            authority_host: text(&self.authority),
+            token_endpoint: None,
+            secret_stdin: false,
+            certificate: match self.kind {
+                CredentialKind::Certificate => text(&self.certificate).map(Into::into),
+                CredentialKind::Secret => None,
+            },
+            private_key: None,
+            certificate_password_env: "AZURE_CLIENT_CERTIFICATE_PASSWORD".into(),
+            assertion_file: None,
+            assertion_alg: AlgArg::Rs256,
+            send_x5c: false,
+            connect_timeout: 10,
+            timeout: 30,
+        };
+        let secret = Secret::new(self.secret.0.value().trim());
+        (args, secret)
+    }
+
+    pub fn to_profile(&self) -> Profile {
+        Profile {
+            tenant: self.tenant.value().trim().into(),
+            client_id: self.client_id.value().trim().into(),
+            authority_host: self.authority.value().trim().into(),
+            credential_kind: match self.kind {
+                CredentialKind::Secret => "secret".into(),
+                CredentialKind::Certificate => "certificate".into(),
+            },
+            certificate: self.certificate.value().trim().into(),
+            scopes: self
+                .scope
+                .value()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            probe_url: self.probe_url.value().trim().into(),
+        }
+    }
+
+    pub fn from_profile(profile: &Profile) -> Self {
+        let mut form = Form::default();
+        form.set(Field::Tenant, &profile.tenant);
+        form.set(Field::ClientId, &profile.client_id);
+        form.set(Field::Authority, &profile.authority_host);
+        form.kind = if profile.credential_kind == "certificate" {
+            CredentialKind::Certificate
+        } else {
+            CredentialKind::Secret
+        };
+        form.set(Field::Certificate, &profile.certificate);
+        form.set(Field::Scope, &profile.scopes.join(" "));
+        form.set(Field::ProbeUrl, &profile.probe_url);
+        form
+    }
+}

@@ -1,0 +1,121 @@
+//! Keys → actions, a pure function of the key and the state; and the one table of key help the
+//! help overlay and the status bar are drawn from.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::form::Field;
+use super::state::{Pane, State};
+
+/// Every key, with what it does: the help overlay lists this table.
+pub const HELP: &[(&str, &str)] = &[
+    (
+        "a",
+        "acquire a token (served from the cache when it can be)",
+    ),
+    ("f", "force refresh: skip the cache, ask Entra ID again"),
+    ("p", "probe: call the API at the Probe URL with the token"),
+    ("d", "doctor: acquire (fresh) and probe, then explain"),
+    ("Esc", "cancel the running request / stop editing / close"),
+    ("Tab / Shift-Tab", "next / previous pane"),
+    ("1-5", "go to a pane"),
+    ("j / k, ↓ / ↑", "next / previous field, finding or line"),
+    (
+        "Enter or i",
+        "edit the selected field (Enter again or Esc to finish)",
+    ),
+    ("Space", "switch secret / certificate (on Credential)"),
+    ("r", "reveal or hide the secret"),
+    (
+        "c",
+        "copy: the selected fix, the token's claims, or the response body (OSC 52)",
+    ),
+    ("x", "clear the token cache"),
+    ("s", "pick a demo scenario"),
+    ("Ctrl-S", "save the form as your profile (never the secret)"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+/// The few keys the status bar shows for each pane.
+pub fn hints(state: &State) -> &'static str {
+    if state.editing {
+        return "typing · Enter/Esc done · Ctrl-C quit";
+    }
+    match state.focus {
+        Pane::Credentials => {
+            "j/k field · Enter edit · a acquire · d doctor · s scenario · ? help · q quit"
+        }
+        Pane::Token => "a acquire · f force refresh · p probe · c copy claims · ? help · q quit",
+        Pane::Cache => "f force refresh · x clear · ? help · q quit",
+        Pane::Probe => "p probe · j/k scroll · c copy body · ? help · q quit",
+        Pane::Findings => "j/k select · c copy fix · d doctor · ? help · q quit",
+    }
+}
+
+pub fn map(event: &Event, state: &State) -> Option<Action> {
+    let Event::Key(key) = event else { return None };
+    if key.kind != KeyEventKind::Press && key.kind != KeyEventKind::Repeat {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if state.editing {
+        return match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Tab => Some(Action::StopEditing),
+            _ => tui_input::backend::crossterm::to_input_request(event).map(Action::Edit),
+        };
+    }
+    if state.demo.as_ref().is_some_and(|d| d.open) {
+        return picker(key);
+    }
+    if state.show_help {
+        return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
+            .then_some(Action::ToggleHelp);
+    }
+    if ctrl && key.code == KeyCode::Char('s') {
+        return Some(Action::SaveProfile);
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Cancel,
+        KeyCode::Tab => Action::FocusNext,
+        KeyCode::BackTab => Action::FocusPrevious,
+        KeyCode::Char(digit @ '1'..='5') => {
+            Action::Focus(Pane::ALL[(digit as usize) - ('1' as usize)])
+        }
+        KeyCode::Char('a') => Action::Acquire { force: false },
+        KeyCode::Char('f') => Action::Acquire { force: true },
+        KeyCode::Char('p') => Action::Probe,
+        KeyCode::Char('d') => Action::Doctor,
+        KeyCode::Char('c') => Action::Copy,
+        KeyCode::Char('x') => Action::ClearCache,
+        KeyCode::Char('s') => Action::OpenScenarios,
+        KeyCode::Char('r') => Action::ToggleReveal,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char('j') | KeyCode::Down => Action::Scroll(1),
+        KeyCode::Char('k') | KeyCode::Up => Action::Scroll(-1),
+        KeyCode::PageDown => Action::Scroll(10),
+        KeyCode::PageUp => Action::Scroll(-10),
+        KeyCode::Char(' ') if state.focus == Pane::Credentials && state.field == Field::Kind => {
+            Action::CycleCredentialKind
+        }
+        KeyCode::Enter | KeyCode::Char('i') if state.focus == Pane::Credentials => {
+            Action::StartEditing
+        }
+        _ => return None,
+    })
+}
+
+fn picker(key: &KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => Some(Action::MoveScenario(1)),
+        KeyCode::Char('k') | KeyCode::Up => Some(Action::MoveScenario(-1)),
+        KeyCode::Enter => Some(Action::PickScenario),
+        KeyCode::Esc | KeyCode::Char('s') => Some(Action::Cancel),
+        KeyCode::Char('q') => Some(Action::Quit),
+        _ => None,
+    }
+}

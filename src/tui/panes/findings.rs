@@ -1,0 +1,68 @@
+//! Findings: title, cause, evidence and fixes; the selected one is expanded.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget as _, Wrap};
+
+use super::clean;
+use crate::tui::state::State;
+use crate::tui::theme;
+
+pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
+    let findings = state.all_findings();
+    if findings.is_empty() {
+        Paragraph::new("No findings yet. Press d to run every step.").render(area, buf);
+        return;
+    }
+    let mut lines = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
+        let selected = index == state.selected_finding;
+        let marker = if selected { "▶ " } else { "  " };
+        lines.push(Line::from(vec![
+            Span::raw(marker),
+            Span::styled(
+                format!("{:<7} ", finding.severity.label()),
+                theme::severity(finding.severity),
+            ),
+            Span::styled(
+                finding.title.clone(),
+                if selected {
+                    theme::title()
+                } else {
+                    ratatui::style::Style::new()
+                },
+            ),
+            Span::styled(format!("  {}", finding.id), theme::label()),
+        ]));
+        if selected {
+            if !finding.cause.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled("    why      ", theme::label()),
+                    Span::raw(finding.cause.clone()),
+                ]));
+            }
+            for evidence in &finding.evidence {
+                lines.push(Line::from(vec![
+                    Span::styled("    evidence ", theme::label()),
+                    Span::raw(clean(evidence)),
+                ]));
+            }
+            for fix in &finding.fixes {
+                lines.push(Line::from(vec![
+                    Span::styled("    fix      ", theme::label()),
+                    Span::raw(fix.clone()),
+                ]));
+            }
+            for doc in &finding.docs {
+                lines.push(Line::from(vec![
+                    Span::styled("    docs     ", theme::label()),
+                    Span::raw(doc.clone()),
+                ]));
+            }
+        }
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}

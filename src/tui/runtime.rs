@@ -1,0 +1,262 @@
+//! The runtime: owns the terminal, waits on keys, task results, a tick (only while something
+//! animates) and SIGTERM; runs `update`, spawns effects, draws when something changed.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::Utc;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::action::Action;
+use super::effect::{Effect, Services, execute};
+use super::form::{CredentialKind, Field, Form};
+use super::state::{DemoPicker, RequestId, Scenario, State};
+use super::{keys, update, view};
+use crate::cli::config::Environment;
+use crate::demo::RunningDemo;
+use crate::profile::Profile;
+
+/// Everything the TUI starts with.
+pub struct Launch {
+    pub state: State,
+    pub services: Services,
+    /// The embedded demo tenant, kept alive while the TUI runs.
+    pub demo: Option<RunningDemo>,
+}
+
+impl Launch {
+    /// The TUI pointed at a running demo tenant, on `scenario` or with the picker open.
+    pub fn demo(demo: RunningDemo, scenario: Option<&str>) -> Self {
+        let scenarios: Vec<Scenario> = demo
+            .apps()
+            .iter()
+            .map(|app| {
+                let mut form = Form::default();
+                form.set(Field::Tenant, demo.tenant_id());
+                form.set(Field::ClientId, &app.client_id);
+                form.set(Field::Authority, demo.authority_host());
+                match (&app.secret, &app.certificate_pem) {
+                    (Some(secret), _) => {
+                        form.secret.0 = tui_input::Input::new(secret.expose().to_owned());
+                    }
+                    (None, Some(pem)) => {
+                        form.kind = CredentialKind::Certificate;
+                        form.set(Field::Certificate, &pem.display().to_string());
+                    }
+                    (None, None) => {}
+                }
+                form.set(Field::Scope, &app.scope);
+                form.set(Field::ProbeUrl, &app.probe_url);
+                Scenario {
+                    name: app.scenario.clone(),
+                    teaches: app.teaches.clone(),
+                    form,
+                }
+            })
+            .collect();
+        let selected = scenario.and_then(|name| scenarios.iter().position(|s| s.name == name));
+        let mut state = State::new(Form::default(), Utc::now());
+        state.demo = Some(DemoPicker {
+            scenarios,
+            selected: selected.unwrap_or(0),
+            open: true,
+        });
+        if selected.is_some() {
+            update::update(&mut state, Action::PickScenario);
+        }
+        Self {
+            state,
+            services: Services::new(Profile::default_path()),
+            demo: Some(demo),
+        }
+    }
+
+    /// The TUI for the operator's own app: the saved profile, then `AZURE_*` variables.
+    /// `None` when there is neither, so the caller can offer the demo tenant instead.
+    pub fn from_environment(env: &Environment) -> (Option<Self>, Option<String>) {
+        let path = Profile::default_path();
+        let (profile, warning) = path
+            .as_deref()
+            .map(Profile::load)
+            .and_then(Result::ok)
+            .unwrap_or((None, None));
+        let has_env = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"]
+            .iter()
+            .any(|v| env.get(v).is_some());
+        if profile.is_none() && !has_env {
+            return (None, warning);
+        }
+        let mut form = profile.as_ref().map(Form::from_profile).unwrap_or_default();
+        for (var, field) in [
+            ("AZURE_TENANT_ID", Field::Tenant),
+            ("AZURE_CLIENT_ID", Field::ClientId),
+            ("AZURE_AUTHORITY_HOST", Field::Authority),
+        ] {
+            if let Some(value) = env.get(var) {
+                form.set(field, value);
+            }
+        }
+        if let Some(secret) = env.get("AZURE_CLIENT_SECRET") {
+            form.secret.0 = tui_input::Input::new(secret.to_owned());
+        } else if let Some(path) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
+            form.kind = CredentialKind::Certificate;
+            form.set(Field::Certificate, path);
+        }
+        let mut state = State::new(form, Utc::now());
+        if let Some(warning) = &warning {
+            state.status.clone_from(warning);
+        }
+        (
+            Some(Self {
+                state,
+                services: Services::new(path),
+                demo: None,
+            }),
+            warning,
+        )
+    }
+}
+
+/// Runs the TUI until the operator quits. The terminal is restored on every way out: normal
+/// quit, error, Ctrl-C (a key in raw mode), SIGTERM, and a panic (ratatui's hook).
+pub async fn run(launch: Launch) -> std::io::Result<()> {
+    let Launch {
+        mut state,
+        services,
+        demo,
+    } = launch;
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut state, &services).await;
+    ratatui::restore();
+    drop(demo);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    state: &mut State,
+    services: &Services,
+) -> std::io::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut events = EventStream::new();
+    let mut tasks: HashMap<RequestId, JoinHandle<()>> = HashMap::new();
+    let mut terminate = terminate_signal();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|frame| view::render(state, frame))?;
+            dirty = false;
+        }
+        if state.should_quit {
+            break;
+        }
+        let tick = if state.running.is_some() {
+            Some(Duration::from_millis(100))
+        } else if state.is_animating() {
+            Some(Duration::from_secs(1))
+        } else {
+            None
+        };
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Resize(..))) => { dirty = true; None }
+                Some(Ok(event)) => keys::map(&event, state),
+                Some(Err(_)) | None => Some(Action::Quit),
+            },
+            Some(action) = rx.recv() => Some(action),
+            () = tokio::time::sleep(tick.unwrap_or(Duration::MAX)), if tick.is_some() => Some(Action::Tick(Utc::now())),
+            () = terminate.recv() => Some(Action::Quit),
+        };
+        let Some(action) = action else { continue };
+        for effect in update::update(state, action) {
+            spawn(effect, services, &tx, &mut tasks);
+        }
+        tasks.retain(|_, task| !task.is_finished());
+        dirty = true;
+    }
+    for task in tasks.values() {
+        task.abort();
+    }
+    Ok(())
+}
+
+fn spawn(
+    effect: Effect,
+    services: &Services,
+    tx: &mpsc::UnboundedSender<Action>,
+    tasks: &mut HashMap<RequestId, JoinHandle<()>>,
+) {
+    match effect {
+        Effect::Cancel(id) => {
+            if let Some(task) = tasks.remove(&id) {
+                task.abort();
+            }
+        }
+        Effect::Copy(text) => copy_osc52(&text),
+        other => {
+            let id = match &other {
+                Effect::Acquire { id, .. } | Effect::Probe { id, .. } => *id,
+                _ => 0,
+            };
+            let (services, tx) = (services.clone(), tx.clone());
+            let task = tokio::spawn(async move {
+                if let Some(action) = execute(other, &services).await {
+                    let _ = tx.send(action);
+                }
+            });
+            if id != 0 {
+                tasks.insert(id, task);
+            }
+        }
+    }
+}
+
+/// OSC 52: the terminal (even over SSH) puts the text on the system clipboard.
+fn copy_osc52(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut stdout = std::io::stdout();
+    let _ = write!(stdout, "\x1b]52;c;{encoded}\x07");
+    let _ = stdout.flush();
+}
+
+/// SIGTERM and SIGHUP become a quit, so the terminal is restored (yazi does the same).
+struct Terminate {
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+fn terminate_signal() -> Terminate {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let signals = [SignalKind::terminate(), SignalKind::hangup()]
+            .into_iter()
+            .filter_map(|kind| signal(kind).ok())
+            .collect();
+        Terminate { signals }
+    }
+    #[cfg(not(unix))]
+    {
+        Terminate {}
+    }
+}
+
+impl Terminate {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.signals.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            let waits = self.signals.iter_mut().map(|s| Box::pin(s.recv()));
+            let _ = futures_util::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,163 @@
+//! The TUI's state: plain data, no channels, no terminal. Views read it; only `update` writes it.
+
+use chrono::{DateTime, Utc};
+
+use super::form::{Field, Form};
+use crate::auth::CertificateInfo;
+use crate::cache::CacheEntry;
+use crate::diagnose::Finding;
+use crate::probe::ProbeReport;
+use crate::secret::Secret;
+use crate::token::DecodedToken;
+
+/// The panes, in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Credentials,
+    Token,
+    Cache,
+    Probe,
+    Findings,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Credentials,
+        Pane::Token,
+        Pane::Cache,
+        Pane::Probe,
+        Pane::Findings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Credentials => "Credentials",
+            Pane::Token => "Token",
+            Pane::Cache => "Cache",
+            Pane::Probe => "Probe",
+            Pane::Findings => "Findings",
+        }
+    }
+}
+
+/// Identifies a request, so a result that arrives after the operator moved on is dropped.
+pub type RequestId = u64;
+
+/// What a pane shows.
+#[derive(Debug, Clone, Default)]
+pub enum Load<T> {
+    #[default]
+    Empty,
+    Loading,
+    Ready(T),
+    Failed(Box<Finding>),
+}
+
+/// A token as the token pane shows it.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub decoded: Option<DecodedToken>,
+    /// Sent by the probe; never drawn.
+    pub raw: Secret,
+    pub expires_on: DateTime<Utc>,
+    pub from_cache: bool,
+    pub resource: String,
+    pub certificate: Option<CertificateInfo>,
+}
+
+/// A scenario of the embedded demo tenant, with the form that reproduces it.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub teaches: String,
+    pub form: Form,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoPicker {
+    pub scenarios: Vec<Scenario>,
+    pub selected: usize,
+    pub open: bool,
+}
+
+/// A running request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    pub id: RequestId,
+    pub what: &'static str,
+}
+
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent UI switches, not a state machine in disguise
+pub struct State {
+    pub form: Form,
+    pub field: Field,
+    pub editing: bool,
+    pub reveal_secret: bool,
+    /// Live preflight findings for the form as typed.
+    pub lints: Vec<Finding>,
+    pub focus: Pane,
+    pub token: Load<TokenView>,
+    pub cache: Vec<CacheEntry>,
+    pub probe: Load<ProbeReport>,
+    pub probe_scroll: u16,
+    /// Findings of the last acquire / probe (not the live lints).
+    pub findings: Vec<Finding>,
+    pub selected_finding: usize,
+    pub running: Option<Running>,
+    /// Probe right after the token arrives (`d`).
+    pub then_probe: bool,
+    pub spinner: usize,
+    pub status: String,
+    pub show_help: bool,
+    pub demo: Option<DemoPicker>,
+    pub next_id: RequestId,
+    pub now: DateTime<Utc>,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(form: Form, now: DateTime<Utc>) -> Self {
+        let mut state = Self {
+            form,
+            field: Field::Tenant,
+            editing: false,
+            reveal_secret: false,
+            lints: Vec::new(),
+            focus: Pane::Credentials,
+            token: Load::Empty,
+            cache: Vec::new(),
+            probe: Load::Empty,
+            probe_scroll: 0,
+            findings: Vec::new(),
+            selected_finding: 0,
+            running: None,
+            then_probe: false,
+            spinner: 0,
+            status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
+            show_help: false,
+            demo: None,
+            next_id: 1,
+            now,
+            should_quit: false,
+        };
+        super::update::refresh_lints(&mut state);
+        state
+    }
+
+    /// Every finding on screen: the live lints, then the last results.
+    pub fn all_findings(&self) -> Vec<&Finding> {
+        let mut all: Vec<&Finding> = self.findings.iter().collect();
+        for lint in &self.lints {
+            if !all.iter().any(|f| f.id == lint.id) {
+                all.push(lint);
+            }
+        }
+        all
+    }
+
+    /// Something is moving on screen: a spinner, or a token's countdown.
+    pub fn is_animating(&self) -> bool {
+        self.running.is_some() || matches!(self.token, Load::Ready(_))
+    }
+}

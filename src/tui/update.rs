@@ -1,0 +1,444 @@
+//! `update`: the one place the state changes. Pure: it returns the effects it wants run.
+
+use super::action::Action;
+use super::effect::Effect;
+use super::form::{CredentialKind, Field};
+use super::state::{Load, Pane, Running, State};
+use crate::diagnose::{self, Finding, FixContext, preflight};
+
+// One arm per action, all in one exhaustive match (STYLE.md): long by design.
+#[allow(clippy::too_many_lines)]
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => {
+            state.should_quit = true;
+            state
+                .running
+                .take()
+                .map(|r| Effect::Cancel(r.id))
+                .into_iter()
+                .collect()
+        }
+        Action::FocusNext => {
+            state.focus = step(&Pane::ALL, state.focus, 1);
+            Vec::new()
+        }
+        Action::FocusPrevious => {
+            state.focus = step(&Pane::ALL, state.focus, -1);
+            Vec::new()
+        }
+        Action::Focus(pane) => {
+            state.focus = pane;
+            Vec::new()
+        }
+        Action::SelectField(delta) => {
+            state.field = step(&state.form.visible(), state.field, delta);
+            Vec::new()
+        }
+        Action::StartEditing => {
+            state.focus = Pane::Credentials;
+            if state.field == Field::Kind {
+                cycle_kind(state);
+            } else {
+                state.editing = true;
+                state.status = format!("Editing {}: Enter or Esc to finish.", state.field.label());
+            }
+            Vec::new()
+        }
+        Action::StopEditing => {
+            state.editing = false;
+            state.status = "Ready.".into();
+            Vec::new()
+        }
+        Action::Edit(request) => {
+            if let Some(input) = state.form.input_mut(state.field) {
+                input.handle(request);
+                refresh_lints(state);
+            }
+            Vec::new()
+        }
+        Action::CycleCredentialKind => {
+            cycle_kind(state);
+            Vec::new()
+        }
+        Action::ToggleReveal => {
+            state.reveal_secret = !state.reveal_secret;
+            Vec::new()
+        }
+        Action::Acquire { force } => {
+            state.then_probe = false;
+            start_acquire(state, force)
+        }
+        Action::Doctor => {
+            let effects = start_acquire(state, true);
+            state.then_probe = true;
+            effects
+        }
+        Action::Probe => start_probe(state),
+        Action::Cancel => cancel(state),
+        Action::Copy => copy(state),
+        Action::ToggleHelp => {
+            state.show_help = !state.show_help;
+            Vec::new()
+        }
+        Action::ClearCache => vec![Effect::ClearCache],
+        Action::SaveProfile => vec![Effect::SaveProfile(Box::new(state.form.to_profile()))],
+        Action::Scroll(delta) => {
+            scroll(state, delta);
+            Vec::new()
+        }
+        Action::OpenScenarios => {
+            if let Some(demo) = &mut state.demo {
+                demo.open = true;
+            } else {
+                state.status = "Scenarios come with the demo tenant: run entra-doctor demo.".into();
+            }
+            Vec::new()
+        }
+        Action::MoveScenario(delta) => {
+            if let Some(demo) = &mut state.demo {
+                let count = demo.scenarios.len().max(1);
+                let moved = i64::try_from(demo.selected).unwrap_or(0) + i64::from(delta);
+                demo.selected =
+                    usize::try_from(moved.rem_euclid(i64::try_from(count).unwrap_or(1)))
+                        .unwrap_or(0);
+            }
+            Vec::new()
+        }
+        Action::PickScenario => {
+            pick_scenario(state);
+            Vec::new()
+        }
+        Action::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Action::TokenAcquired {
+            id,
+            result,
+            findings,
+            cache,
+        } => token_acquired(state, id, result, findings, cache),
+        Action::ProbeFinished {
+            id,
+            result,
+            findings,
+        } => {
+            if state.running.as_ref().is_none_or(|r| r.id != id) {
+                return Vec::new();
+            }
+            state.running = None;
+            state.findings.retain(|f| {
+                !f.id.starts_with("api.")
+                    && !f.id.starts_with("audience.")
+                    && f.id != "throttled"
+                    && f.id != "clock.skew"
+            });
+            match result {
+                Ok(report) => {
+                    state.status = format!(
+                        "Probe: {} {} in {} ms.",
+                        report.status, report.reason, report.elapsed_ms
+                    );
+                    state.probe = Load::Ready(*report);
+                }
+                Err(finding) => {
+                    state.status = format!("Probe failed: {}", finding.title);
+                    state.findings.insert(0, (*finding).clone());
+                    state.probe = Load::Failed(finding);
+                }
+            }
+            state.probe_scroll = 0;
+            let mut all = findings;
+            all.append(&mut state.findings);
+            diagnose::sort(&mut all);
+            state.findings = all;
+            state.selected_finding = 0;
+            if state
+                .findings
+                .iter()
+                .any(|f| f.severity == diagnose::Severity::Error)
+            {
+                state.focus = Pane::Findings;
+            }
+            Vec::new()
+        }
+        Action::CacheCleared { cache } => {
+            state.cache = cache;
+            state.status = "Token cache cleared.".into();
+            Vec::new()
+        }
+        Action::ProfileSaved(result) => {
+            state.status = match result {
+                Ok(path) => format!("Profile saved to {path} (without the secret)."),
+                Err(e) => format!("Could not save the profile: {e}"),
+            };
+            Vec::new()
+        }
+    }
+}
+
+fn step<T: Copy + PartialEq>(all: &[T], current: T, delta: i32) -> T {
+    let len = i64::try_from(all.len()).unwrap_or(1).max(1);
+    let index = i64::try_from(all.iter().position(|p| *p == current).unwrap_or(0)).unwrap_or(0);
+    let next = usize::try_from((index + i64::from(delta)).rem_euclid(len)).unwrap_or(0);
+    all.get(next).copied().unwrap_or(current)
+}
+
+fn cycle_kind(state: &mut State) {
+    state.form.kind = match state.form.kind {
+        CredentialKind::Secret => CredentialKind::Certificate,
+        CredentialKind::Certificate => CredentialKind::Secret,
+    };
+    refresh_lints(state);
+}
+
+/// Recomputes the live preflight lints from the form as typed.
+pub fn refresh_lints(state: &mut State) {
+    let mut lints = Vec::new();
+    let scopes: Vec<&str> = state.form.scope.value().split_whitespace().collect();
+    if !scopes.is_empty() {
+        match crate::auth::ScopeSet::parse(&scopes) {
+            Ok(set) => lints.extend(set.lints().iter().map(preflight::scope)),
+            Err(error) => lints.push(preflight::error(&error, &FixContext::default())),
+        }
+    }
+    let tenant = state.form.tenant.value().trim();
+    if !tenant.is_empty() {
+        if let Err(error) = crate::auth::Tenant::parse(tenant) {
+            lints.push(preflight::error(&error, &FixContext::default()));
+        }
+    }
+    let host = state.form.authority.value().trim();
+    if !host.is_empty() {
+        if let Err(error) = crate::auth::AuthorityHost::parse(host) {
+            lints.push(preflight::error(&error, &FixContext::default()));
+        }
+    }
+    if state.form.kind == CredentialKind::Secret {
+        lints.extend(preflight::secret(&crate::Secret::new(
+            state.form.secret.0.value().trim(),
+        )));
+    }
+    state.lints = lints;
+}
+
+fn next_id(state: &mut State) -> u64 {
+    let id = state.next_id;
+    state.next_id += 1;
+    id
+}
+
+fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
+    let mut effects: Vec<Effect> = state
+        .running
+        .take()
+        .map(|r| Effect::Cancel(r.id))
+        .into_iter()
+        .collect();
+    let id = next_id(state);
+    state.running = Some(Running {
+        id,
+        what: if force { "force refresh" } else { "acquire" },
+    });
+    state.token = Load::Loading;
+    state.editing = false;
+    state.status = "Asking Entra ID for a token…".into();
+    effects.push(Effect::Acquire {
+        id,
+        form: Box::new(state.form.clone()),
+        force,
+        now: state.now,
+    });
+    effects
+}
+
+fn start_probe(state: &mut State) -> Vec<Effect> {
+    let Load::Ready(token) = &state.token else {
+        state.status = "No token yet: press a to acquire one (or d to acquire and probe).".into();
+        return Vec::new();
+    };
+    let url = state.form.probe_url.value().trim().to_owned();
+    if url.is_empty() {
+        state.status = "No probe URL: fill in the Probe URL field.".into();
+        return Vec::new();
+    }
+    let (raw, decoded) = (token.raw.clone(), token.decoded.clone().map(Box::new));
+    let context = fix_context(state);
+    let mut effects: Vec<Effect> = state
+        .running
+        .take()
+        .map(|r| Effect::Cancel(r.id))
+        .into_iter()
+        .collect();
+    let id = next_id(state);
+    state.running = Some(Running { id, what: "probe" });
+    state.probe = Load::Loading;
+    state.status = format!("Calling {url}…");
+    effects.push(Effect::Probe {
+        id,
+        url,
+        token: raw,
+        decoded,
+        context,
+        now: state.now,
+    });
+    effects
+}
+
+fn fix_context(state: &State) -> FixContext {
+    let value = |s: &str| Some(s.trim().to_owned()).filter(|v| !v.is_empty());
+    let scope = value(state.form.scope.value());
+    FixContext {
+        tenant: value(state.form.tenant.value()),
+        client_id: value(state.form.client_id.value()),
+        resource: scope
+            .as_deref()
+            .map(|s| crate::auth::scope::resource_of(s).to_owned()),
+        scope,
+        role: None,
+    }
+}
+
+fn revert_loading(state: &mut State) {
+    if matches!(state.token, Load::Loading) {
+        state.token = Load::Empty;
+    }
+    if matches!(state.probe, Load::Loading) {
+        state.probe = Load::Empty;
+    }
+}
+
+fn token_acquired(
+    state: &mut State,
+    id: u64,
+    result: Result<Box<super::state::TokenView>, Box<Finding>>,
+    findings: Vec<Finding>,
+    cache: Vec<crate::cache::CacheEntry>,
+) -> Vec<Effect> {
+    if state.running.as_ref().is_none_or(|r| r.id != id) {
+        return Vec::new();
+    }
+    state.running = None;
+    if !cache.is_empty() {
+        state.cache = cache;
+    }
+    state.findings = findings;
+    state.probe = Load::Empty;
+    state.selected_finding = 0;
+    match result {
+        Ok(view) => {
+            state.status = if view.from_cache {
+                "Token served from the cache.".to_owned()
+            } else {
+                format!("Token issued for {}.", view.resource)
+            };
+            state.token = Load::Ready(*view);
+            if std::mem::take(&mut state.then_probe) {
+                return start_probe(state);
+            }
+            state.focus = Pane::Token;
+        }
+        Err(finding) => {
+            state.status = format!("No token: {}", finding.title);
+            state.findings.insert(0, (*finding).clone());
+            diagnose::sort(&mut state.findings);
+            state.token = Load::Failed(finding);
+            state.then_probe = false;
+            state.focus = Pane::Findings;
+        }
+    }
+    Vec::new()
+}
+
+fn copy(state: &mut State) -> Vec<Effect> {
+    let text = match state.focus {
+        Pane::Findings => state
+            .all_findings()
+            .get(state.selected_finding)
+            .and_then(|f| f.fixes.first())
+            .map(|fix| {
+                fix.split_once(": ")
+                    .filter(|(label, _)| matches!(*label, "az" | "PowerShell" | "Portal"))
+                    .map_or(fix.as_str(), |(_, rest)| rest)
+                    .to_owned()
+            }),
+        Pane::Token => match &state.token {
+            Load::Ready(view) => view
+                .decoded
+                .as_ref()
+                .and_then(|d| serde_json::to_string_pretty(&d.raw_claims).ok()),
+            _ => None,
+        },
+        Pane::Probe => match &state.probe {
+            Load::Ready(report) => Some(report.pretty_body()),
+            _ => None,
+        },
+        Pane::Credentials | Pane::Cache => None,
+    };
+    if let Some(text) = text {
+        state.status = match state.focus {
+            Pane::Token => "Copied the token's claims (not the token) to the clipboard.".into(),
+            Pane::Probe => "Copied the response body to the clipboard.".into(),
+            _ => "Copied the fix to the clipboard.".into(),
+        };
+        vec![Effect::Copy(text)]
+    } else {
+        state.status =
+            "Nothing to copy here: select a finding, or focus the Token or Probe pane.".into();
+        Vec::new()
+    }
+}
+
+fn scroll(state: &mut State, delta: i32) {
+    match state.focus {
+        Pane::Findings => {
+            let count = state.all_findings().len();
+            let moved = i64::try_from(state.selected_finding).unwrap_or(0) + i64::from(delta);
+            state.selected_finding = usize::try_from(
+                moved.clamp(0, i64::try_from(count.saturating_sub(1)).unwrap_or(0)),
+            )
+            .unwrap_or(0);
+        }
+        Pane::Credentials => state.field = step(&state.form.visible(), state.field, delta),
+        Pane::Probe | Pane::Token | Pane::Cache => {
+            let moved = i32::from(state.probe_scroll) + delta;
+            state.probe_scroll = u16::try_from(moved.max(0)).unwrap_or(0);
+        }
+    }
+}
+
+fn pick_scenario(state: &mut State) {
+    let Some(demo) = &mut state.demo else { return };
+    let Some(scenario) = demo.scenarios.get(demo.selected).cloned() else {
+        return;
+    };
+    demo.open = false;
+    state.form = scenario.form;
+    state.token = Load::Empty;
+    state.probe = Load::Empty;
+    state.findings.clear();
+    state.field = Field::Tenant;
+    state.focus = Pane::Credentials;
+    state.status = format!(
+        "Scenario {}: {} Press d to run every step.",
+        scenario.name, scenario.teaches
+    );
+    refresh_lints(state);
+}
+
+/// Esc: cancel the running request, or else close whatever overlay is open.
+fn cancel(state: &mut State) -> Vec<Effect> {
+    if let Some(running) = state.running.take() {
+        state.status = format!("Cancelled {}.", running.what);
+        state.then_probe = false;
+        revert_loading(state);
+        return vec![Effect::Cancel(running.id)];
+    }
+    state.show_help = false;
+    if let Some(demo) = &mut state.demo {
+        demo.open = false;
+    }
+    Vec::new()
+}

@@ -1,0 +1,152 @@
+//! The layout: every pane at once on a large terminal, one pane with tabs on a small one, a
+//! status bar, and overlays (help, scenario picker). Pure: it reads the state and draws.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Tabs};
+
+use super::panes;
+use super::state::{Pane, State};
+use super::{keys, theme};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+pub fn render(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let message = format!(
+            "The terminal is {}x{}; entra-doctor needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(message).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [header, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(state, frame, header);
+    if area.width >= 120 && area.height >= 40 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)])
+                .areas(body);
+        let [credentials, cache] =
+            Layout::vertical([Constraint::Min(16), Constraint::Length(8)]).areas(left);
+        let [token, probe, findings] = Layout::vertical([
+            Constraint::Percentage(38),
+            Constraint::Percentage(27),
+            Constraint::Percentage(35),
+        ])
+        .areas(right);
+        render_pane(state, frame, Pane::Credentials, credentials);
+        render_pane(state, frame, Pane::Cache, cache);
+        render_pane(state, frame, Pane::Token, token);
+        render_pane(state, frame, Pane::Probe, probe);
+        render_pane(state, frame, Pane::Findings, findings);
+    } else {
+        render_pane(state, frame, state.focus, body);
+    }
+    render_status(state, frame, status);
+    if state.demo.as_ref().is_some_and(|d| d.open) {
+        panes::help::render_picker(state, frame, body);
+    }
+    if state.show_help {
+        panes::help::render_help(frame, body);
+    }
+}
+
+fn render_header(state: &State, frame: &mut Frame, area: Rect) {
+    let titles: Vec<Line> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, pane)| {
+            let mark = if pane_has_problem(state, *pane) {
+                "!"
+            } else {
+                ""
+            };
+            Line::from(format!("{} {}{mark}", i + 1, pane.title()))
+        })
+        .collect();
+    let selected = Pane::ALL
+        .iter()
+        .position(|p| *p == state.focus)
+        .unwrap_or(0);
+    let [name, tabs] = Layout::horizontal([Constraint::Length(16), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Span::styled(" entra-doctor ", theme::title()), name);
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(theme::selected()),
+        tabs,
+    );
+}
+
+fn pane_has_problem(state: &State, pane: Pane) -> bool {
+    match pane {
+        Pane::Findings => state
+            .all_findings()
+            .iter()
+            .any(|f| f.severity == crate::diagnose::Severity::Error),
+        Pane::Token => matches!(state.token, super::state::Load::Failed(_)),
+        Pane::Probe => matches!(&state.probe, super::state::Load::Ready(r) if !r.is_success()),
+        Pane::Credentials | Pane::Cache => false,
+    }
+}
+
+fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
+    let focused = state.focus == pane;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme::focused_border()
+        } else {
+            theme::border()
+        })
+        .title(Span::styled(format!(" {} ", pane.title()), theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let buffer = frame.buffer_mut();
+    match pane {
+        Pane::Credentials => panes::credentials::render(state, inner, buffer),
+        Pane::Token => panes::token::render(state, inner, buffer),
+        Pane::Cache => panes::cache::render(state, inner, buffer),
+        Pane::Probe => panes::probe::render(state, inner, buffer),
+        Pane::Findings => panes::findings::render(state, inner, buffer),
+    }
+    if focused && state.editing && pane == Pane::Credentials {
+        if let Some((x, y)) = panes::credentials::cursor(state, inner) {
+            frame.set_cursor_position((x, y));
+        }
+    }
+}
+
+fn render_status(state: &State, frame: &mut Frame, area: Rect) {
+    let running = state.running.as_ref().map(|r| {
+        format!(
+            " {} {}… (Esc cancels) ",
+            SPINNER[state.spinner % SPINNER.len()],
+            r.what
+        )
+    });
+    let left = running.unwrap_or_else(|| format!(" {} ", state.status));
+    let hints = format!(" {} ", keys::hints(state));
+    let width = usize::from(area.width);
+    let room = width.saturating_sub(hints.chars().count());
+    let left: String = left.chars().take(room).collect();
+    let pad = width.saturating_sub(left.chars().count() + hints.chars().count());
+    let line = Line::from(vec![
+        Span::raw(left),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(hints, theme::label()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(theme::status_bar()), area);
+}
