@@ -36,7 +36,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     render_header(state, frame, header);
     if area.width >= 120 && area.height >= 40 {
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)])
+            Layout::horizontal([Constraint::Percentage(44), Constraint::Percentage(56)])
                 .areas(body);
         let [credentials, cache] =
             Layout::vertical([Constraint::Min(16), Constraint::Length(8)]).areas(left);
@@ -138,10 +138,18 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         )
     });
     let left = running.unwrap_or_else(|| format!(" {} ", state.status));
-    let hints = format!(" {} ", keys::hints(state));
+    // The status message wins the space; the key hints get what is left (all of `?` remains).
     let width = usize::from(area.width);
-    let room = width.saturating_sub(hints.chars().count());
-    let left: String = left.chars().take(room).collect();
+    let left: String = left.chars().take(width).collect();
+    let room = width.saturating_sub(left.chars().count() + 1);
+    let hints = format!(" {} ", keys::hints(state));
+    let hints: String = if hints.chars().count() <= room {
+        hints
+    } else if room >= 10 {
+        " ? help · q quit ".chars().take(room).collect()
+    } else {
+        String::new()
+    };
     let pad = width.saturating_sub(left.chars().count() + hints.chars().count());
     let line = Line::from(vec![
         Span::raw(left),

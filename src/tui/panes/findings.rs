@@ -6,13 +6,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget as _, Wrap};
 
 use super::clean;
-use crate::tui::state::State;
+use crate::tui::state::{Load, State};
 use crate::tui::theme;
 
 pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let findings = state.all_findings();
     if findings.is_empty() {
-        Paragraph::new("No findings yet. Press d to run every step.").render(area, buf);
+        let message = match (&state.token, &state.probe) {
+            (Load::Ready(_), Load::Ready(report)) if report.is_success() => {
+                "All clear: the token was issued and the API answered with success."
+            }
+            (Load::Ready(_), _) => "No problems with the token. Press p to call the API with it.",
+            _ => "No findings yet. Press d to run every step.",
+        };
+        Paragraph::new(Span::styled(message, theme::ok())).render(area, buf);
         return;
     }
     let mut lines = Vec::new();

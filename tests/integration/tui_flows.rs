@@ -1,0 +1,324 @@
+//! The TUI driven as an operator drives it: key events through `keys::map` and `update`, effects
+//! run against the in-process demo tenant, frames rendered into a `TestBackend` and snapshotted.
+//! No sleeps: each effect is awaited and its result fed back as the action it sends.
+
+#![cfg(feature = "tui")]
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use entra_doctor::demo::{self, DemoOptions, TenantModel};
+use entra_doctor::tui::Launch;
+use entra_doctor::tui::action::Action;
+use entra_doctor::tui::effect::{Effect, Services, execute};
+use entra_doctor::tui::form::Field;
+use entra_doctor::tui::keys;
+use entra_doctor::tui::state::{Load, Pane, State};
+use entra_doctor::tui::update::update;
+use entra_doctor::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// Everything random in a frame: ports, GUIDs (trace and request ids), clock times.
+macro_rules! assert_frame {
+    ($name:expr, $frame:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/tui"),
+            prepend_module_to_snapshot => false,
+            filters => vec![
+                // Same-width stand-ins keep the frames' borders aligned. Ephemeral ports have
+                // five digits on Linux; a four-digit one fails loudly rather than drifting.
+                (r"127\.0\.0\.1:\d{5}", "127.0.0.1:PORT5"),
+                (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
+                (r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC"),
+                (r"in \d ms", "in n ms"),
+                (r"in \d\d ms", "in nn ms"),
+                (r"/tmp/entra-doctor-demo-[0-9a-f]+", "[tmp]"),
+            ],
+        }, {
+            insta::assert_snapshot!($name, $frame);
+        });
+    };
+}
+
+fn render(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::render(state, frame)).unwrap();
+    terminal.backend().to_string()
+}
+
+struct Harness {
+    state: State,
+    services: Services,
+    /// Effects asked for but not yet run, to snapshot the loading state.
+    pending: Vec<Effect>,
+    _demo: Option<demo::RunningDemo>,
+}
+
+impl Harness {
+    async fn demo(scenario: Option<&str>) -> Self {
+        let running = demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
+            .await
+            .unwrap();
+        let Launch { state, demo, .. } = Launch::demo(running, scenario);
+        Self {
+            state,
+            services: Services::new(None),
+            pending: Vec::new(),
+            _demo: demo,
+        }
+    }
+
+    /// Presses a key: maps it as the runtime does and queues the effects.
+    fn press(&mut self, code: KeyCode) {
+        self.press_with(code, KeyModifiers::NONE);
+    }
+
+    fn press_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        let event = Event::Key(KeyEvent::new(code, modifiers));
+        if let Some(action) = keys::map(&event, &self.state) {
+            self.dispatch(action);
+        }
+    }
+
+    fn dispatch(&mut self, action: Action) {
+        let effects = update(&mut self.state, action);
+        self.pending.extend(effects);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    /// Runs every pending effect (and those their results ask for) to completion.
+    /// Then ticks the clock, as the runtime does, so countdowns are measured from now.
+    async fn settle(&mut self) {
+        while !self.pending.is_empty() {
+            for effect in std::mem::take(&mut self.pending) {
+                if let Some(action) = execute(effect, &self.services).await {
+                    self.dispatch(action);
+                }
+            }
+        }
+        self.dispatch(Action::Tick(chrono::Utc::now()));
+        self.state.spinner = 0;
+    }
+
+    fn frame(&self, width: u16, height: u16) -> String {
+        render(&self.state, width, height)
+    }
+
+    fn secret_and_token(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        if let Some(picker) = &self.state.demo {
+            for scenario in &picker.scenarios {
+                let (_, secret) = scenario.form.to_args();
+                if !secret.is_empty() {
+                    secrets.push(secret.expose().to_owned());
+                }
+            }
+        }
+        if let Load::Ready(view) = &self.state.token {
+            secrets.push(view.raw.expose().to_owned());
+        }
+        secrets
+    }
+
+    /// The canary for the TUI: no secret and no raw token in any frame or in `Debug`.
+    fn assert_no_secret(&self, frames: &[&str]) {
+        let debug = format!("{:?}", self.state);
+        for secret in self.secret_and_token() {
+            for frame in frames {
+                assert!(!frame.contains(&secret), "a frame shows a secret or token");
+            }
+            assert!(
+                !debug.contains(&secret),
+                "State's Debug shows a secret or token"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn picker_then_healthy_doctor() {
+    let mut h = Harness::demo(None).await;
+    let picker = h.frame(120, 40);
+    assert_frame!("picker_120x40", picker.clone());
+    h.press(KeyCode::Enter);
+    let empty = h.frame(120, 40);
+    assert_frame!("healthy_empty_120x40", empty.clone());
+    h.press(KeyCode::Char('d'));
+    let loading = h.frame(120, 40);
+    assert!(matches!(h.state.token, Load::Loading));
+    assert_frame!("healthy_loading_120x40", loading.clone());
+    h.settle().await;
+    let done = h.frame(120, 40);
+    assert!(
+        matches!(&h.state.probe, Load::Ready(r) if r.status == 200),
+        "{:?}",
+        h.state.status
+    );
+    assert_frame!("healthy_probed_120x40", done.clone());
+    assert!(
+        !h.state
+            .findings
+            .iter()
+            .any(|f| f.severity == entra_doctor::diagnose::Severity::Error)
+    );
+    h.press(KeyCode::Char('3'));
+    let cache = h.frame(80, 24);
+    assert_frame!("healthy_cache_80x24", cache.clone());
+    h.press(KeyCode::Char('2'));
+    let token = h.frame(80, 24);
+    assert_frame!("healthy_token_80x24", token.clone());
+    h.assert_no_secret(&[&picker, &empty, &loading, &done, &cache, &token]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_consent_gets_403_explained() {
+    let mut h = Harness::demo(Some("no-consent")).await;
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert_eq!(h.state.focus, Pane::Findings);
+    assert_eq!(h.state.findings[0].id, "api.forbidden");
+    let findings = h.frame(120, 40);
+    assert_frame!("no_consent_403_120x40", findings.clone());
+    let narrow = h.frame(80, 24);
+    assert_frame!("no_consent_403_findings_80x24", narrow.clone());
+    h.press(KeyCode::Char('4'));
+    let probe = h.frame(80, 24);
+    assert_frame!("no_consent_403_probe_80x24", probe.clone());
+    h.assert_no_secret(&[&findings, &narrow, &probe]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_scope_is_refused_with_aadsts1002012() {
+    let mut h = Harness::demo(Some("wrong-scope")).await;
+    let lints = h.frame(80, 24);
+    assert_frame!("wrong_scope_live_lint_80x24", lints.clone());
+    h.press(KeyCode::Char('a'));
+    h.settle().await;
+    assert!(matches!(h.state.token, Load::Failed(_)));
+    assert_eq!(h.state.findings[0].id, "AADSTS1002012");
+    let failed = h.frame(120, 40);
+    assert_frame!("wrong_scope_token_failed_120x40", failed.clone());
+    h.assert_no_secret(&[&lints, &failed]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trailing_slash_then_fixed_with_the_double_slash() {
+    let mut h = Harness::demo(Some("trailing-slash")).await;
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert_eq!(h.state.findings[0].id, "audience.trailing-slash");
+    let refused = h.frame(120, 40);
+    assert_frame!("trailing_slash_401_120x40", refused.clone());
+    // Edit the scope: select it, Enter, go to the end, type the missing slash before /.default.
+    h.press(KeyCode::Char('1'));
+    while h.state.field != Field::Scope {
+        h.press(KeyCode::Char('j'));
+    }
+    h.press(KeyCode::Enter);
+    assert!(h.state.editing);
+    h.press(KeyCode::End);
+    for _ in 0.."/.default".len() {
+        h.press(KeyCode::Left);
+    }
+    h.type_text("/");
+    h.press(KeyCode::Esc);
+    assert_eq!(
+        h.state.form.scope.value(),
+        "https://database.windows.net//.default"
+    );
+    assert!(
+        h.state.lints.is_empty(),
+        "the live lint is gone: {:?}",
+        h.state.lints
+    );
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(matches!(&h.state.probe, Load::Ready(r) if r.status == 200));
+    let fixed = h.frame(120, 40);
+    assert_frame!("trailing_slash_fixed_120x40", fixed.clone());
+    h.assert_no_secret(&[&refused, &fixed]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_secret_and_unregistered_certificate() {
+    for (scenario, code) in [
+        ("expired-secret", "AADSTS7000222"),
+        ("unregistered-certificate", "AADSTS700027"),
+    ] {
+        let mut h = Harness::demo(Some(scenario)).await;
+        h.press(KeyCode::Char('d'));
+        h.settle().await;
+        assert_eq!(h.state.findings[0].id, code, "{scenario}");
+        let frame = h.frame(120, 40);
+        assert_frame!(format!("{scenario}_120x40"), frame.clone());
+        h.assert_no_secret(&[&frame]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_type_only_while_editing_and_help_lists_every_key() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('q'));
+    assert!(h.state.should_quit, "q quits when not editing");
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Enter);
+    h.type_text("qad");
+    assert!(
+        !h.state.should_quit && h.pending.is_empty(),
+        "letters type while editing"
+    );
+    assert!(h.state.form.tenant.value().ends_with("qad"));
+    h.press(KeyCode::Esc);
+    h.press_with(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(h.state.should_quit, "Ctrl-C always quits");
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('?'));
+    let help = h.frame(120, 40);
+    for (key, _) in keys::HELP {
+        assert!(help.contains(key), "help lists {key}");
+    }
+    assert_frame!("help_120x40", help);
+    h.press(KeyCode::Esc);
+    assert!(!h.state.show_help);
+    h.press(KeyCode::Char('r'));
+    assert!(h.state.reveal_secret);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn esc_cancels_and_late_results_are_dropped() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('a'));
+    let effects = std::mem::take(&mut h.pending);
+    h.press(KeyCode::Esc);
+    assert!(h.state.running.is_none());
+    assert!(matches!(h.pending.as_slice(), [Effect::Cancel(_)]));
+    // The cancelled request's answer arrives anyway: it must change nothing.
+    for effect in effects {
+        if let Some(action) = execute(effect, &h.services).await {
+            h.dispatch(action);
+        }
+    }
+    assert!(
+        matches!(h.state.token, Load::Empty),
+        "a cancelled result is dropped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_small_terminal_says_so() {
+    let h = Harness::demo(Some("healthy")).await;
+    let frame = render(&h.state, 60, 20);
+    assert!(frame.contains("needs at least 80x24"), "{frame}");
+}
+
+#[test]
+fn hostile_claims_are_escaped() {
+    assert_eq!(
+        entra_doctor::cli::render::clean("a\u{1b}[2Jb\0c"),
+        "a\\u{1b}[2Jb\\u{0}c"
+    );
+}
