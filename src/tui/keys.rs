@@ -119,3 +119,17 @@ fn picker(key: &KeyEvent) -> Option<Action> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HELP;
+
+    /// The README's key table is this table: a key added here must be documented there.
+    #[test]
+    fn readme_lists_every_key() {
+        let readme = include_str!("../../README.md");
+        for (key, what) in HELP {
+            assert!(readme.contains(&format!("| `{key}` | {what} |")), "README lacks the key {key}");
+        }
+    }
+}
