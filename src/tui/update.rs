@@ -259,10 +259,18 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
         state.status = "No token yet: press a to acquire one (or d to acquire and probe).".into();
         return Vec::new();
     };
-    let url = state.form.probe_url.value().trim().to_owned();
+    let mut url = state.form.probe_url.value().trim().to_owned();
     if url.is_empty() {
-        state.status = "No probe URL: fill in the Probe URL field.".into();
-        return Vec::new();
+        // Pre-fill from the well-known resource the token is for, when it has a harmless probe.
+        let known = crate::diagnose::Resources::builtin()
+            .by_identifier(&token.resource)
+            .and_then(|r| r.probe.clone());
+        let Some(known) = known else {
+            state.status = "No probe URL: fill in the Probe URL field.".into();
+            return Vec::new();
+        };
+        url = known;
+        state.form.set(Field::ProbeUrl, &url);
     }
     let (raw, decoded) = (token.raw.clone(), token.decoded.clone().map(Box::new));
     let context = fix_context(state);
