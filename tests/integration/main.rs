@@ -11,5 +11,7 @@ mod certificates;
 mod cli;
 mod demo_client;
 mod demo_tenant;
+mod diagnose;
+mod doctor;
 mod support;
 mod token_client;
