@@ -102,7 +102,7 @@ async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
     match run(launch).await {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: the terminal failed: {e}");
+            eprintln!("error: {e}");
             3
         }
     }

@@ -16,7 +16,7 @@ use crate::auth::{
     AssertionAlg, AssertionOptions, Authority, AuthorityHost, CertificateSource, ClientCertificate,
     ClientOptions, Cloud, Credential, ScopeSet, Tenant, TokenRequest, tenant::is_guid,
 };
-use crate::diagnose::{Finding, preflight};
+use crate::diagnose::{Finding, FixContext, preflight};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -115,7 +115,12 @@ pub fn prepare(
         .map(parse_endpoint)
         .transpose()?;
     let mut warnings: Vec<Finding> = scopes.lints().iter().map(preflight::scope).collect();
-    let credential = credential(args, env, stdin, now, &mut warnings)?;
+    let context = FixContext {
+        tenant: Some(tenant.to_string()),
+        client_id: Some(client_id.clone()),
+        ..FixContext::default()
+    };
+    let credential = credential(args, env, stdin, now, &mut warnings, &context)?;
     let options = ClientOptions {
         connect_timeout: Duration::from_secs(args.connect_timeout),
         timeout: Duration::from_secs(args.timeout),
@@ -178,6 +183,7 @@ fn credential(
     stdin: &mut dyn FnMut() -> std::io::Result<String>,
     now: DateTime<Utc>,
     warnings: &mut Vec<Finding>,
+    context: &FixContext,
 ) -> Result<Credential> {
     let chosen = [
         args.secret_stdin,
@@ -192,19 +198,24 @@ fn credential(
     }
     if args.secret_stdin {
         let text = stdin().map_err(|e| Error::file("standard input", e))?;
-        return secret(Secret::new(text.trim()), "standard input", warnings);
+        return secret(
+            Secret::new(text.trim()),
+            "standard input",
+            warnings,
+            context,
+        );
     }
     if let Some(path) = &args.certificate {
-        return certificate(args, path, env, now, warnings);
+        return certificate(args, path, env, now, warnings, context);
     }
     if let Some(path) = &args.assertion_file {
         return assertion(path);
     }
     if let Some(value) = env.get("AZURE_CLIENT_SECRET") {
-        return secret(Secret::new(value), "AZURE_CLIENT_SECRET", warnings);
+        return secret(Secret::new(value), "AZURE_CLIENT_SECRET", warnings, context);
     }
     if let Some(path) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
-        return certificate(args, Path::new(path), env, now, warnings);
+        return certificate(args, Path::new(path), env, now, warnings, context);
     }
     if let Some(path) = env.get("AZURE_FEDERATED_TOKEN_FILE") {
         return assertion(Path::new(path));
@@ -217,7 +228,12 @@ fn credential(
     })
 }
 
-fn secret(secret: Secret, from: &str, warnings: &mut Vec<Finding>) -> Result<Credential> {
+fn secret(
+    secret: Secret,
+    from: &str,
+    warnings: &mut Vec<Finding>,
+    context: &FixContext,
+) -> Result<Credential> {
     if secret.is_empty() {
         return Err(Error::MissingCredential {
             hint: format!(
@@ -225,7 +241,7 @@ fn secret(secret: Secret, from: &str, warnings: &mut Vec<Finding>) -> Result<Cre
             ),
         });
     }
-    warnings.extend(preflight::secret(&secret));
+    warnings.extend(preflight::secret(&secret, context));
     Ok(Credential::Secret(secret))
 }
 
@@ -235,6 +251,7 @@ fn certificate(
     env: &Environment,
     now: DateTime<Utc>,
     warnings: &mut Vec<Finding>,
+    context: &FixContext,
 ) -> Result<Credential> {
     let source = if is_pfx(path)? {
         let var = args.certificate_password_env.as_str();
@@ -257,7 +274,7 @@ fn certificate(
         }
     };
     let certificate = ClientCertificate::load(&source)?;
-    warnings.extend(preflight::certificate(&certificate.info, now));
+    warnings.extend(preflight::certificate(&certificate.info, now, context));
     let options = AssertionOptions {
         alg: match args.assertion_alg {
             AlgArg::Rs256 => AssertionAlg::Rs256,

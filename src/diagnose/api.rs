@@ -51,7 +51,8 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn parse(body: &str) -> Self {
-        let trimmed = body.trim();
+        // Azure Storage starts its XML with a byte order mark.
+        let trimmed = body.trim_start_matches('\u{feff}').trim();
         if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
             return Self::from_json(&value);
         }
@@ -87,7 +88,8 @@ impl ApiError {
                     .get("innererror")
                     .or_else(|| o.get("innerError"))
                     .and_then(|i| i.get("message"))
-                    .and_then(text),
+                    .and_then(text)
+                    .or_else(|| odata_values(o)),
             },
             Value::String(code) => Self {
                 code: Some(code.clone()),
@@ -106,6 +108,16 @@ impl ApiError {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Batch's OData errors carry the detail in `values: [{"key": …, "value": …}]`.
+fn odata_values(object: &serde_json::Map<String, Value>) -> Option<String> {
+    let values = object.get("values")?.as_array()?;
+    let texts: Vec<&str> = values
+        .iter()
+        .filter_map(|v| v.get("value").and_then(Value::as_str))
+        .collect();
+    (!texts.is_empty()).then(|| texts.join(" "))
 }
 
 fn xml_text(xml: &str, tag: &str) -> Option<String> {
@@ -172,7 +184,16 @@ pub fn explain(
         );
     }
     let lower = said.to_ascii_lowercase();
-    let expired_words = lower.contains("expired") || lower.contains("lifetime validation failed");
+    let not_yet_valid = lower.contains("not yet valid") || lower.contains("not valid yet");
+    let expired_words = lower.contains("expired")
+        || (lower.contains("lifetime validation failed") && !not_yet_valid);
+    findings.extend(worded(
+        &lower,
+        &said,
+        &status_line,
+        not_yet_valid,
+        findings.is_empty(),
+    ));
     match answer.status {
         Some(401) => {
             if expired_words || token.is_some_and(|t| token_checks::is_expired(t, now)) {
@@ -189,17 +210,17 @@ pub fn explain(
                 ));
             }
         }
-        Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
-        Some(429) => {
-            let retry = answer.header("retry-after").unwrap_or("not given");
-            findings.push(
-                Finding::new("throttled", Severity::Warning, "The API is throttling this app (429)")
-                    .cause("too many requests in a short time; the API asks the client to wait")
-                    .evidence(format!("Retry-After: {retry}"))
-                    .fix(format!("Wait {retry} seconds (Retry-After) before calling again, and back off on further 429s"))
-                    .doc("https://learn.microsoft.com/graph/throttling"),
-            );
+        // Storage answers authentication failures (a wrong audience) with 403 too.
+        Some(403) if authentication_failed(&error) && findings.is_empty() => {
+            findings.push(unauthorized(
+                &error,
+                bearer,
+                &format!("{status_line}: {}", said.trim()),
+            ));
         }
+        Some(403) if authentication_failed(&error) => {}
+        Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
+        Some(429) => findings.push(throttled(answer)),
         Some(status) if status >= 500 => findings.push(
             Finding::new(
                 "api.server-error",
@@ -324,7 +345,12 @@ pub fn audience_complaint(
         .map(str::to_owned)
         .or_else(|| actual_in(text, &named));
     let mut expected: Vec<String> = accepted.map(<[String]>::to_vec).unwrap_or_default();
-    expected.extend(named.into_iter().filter(|a| Some(a) != actual.as_ref()));
+    expected.extend(
+        named
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| Some(a) != actual.as_ref()),
+    );
     expected.dedup();
     let slash = actual.as_ref().and_then(|a| {
         expected
@@ -363,28 +389,41 @@ pub fn audience_complaint(
     Some(finding)
 }
 
-/// URLs and GUIDs named in a text, in order, trimmed of quotes and sentence punctuation.
-fn audiences_in(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
+/// URLs and GUIDs named in a text, with where they start, trimmed of quotes and sentence
+/// punctuation. A URL with a path (Exchange's "request url is …") stands for its origin, the
+/// audience an API at that URL would want.
+fn audiences_in(text: &str) -> Vec<(usize, String)> {
+    let mut found: Vec<(usize, String)> = Vec::new();
+    let mut start = 0;
     for word in text.split(|c: char| {
         c.is_whitespace() || matches!(c, '\'' | '"' | ',' | '(' | ')' | '[' | ']' | '<' | '>')
     }) {
+        let position = start;
+        start += word.len() + 1;
         let word = word.trim_end_matches(['.', ';', ':']);
         let lower = word.to_ascii_lowercase();
-        let is_uri = ["https://", "http://", "api://", "spn:"]
-            .iter()
-            .any(|p| lower.starts_with(p));
-        let is_guid = crate::auth::tenant::is_guid(&lower);
-        if (is_uri || is_guid) && !found.iter().any(|f| f == word) {
-            found.push(word.to_owned());
+        let is_web = lower.starts_with("https://") || lower.starts_with("http://");
+        let is_uri = is_web || lower.starts_with("api://") || lower.starts_with("spn:");
+        if !(is_uri || crate::auth::tenant::is_guid(&lower)) {
+            continue;
+        }
+        let audience = match url::Url::parse(word) {
+            Ok(url) if is_web && url.path().trim_matches('/').contains('/') => {
+                url.origin().ascii_serialization()
+            }
+            _ => word.to_owned(),
+        };
+        if !found.iter().any(|(_, f)| *f == audience) {
+            found.push((position, audience));
         }
     }
     found
 }
 
 /// The audience a message says the token had ("found: X", "wrong audience or resource 'X'",
-/// "Audience claim is 'X'").
-fn actual_in(text: &str, named: &[String]) -> Option<String> {
+/// "Audience claim is 'X'", "The audience 'X' is invalid"): the first one named after the
+/// earliest such phrase.
+fn actual_in(text: &str, named: &[(usize, String)]) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let marker = [
         "found",
@@ -392,14 +431,15 @@ fn actual_in(text: &str, named: &[String]) -> Option<String> {
         "audience claim is",
         "audience validation failed",
         "token audience",
+        "the audience '",
+        "the audience \"",
     ]
     .iter()
-    .filter_map(|m| lower.find(m).map(|i| i + m.len()))
+    .filter_map(|m| lower.find(m))
     .min()?;
     named
         .iter()
-        .filter_map(|n| text[marker..].find(n.as_str()).map(|i| (i, n)))
-        .min_by_key(|(i, _)| *i)
+        .find(|(position, _)| *position >= marker)
         .map(|(_, n)| n.clone())
 }
 
@@ -431,4 +471,62 @@ fn unauthorized(error: &ApiError, bearer: Option<&Challenge>, said: &str) -> Fin
         finding = finding.evidence(format!("WWW-Authenticate: {}", describe(challenge)));
     }
     finding.fix("Check the token's aud, iss and exp with: entra-doctor decode")
+}
+
+/// A 403 whose code says authentication failed, not authorisation.
+fn authentication_failed(error: &ApiError) -> bool {
+    error.code.as_deref().is_some_and(|code| {
+        let code = code.to_ascii_lowercase();
+        code == "authenticationfailed" || code.starts_with("invalidauthenticationtoken")
+    })
+}
+
+/// Findings the API's own words name: a token not valid yet (a clock problem), and SQL's
+/// "token-identified principal" login failure.
+fn worded(
+    lower: &str,
+    said: &str,
+    status_line: &str,
+    not_yet_valid: bool,
+    nothing_yet: bool,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if not_yet_valid {
+        found.push(
+            Finding::new("clock.skew", Severity::Error, "The API says the token is not valid yet")
+                .cause("the token's nbf is in the API's future: the API's clock, or the clock of the machine that asked for the token, is wrong")
+                .evidence(format!("{status_line}: {}", said.trim()))
+                .fix("Synchronise the clocks (NTP): timedatectl set-ntp true, or w32tm /resync on Windows"),
+        );
+    }
+    if lower.contains("token-identified principal") && nothing_yet {
+        found.push(
+            Finding::new("api.unauthorized", Severity::Error, "Azure SQL refused the token's login")
+                .cause(
+                    "SQL says \"Login failed for user '<token-identified principal>'\" when the token's aud is not exactly \
+                     https://database.windows.net/ (scope https://database.windows.net//.default), or when the app has no \
+                     user in the database",
+                )
+                .evidence(said.trim().to_owned())
+                .fix("Request the scope https://database.windows.net//.default (with the double slash)")
+                .fix("In the database, as an Entra admin: CREATE USER [<app display name>] FROM EXTERNAL PROVIDER; then grant it a role")
+                .doc("https://learn.microsoft.com/azure/azure-sql/database/authentication-aad-service-principal"),
+        );
+    }
+    found
+}
+
+fn throttled(answer: &ApiAnswer) -> Finding {
+    let retry = answer.header("retry-after").unwrap_or("not given");
+    Finding::new(
+        "throttled",
+        Severity::Warning,
+        "The API is throttling this app (429)",
+    )
+    .cause("too many requests in a short time; the API asks the client to wait")
+    .evidence(format!("Retry-After: {retry}"))
+    .fix(format!(
+        "Wait {retry} seconds (Retry-After) before calling again, and back off on further 429s"
+    ))
+    .doc("https://learn.microsoft.com/graph/throttling")
 }

@@ -41,7 +41,7 @@ pub fn explain(
     extra: &Extra,
     now: DateTime<Utc>,
 ) -> Result<(Recognised, Vec<Finding>), String> {
-    let trimmed = text.trim();
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
     let (kind, mut findings) = recognise(trimmed, extra, now)?;
     sort(&mut findings);
     Ok((kind, findings))
@@ -159,6 +159,13 @@ fn answer_findings(mut answer: ApiAnswer, extra: &Extra, now: DateTime<Utc>) -> 
     }
     let mut findings = api::explain(&answer, extra.token, now, &extra.context);
     if let Some(token) = extra.token {
+        if !findings.iter().any(|f| f.id.starts_with("audience.")) {
+            if let Some(audience) = url_audience(token, extra) {
+                // The audience is the cause; a generic 401 beside it says nothing more.
+                findings.retain(|f| f.id != "api.unauthorized");
+                findings.insert(0, audience);
+            }
+        }
         findings.extend(token_checks::check(
             token,
             now,
@@ -167,6 +174,25 @@ fn answer_findings(mut answer: ApiAnswer, extra: &Extra, now: DateTime<Utc>) -> 
         ));
     }
     findings
+}
+
+/// Whether the API at `--url` (a well-known one) accepts the token's audience.
+fn url_audience(token: &DecodedToken, extra: &Extra) -> Option<Finding> {
+    let accepted = extra
+        .url
+        .and_then(api::host_of)
+        .and_then(|h| Resources::builtin().by_host(&h))?;
+    let aud = token
+        .claims
+        .aud
+        .as_ref()
+        .map(|a| a.values().join(" "))
+        .unwrap_or_default();
+    if aud.is_empty() || accepted.accepts_audience(&aud) {
+        return None;
+    }
+    let complaint = format!("token audience {aud} is not one of the accepted audiences");
+    api::audience_complaint(&complaint, Some(&aud), Some(&accepted.audiences))
 }
 
 /// Pasted API errors come without their status line: infer it from the well-known codes.
@@ -193,27 +219,8 @@ fn status_of_api_error(body: &str) -> Option<u16> {
 
 /// A pasted token: its own problems, and whether the API at `--url` accepts its audience.
 fn token_findings(token: &DecodedToken, extra: &Extra, now: DateTime<Utc>) -> Vec<Finding> {
-    let resource = extra.scope.map(resource_of);
-    let mut findings = token_checks::check(token, now, resource, &extra.context);
-    if let Some(accepted) = extra
-        .url
-        .and_then(api::host_of)
-        .and_then(|h| Resources::builtin().by_host(&h))
-    {
-        let aud = token
-            .claims
-            .aud
-            .as_ref()
-            .map(|a| a.values().join(" "))
-            .unwrap_or_default();
-        if !aud.is_empty() && !accepted.accepts_audience(&aud) {
-            let complaint = format!("token audience {aud} is not one of the accepted audiences");
-            findings.extend(api::audience_complaint(
-                &complaint,
-                Some(&aud),
-                Some(&accepted.audiences),
-            ));
-        }
-    }
+    let mut findings =
+        token_checks::check(token, now, extra.scope.map(resource_of), &extra.context);
+    findings.extend(url_audience(token, extra));
     findings
 }

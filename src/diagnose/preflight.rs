@@ -35,7 +35,7 @@ pub fn scope(advice: &ScopeAdvice) -> Finding {
     finding
 }
 
-pub fn secret(secret: &Secret) -> Option<Finding> {
+pub fn secret(secret: &Secret, context: &FixContext) -> Option<Finding> {
     crate::auth::tenant::is_guid(&secret.expose().to_ascii_lowercase()).then(|| {
         Finding::new("credential.secret-looks-like-id", Severity::Warning, "The client secret looks like a secret ID, not its value")
             .cause(
@@ -43,11 +43,15 @@ pub fn secret(secret: &Secret) -> Option<Finding> {
                  shown only once, when the secret is created (Entra ID answers AADSTS7000215)",
             )
             .evidence(format!("the secret is a GUID of {} characters", secret.char_len()))
-            .fix("Create a new client secret and copy its Value: az ad app credential reset --id <client-id> --append")
+            .fix(context.render("Create a new client secret and copy its Value: az ad app credential reset --id {client_id} --append"))
     })
 }
 
-pub fn certificate(info: &CertificateInfo, now: DateTime<Utc>) -> Option<Finding> {
+pub fn certificate(
+    info: &CertificateInfo,
+    now: DateTime<Utc>,
+    context: &FixContext,
+) -> Option<Finding> {
     let evidence = format!(
         "certificate {} ({}), valid {} to {}",
         info.thumbprint_sha1, info.subject, info.not_before, info.not_after
@@ -58,7 +62,7 @@ pub fn certificate(info: &CertificateInfo, now: DateTime<Utc>) -> Option<Finding
             Finding::new("credential.certificate-expired", Severity::Error, "The certificate has expired")
                 .cause(format!("it expired {}; Entra ID refuses assertions signed with it", relative(since, now)))
                 .evidence(evidence)
-                .fix("Create a new certificate and upload it: az ad app credential reset --id <client-id> --cert @new.pem --append"),
+                .fix(context.render("Create a new certificate and upload it: az ad app credential reset --id {client_id} --cert @new.pem --append")),
         ),
         Validity::NotYetValid { from } => Some(
             Finding::new("credential.certificate-not-yet-valid", Severity::Error, "The certificate is not valid yet")

@@ -129,7 +129,10 @@ mod tests {
     fn readme_lists_every_key() {
         let readme = include_str!("../../README.md");
         for (key, what) in HELP {
-            assert!(readme.contains(&format!("| `{key}` | {what} |")), "README lacks the key {key}");
+            assert!(
+                readme.contains(&format!("| `{key}` | {what} |")),
+                "README lacks the key {key}"
+            );
         }
     }
 }

@@ -125,12 +125,24 @@ impl Launch {
 /// Runs the TUI until the operator quits. The terminal is restored on every way out: normal
 /// quit, error, Ctrl-C (a key in raw mode), SIGTERM, and a panic (ratatui's hook).
 pub async fn run(launch: Launch) -> std::io::Result<()> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(std::io::Error::other(
+            "the terminal UI needs an interactive terminal; in scripts use a command (entra-doctor --help)",
+        ));
+    }
     let Launch {
         mut state,
         services,
         demo,
     } = launch;
-    let mut terminal = ratatui::init();
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(error) => {
+            ratatui::restore();
+            return Err(error);
+        }
+    };
     let result = event_loop(&mut terminal, &mut state, &services).await;
     ratatui::restore();
     drop(demo);

@@ -217,9 +217,10 @@ pub fn refresh_lints(state: &mut State) {
         }
     }
     if state.form.kind == CredentialKind::Secret {
-        lints.extend(preflight::secret(&crate::Secret::new(
-            state.form.secret.0.value().trim(),
-        )));
+        lints.extend(preflight::secret(
+            &crate::Secret::new(state.form.secret.0.value().trim()),
+            &fix_context(state),
+        ));
     }
     state.lints = lints;
 }

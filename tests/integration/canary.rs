@@ -18,6 +18,8 @@ fn assert_clean(what: &str, bytes: &[u8], canaries: &[&str]) {
     }
 }
 
+// One list of every command the operator can run: long by design.
+#[allow(clippy::too_many_lines)]
 fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
     let cache = dir.join("tokens.json");
     let log = dir.join("entra-doctor.log");
@@ -77,6 +79,48 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
                 .arg(&cache);
             record("cache", cache_command);
         }
+        let mut doctor = entra_doctor();
+        let mut doctor_args = token_args(server);
+        doctor_args[0] = "doctor".into();
+        doctor
+            .args(doctor_args)
+            .args(["-o", format, "-vv", "--log-file"])
+            .arg(&log);
+        doctor
+            .args([
+                "--probe",
+                &format!("{}/v1.0/users", server.uri()),
+                "--report",
+            ])
+            .arg(dir.join("report.md"));
+        doctor.env("AZURE_CLIENT_SECRET", CANARY_SECRET);
+        record("doctor", doctor);
+
+        let mut probe = entra_doctor();
+        probe.args([
+            "probe",
+            "-o",
+            format,
+            "-vv",
+            "--url",
+            &format!("{}/v1.0/users", server.uri()),
+            "--token",
+            "-",
+        ]);
+        probe.write_stdin(v1_graph_token("cli"));
+        record("probe", probe);
+
+        let mut explain = entra_doctor();
+        explain.args([
+            "explain",
+            "-o",
+            format,
+            "--token",
+            &v1_graph_token("cli"),
+            "AADSTS7000215",
+        ]);
+        record("explain", explain);
+
         let mut decode = entra_doctor();
         decode
             .args(["decode", "-o", format, "-vv"])
@@ -89,7 +133,13 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_secret_ever_leaks() {
-    let server = token_server(6).await;
+    let server = token_server(8).await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({
+            "error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}
+        })))
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let outputs = run_everything(&server, dir.path());
     let token = v1_graph_token("cli");

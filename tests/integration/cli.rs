@@ -432,7 +432,7 @@ async fn secret_id_pasted_as_secret_is_flagged() {
         .output()
         .unwrap();
     assert!(
-        stderr(&output).contains("that is the secret's ID, not its value"),
+        stderr(&output).contains("looks like a secret ID, not its value"),
         "{}",
         stderr(&output)
     );

@@ -15,3 +15,4 @@ mod diagnose;
 mod doctor;
 mod support;
 mod token_client;
+mod tui_flows;
