@@ -68,21 +68,38 @@ impl ProbeReport {
     }
 }
 
-/// An HTTP client for probes: no redirects, the given timeouts.
-pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Network {
-            url: String::new(),
-            detail: e.to_string(),
-        })
+/// Sends probes: no redirects, the given timeouts.
+#[derive(Debug, Clone)]
+pub struct Prober {
+    http: reqwest::Client,
+    timeout: Duration,
 }
 
-pub async fn send(http: &reqwest::Client, request: &ProbeRequest) -> Result<ProbeReport> {
+impl Prober {
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network {
+                url: String::new(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self { http, timeout })
+    }
+
+    pub async fn send(&self, request: &ProbeRequest) -> Result<ProbeReport> {
+        send(&self.http, self.timeout, request).await
+    }
+}
+
+async fn send(
+    http: &reqwest::Client,
+    timeout: Duration,
+    request: &ProbeRequest,
+) -> Result<ProbeReport> {
     if request.token.is_some() {
         ensure_secure(&request.url)?;
     }
@@ -108,13 +125,13 @@ pub async fn send(http: &reqwest::Client, request: &ProbeRequest) -> Result<Prob
             Error::Timeout {
                 url: url.clone(),
                 phase: "the probe",
-                seconds: 0,
+                seconds: timeout.as_secs(),
                 hint: "the API did not answer in time; retry, or raise --timeout",
             }
         } else {
             Error::Network {
                 url: url.clone(),
-                detail: e.to_string(),
+                detail: crate::auth::client::error_chain(e),
             }
         }
     };

@@ -16,9 +16,11 @@ pub struct Profile {
     pub client_id: String,
     /// An authority host URL, or empty for the public cloud.
     pub authority_host: String,
-    /// "secret" or "certificate".
+    /// "secret", "certificate" or "assertion".
     pub credential_kind: String,
     pub certificate: String,
+    /// A federated token file (the assertion credential).
+    pub assertion_file: String,
     pub scopes: Vec<String>,
     pub probe_url: String,
 }

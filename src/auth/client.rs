@@ -251,7 +251,7 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// reqwest's error and its causes on one line ("connection refused", "dns error: …").
-fn error_chain(error: &reqwest::Error) -> String {
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
     let mut parts = vec![];
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
     while let Some(cause) = source {

@@ -272,11 +272,11 @@ async fn probe_step(
         }
     };
     let timeouts = (args.credential.connect_timeout, args.credential.timeout);
-    let sent = match probe::client(
+    let sent = match probe::Prober::new(
         std::time::Duration::from_secs(timeouts.0),
         std::time::Duration::from_secs(timeouts.1),
     ) {
-        Ok(http) => probe::send(&http, &probe_request).await,
+        Ok(prober) => prober.send(&probe_request).await,
         Err(error) => Err(error),
     };
     match sent {

@@ -73,11 +73,11 @@ pub async fn run(
                 .transpose()?,
             token: Some(token),
         };
-        let http = probe::client(
+        let http = probe::Prober::new(
             std::time::Duration::from_secs(timeouts.0),
             std::time::Duration::from_secs(timeouts.1),
         )?;
-        let sent = probe::send(&http, &request).await?;
+        let sent = http.send(&request).await?;
         found.extend(api::explain(
             &sent.answer(),
             decoded.as_ref(),

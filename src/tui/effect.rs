@@ -220,11 +220,11 @@ async fn run_probe(
         body: None,
         token: Some(token),
     };
-    let sent = match probe::client(
+    let sent = match probe::Prober::new(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(30),
     ) {
-        Ok(http) => probe::send(&http, &request).await,
+        Ok(prober) => prober.send(&request).await,
         Err(error) => Err(error),
     };
     match sent {

@@ -17,18 +17,20 @@ pub enum Field {
     Kind,
     Secret,
     Certificate,
+    AssertionFile,
     Scope,
     ProbeUrl,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Tenant,
         Field::ClientId,
         Field::Authority,
         Field::Kind,
         Field::Secret,
         Field::Certificate,
+        Field::AssertionFile,
         Field::Scope,
         Field::ProbeUrl,
     ];
@@ -41,6 +43,7 @@ impl Field {
             Field::Kind => "Credential",
             Field::Secret => "Secret",
             Field::Certificate => "Certificate",
+            Field::AssertionFile => "Assertion",
             Field::Scope => "Scope",
             Field::ProbeUrl => "Probe URL",
         }
@@ -52,6 +55,27 @@ pub enum CredentialKind {
     #[default]
     Secret,
     Certificate,
+    /// A federated credential: a file holding a JWT from another identity provider.
+    Assertion,
+}
+
+impl CredentialKind {
+    #[must_use]
+    pub fn next(self) -> Self {
+        match self {
+            CredentialKind::Secret => CredentialKind::Certificate,
+            CredentialKind::Certificate => CredentialKind::Assertion,
+            CredentialKind::Assertion => CredentialKind::Secret,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Secret => "secret",
+            CredentialKind::Certificate => "certificate",
+            CredentialKind::Assertion => "assertion",
+        }
+    }
 }
 
 /// A text input whose `Debug` never shows its value.
@@ -73,6 +97,7 @@ pub struct Form {
     pub kind: CredentialKind,
     pub secret: SecretInput,
     pub certificate: Input,
+    pub assertion_file: Input,
     pub scope: Input,
     pub probe_url: Input,
 }
@@ -86,6 +111,7 @@ impl Form {
             Field::Kind => None,
             Field::Secret => Some(&self.secret.0),
             Field::Certificate => Some(&self.certificate),
+            Field::AssertionFile => Some(&self.assertion_file),
             Field::Scope => Some(&self.scope),
             Field::ProbeUrl => Some(&self.probe_url),
         }
@@ -99,6 +125,7 @@ impl Form {
             Field::Kind => None,
             Field::Secret => Some(&mut self.secret.0),
             Field::Certificate => Some(&mut self.certificate),
+            Field::AssertionFile => Some(&mut self.assertion_file),
             Field::Scope => Some(&mut self.scope),
             Field::ProbeUrl => Some(&mut self.probe_url),
         }
@@ -108,12 +135,11 @@ impl Form {
     pub fn visible(&self) -> Vec<Field> {
         Field::ALL
             .into_iter()
-            .filter(|f| {
-                !matches!(
-                    (f, self.kind),
-                    (Field::Secret, CredentialKind::Certificate)
-                        | (Field::Certificate, CredentialKind::Secret)
-                )
+            .filter(|f| match f {
+                Field::Secret => self.kind == CredentialKind::Secret,
+                Field::Certificate => self.kind == CredentialKind::Certificate,
+                Field::AssertionFile => self.kind == CredentialKind::Assertion,
+                _ => true,
             })
             .collect()
     }
@@ -143,11 +169,14 @@ impl Form {
             secret_stdin: false,
             certificate: match self.kind {
                 CredentialKind::Certificate => text(&self.certificate).map(Into::into),
-                CredentialKind::Secret => None,
+                CredentialKind::Secret | CredentialKind::Assertion => None,
             },
             private_key: None,
             certificate_password_env: "AZURE_CLIENT_CERTIFICATE_PASSWORD".into(),
-            assertion_file: None,
+            assertion_file: match self.kind {
+                CredentialKind::Assertion => text(&self.assertion_file).map(Into::into),
+                CredentialKind::Secret | CredentialKind::Certificate => None,
+            },
             assertion_alg: AlgArg::Rs256,
             send_x5c: false,
             connect_timeout: 10,
@@ -162,11 +191,9 @@ impl Form {
             tenant: self.tenant.value().trim().into(),
             client_id: self.client_id.value().trim().into(),
             authority_host: self.authority.value().trim().into(),
-            credential_kind: match self.kind {
-                CredentialKind::Secret => "secret".into(),
-                CredentialKind::Certificate => "certificate".into(),
-            },
+            credential_kind: self.kind.name().into(),
             certificate: self.certificate.value().trim().into(),
+            assertion_file: self.assertion_file.value().trim().into(),
             scopes: self
                 .scope
                 .value()
@@ -182,12 +209,13 @@ impl Form {
         form.set(Field::Tenant, &profile.tenant);
         form.set(Field::ClientId, &profile.client_id);
         form.set(Field::Authority, &profile.authority_host);
-        form.kind = if profile.credential_kind == "certificate" {
-            CredentialKind::Certificate
-        } else {
-            CredentialKind::Secret
+        form.kind = match profile.credential_kind.as_str() {
+            "certificate" => CredentialKind::Certificate,
+            "assertion" => CredentialKind::Assertion,
+            _ => CredentialKind::Secret,
         };
         form.set(Field::Certificate, &profile.certificate);
+        form.set(Field::AssertionFile, &profile.assertion_file);
         form.set(Field::Scope, &profile.scopes.join(" "));
         form.set(Field::ProbeUrl, &profile.probe_url);
         form

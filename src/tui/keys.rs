@@ -24,7 +24,10 @@ pub const HELP: &[(&str, &str)] = &[
         "Enter or i",
         "edit the selected field (Enter again or Esc to finish)",
     ),
-    ("Space", "switch secret / certificate (on Credential)"),
+    (
+        "Space",
+        "next credential kind: secret, certificate, assertion file (on Credential)",
+    ),
     ("r", "reveal or hide the secret"),
     (
         "c",

@@ -187,10 +187,7 @@ fn step<T: Copy + PartialEq>(all: &[T], current: T, delta: i32) -> T {
 }
 
 fn cycle_kind(state: &mut State) {
-    state.form.kind = match state.form.kind {
-        CredentialKind::Secret => CredentialKind::Certificate,
-        CredentialKind::Certificate => CredentialKind::Secret,
-    };
+    state.form.kind = state.form.kind.next();
     refresh_lints(state);
 }
 

@@ -97,7 +97,11 @@ fn pane_has_problem(state: &State, pane: Pane) -> bool {
             .iter()
             .any(|f| f.severity == crate::diagnose::Severity::Error),
         Pane::Token => matches!(state.token, super::state::Load::Failed(_)),
-        Pane::Probe => matches!(&state.probe, super::state::Load::Ready(r) if !r.is_success()),
+        Pane::Probe => match &state.probe {
+            super::state::Load::Ready(report) => !report.is_success(),
+            super::state::Load::Failed(_) => true,
+            super::state::Load::Empty | super::state::Load::Loading => false,
+        },
         Pane::Credentials | Pane::Cache => false,
     }
 }

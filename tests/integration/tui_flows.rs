@@ -30,8 +30,10 @@ macro_rules! assert_frame {
                 (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "YYYY-MM-DDTHH:MM:SS"),
                 (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
                 (r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC"),
-                (r"in \d ms", "in n ms"),
-                (r"in \d\d ms", "in nn ms"),
+                (r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", "Www, DD Mmm YYYY HH:MM:SS GMT"),
+                // Elapsed times vary in width: drop the padding after them too.
+                (r"in \d+ ms([^│]*?) *│", "in N ms$1 │"),
+                (r"in \d+ ms\. +", "in N ms. "),
                 (r"/tmp/entra-doctor-demo-[0-9a-f]+", "[tmp]"),
             ],
         }, {
@@ -322,4 +324,65 @@ fn hostile_claims_are_escaped() {
         entra_doctor::cli::render::clean("a\u{1b}[2Jb\0c"),
         "a\\u{1b}[2Jb\\u{0}c"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_loading_then_failure_on_a_closed_port() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('a'));
+    h.settle().await;
+    h.press(KeyCode::Char('4'));
+    h.press(KeyCode::Char('p'));
+    assert!(matches!(h.state.probe, Load::Loading));
+    let loading = h.frame(80, 24);
+    assert_frame!("probe_loading_80x24", loading.clone());
+    h.settle().await;
+    assert!(matches!(&h.state.probe, Load::Ready(r) if r.status == 200));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!(
+        "http://127.0.0.1:{}/graph/v1.0/users",
+        listener.local_addr().unwrap().port()
+    );
+    drop(listener);
+    h.press(KeyCode::Char('1'));
+    while h.state.field != Field::ProbeUrl {
+        h.press(KeyCode::Char('j'));
+    }
+    h.press(KeyCode::Enter);
+    h.press_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.type_text(&closed);
+    h.press(KeyCode::Enter);
+    assert_eq!(h.state.form.probe_url.value(), closed);
+    h.press(KeyCode::Char('p'));
+    h.settle().await;
+    assert!(
+        matches!(h.state.probe, Load::Failed(_)),
+        "{:?}",
+        h.state.probe
+    );
+    assert_eq!(h.state.findings[0].id, "network.unreachable");
+    h.press(KeyCode::Char('4'));
+    let failed = h.frame(80, 24);
+    assert_frame!("probe_failed_closed_port_80x24", failed.clone());
+    h.assert_no_secret(&[&loading, &failed]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_kind_cycles_through_secret_certificate_and_assertion() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    while h.state.field != Field::Kind {
+        h.press(KeyCode::Char('j'));
+    }
+    let fields = |h: &Harness| h.state.form.visible();
+    assert!(fields(&h).contains(&Field::Secret));
+    h.press(KeyCode::Char(' '));
+    assert!(fields(&h).contains(&Field::Certificate) && !fields(&h).contains(&Field::Secret));
+    h.press(KeyCode::Char(' '));
+    assert!(fields(&h).contains(&Field::AssertionFile));
+    let assertion = h.frame(80, 24);
+    assert_frame!("credential_kind_assertion_80x24", assertion.clone());
+    h.press(KeyCode::Char(' '));
+    assert!(fields(&h).contains(&Field::Secret));
+    h.assert_no_secret(&[&assertion]);
 }

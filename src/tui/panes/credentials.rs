@@ -14,8 +14,9 @@ const LABEL_WIDTH: u16 = 13;
 fn value(state: &State, field: Field) -> String {
     match field {
         Field::Kind => match state.form.kind {
-            CredentialKind::Secret => "client secret  (Space: certificate)".into(),
-            CredentialKind::Certificate => "certificate  (Space: client secret)".into(),
+            CredentialKind::Secret => "client secret  (Space: next kind)".into(),
+            CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
+            CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
         },
         Field::Secret if !state.reveal_secret => {
             let len = state.form.secret.0.value().chars().count();

@@ -3,7 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget as _};
+use ratatui::widgets::{Paragraph, Widget as _, Wrap};
 
 use super::clean;
 use crate::tui::state::{Load, State};
@@ -22,10 +22,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     match &state.probe {
         Load::Empty => lines.push(Line::from("Not called yet. Press p (with a token) or d.")),
         Load::Loading => lines.push(Line::from("Calling…")),
-        Load::Failed(finding) => lines.push(Line::from(Span::styled(
-            finding.title.clone(),
-            theme::severity(finding.severity),
-        ))),
+        Load::Failed(finding) => {
+            lines.push(Line::from(Span::styled(
+                finding.title.clone(),
+                theme::severity(finding.severity),
+            )));
+            lines.push(Line::from(clean(&finding.cause)));
+        }
         Load::Ready(report) => {
             lines.push(Line::from(vec![
                 Span::styled(
@@ -44,25 +47,17 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
                 )),
             ]));
             for (name, value) in &report.headers {
-                if matches!(
-                    name.as_str(),
-                    "content-type"
-                        | "www-authenticate"
-                        | "retry-after"
-                        | "request-id"
-                        | "x-ms-request-id"
-                ) {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("{name}: "), theme::label()),
-                        Span::raw(clean(value)),
-                    ]));
-                }
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{name}: "), theme::label()),
+                    Span::raw(clean(value)),
+                ]));
             }
             lines.push(Line::default());
             lines.extend(report.pretty_body().lines().map(|l| Line::from(clean(l))));
         }
     }
     Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
         .scroll((state.probe_scroll, 0))
         .render(area, buf);
 }
