@@ -77,16 +77,7 @@ pub struct Prober {
 
 impl Prober {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Network {
-                url: String::new(),
-                detail: e.to_string(),
-            })?;
+        let http = crate::auth::client::http_client(connect_timeout, timeout)?;
         Ok(Self { http, timeout })
     }
 

@@ -62,16 +62,7 @@ pub struct TokenClient {
 
 impl TokenClient {
     pub fn new(options: ClientOptions) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Network {
-                url: String::new(),
-                detail: e.to_string(),
-            })?;
+        let http = http_client(options.connect_timeout, options.timeout)?;
         Ok(Self { http, options })
     }
 
@@ -170,6 +161,21 @@ impl TokenClient {
             detail,
         }
     }
+}
+
+/// The HTTP client every request of the tool uses: the given timeouts, and no redirects, since
+/// a credential or a token must never follow one to another host.
+pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Network {
+            url: String::new(),
+            detail: e.to_string(),
+        })
 }
 
 /// Reads the whole token endpoint answer into a token or a typed error.

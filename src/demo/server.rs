@@ -361,12 +361,7 @@ async fn jwks_v2(
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    match tenant_for_documents(&state, &segment, &headers) {
-        Ok(tid) => {
-            axum::Json(state.keys.jwks(&token::issuer(TokenVersion::V2, &tid))).into_response()
-        }
-        Err(answer) => *answer,
-    }
+    jwks(&state, &segment, &headers, TokenVersion::V2)
 }
 
 async fn jwks_v1(
@@ -374,10 +369,18 @@ async fn jwks_v1(
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    match tenant_for_documents(&state, &segment, &headers) {
-        Ok(tid) => {
-            axum::Json(state.keys.jwks(&token::issuer(TokenVersion::V1, &tid))).into_response()
-        }
+    jwks(&state, &segment, &headers, TokenVersion::V1)
+}
+
+/// The tenant's signing keys, with the issuer of the token version they are asked for under.
+fn jwks(
+    state: &AppState,
+    segment: &str,
+    headers: &axum::http::HeaderMap,
+    version: TokenVersion,
+) -> Response {
+    match tenant_for_documents(state, segment, headers) {
+        Ok(tid) => axum::Json(state.keys.jwks(&token::issuer(version, &tid))).into_response(),
         Err(answer) => *answer,
     }
 }
