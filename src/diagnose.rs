@@ -5,6 +5,7 @@
 //! AADSTS catalog and the well-known resources are data in `assets/`, compiled in.
 
 pub mod api;
+pub mod audience;
 pub mod catalog;
 pub mod context;
 pub mod explain;

@@ -6,6 +6,7 @@
 //! [`runtime`] owns the terminal, the channel and the tokio tasks that run effects.
 
 pub mod action;
+mod derive;
 pub mod effect;
 pub mod form;
 pub mod keys;

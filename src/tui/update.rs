@@ -1,10 +1,12 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
 use super::action::Action;
+pub use super::derive::refresh_lints;
+use super::derive::{copy, fix_context};
 use super::effect::Effect;
-use super::form::{CredentialKind, Field};
+use super::form::Field;
 use super::state::{Load, Pane, Running, State};
-use crate::diagnose::{self, Finding, FixContext, preflight};
+use crate::diagnose::{self, Finding};
 
 // One arm per action, all in one exhaustive match (STYLE.md): long by design.
 #[allow(clippy::too_many_lines)]
@@ -191,37 +193,6 @@ fn cycle_kind(state: &mut State) {
     refresh_lints(state);
 }
 
-/// Recomputes the live preflight lints from the form as typed.
-pub fn refresh_lints(state: &mut State) {
-    let mut lints = Vec::new();
-    let scopes: Vec<&str> = state.form.scope.value().split_whitespace().collect();
-    if !scopes.is_empty() {
-        match crate::auth::ScopeSet::parse(&scopes) {
-            Ok(set) => lints.extend(set.lints().iter().map(preflight::scope)),
-            Err(error) => lints.push(preflight::error(&error, &FixContext::default())),
-        }
-    }
-    let tenant = state.form.tenant.value().trim();
-    if !tenant.is_empty() {
-        if let Err(error) = crate::auth::Tenant::parse(tenant) {
-            lints.push(preflight::error(&error, &FixContext::default()));
-        }
-    }
-    let host = state.form.authority.value().trim();
-    if !host.is_empty() {
-        if let Err(error) = crate::auth::AuthorityHost::parse(host) {
-            lints.push(preflight::error(&error, &FixContext::default()));
-        }
-    }
-    if state.form.kind == CredentialKind::Secret {
-        lints.extend(preflight::secret(
-            &crate::Secret::new(state.form.secret.0.value().trim()),
-            &fix_context(state),
-        ));
-    }
-    state.lints = lints;
-}
-
 fn next_id(state: &mut State) -> u64 {
     let id = state.next_id;
     state.next_id += 1;
@@ -293,20 +264,6 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-fn fix_context(state: &State) -> FixContext {
-    let value = |s: &str| Some(s.trim().to_owned()).filter(|v| !v.is_empty());
-    let scope = value(state.form.scope.value());
-    FixContext {
-        tenant: value(state.form.tenant.value()),
-        client_id: value(state.form.client_id.value()),
-        resource: scope
-            .as_deref()
-            .map(|s| crate::auth::scope::resource_of(s).to_owned()),
-        scope,
-        role: None,
-    }
-}
-
 fn revert_loading(state: &mut State) {
     if matches!(state.token, Load::Loading) {
         state.token = Load::Empty;
@@ -356,45 +313,6 @@ fn token_acquired(
         }
     }
     Vec::new()
-}
-
-fn copy(state: &mut State) -> Vec<Effect> {
-    let text = match state.focus {
-        Pane::Findings => state
-            .all_findings()
-            .get(state.selected_finding)
-            .and_then(|f| f.fixes.first())
-            .map(|fix| {
-                fix.split_once(": ")
-                    .filter(|(label, _)| matches!(*label, "az" | "PowerShell" | "Portal"))
-                    .map_or(fix.as_str(), |(_, rest)| rest)
-                    .to_owned()
-            }),
-        Pane::Token => match &state.token {
-            Load::Ready(view) => view
-                .decoded
-                .as_ref()
-                .and_then(|d| serde_json::to_string_pretty(&d.raw_claims).ok()),
-            _ => None,
-        },
-        Pane::Probe => match &state.probe {
-            Load::Ready(report) => Some(report.pretty_body()),
-            _ => None,
-        },
-        Pane::Credentials | Pane::Cache => None,
-    };
-    if let Some(text) = text {
-        state.status = match state.focus {
-            Pane::Token => "Copied the token's claims (not the token) to the clipboard.".into(),
-            Pane::Probe => "Copied the response body to the clipboard.".into(),
-            _ => "Copied the fix to the clipboard.".into(),
-        };
-        vec![Effect::Copy(text)]
-    } else {
-        state.status =
-            "Nothing to copy here: select a finding, or focus the Token or Probe pane.".into();
-        Vec::new()
-    }
 }
 
 fn scroll(state: &mut State, delta: i32) {
