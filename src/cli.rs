@@ -82,7 +82,16 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
 /// variables, or — with neither — on the demo tenant, which beats an empty form.
 #[cfg(feature = "tui")]
 async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
+    use std::io::IsTerminal as _;
+
     use crate::tui::{Launch, run};
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "error: the terminal UI needs an interactive terminal; in scripts use a command \
+             (entra-doctor --help), or entra-doctor demo --serve for the demo tenant"
+        );
+        return 2;
+    }
     let own = if demo_args.is_none() {
         Launch::from_environment(env).0
     } else {
@@ -180,6 +189,13 @@ fn error_json(error: &Error, failure: Failure) -> serde_json::Value {
         _ => {}
     }
     json!({ "error": body })
+}
+
+/// Where the TUI writes its logs: the user's cache directory.
+pub fn default_log_file() -> Option<std::path::PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "entra-doctor")?;
+    std::fs::create_dir_all(dirs.cache_dir()).ok()?;
+    Some(dirs.cache_dir().join("entra-doctor.log"))
 }
 
 /// Installs logging: `-v` debug, `-vv` trace, to standard error or `--log-file`.

@@ -7,7 +7,14 @@ use entra_doctor::cli::{self, Cli, Environment};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(message) = cli::init_logging(cli.verbose, cli.log_file.as_deref()) {
+    // The TUI owns the screen: its logs go to a file, never to the terminal.
+    let log_file = cli.log_file.clone().or_else(|| {
+        let wants_logs = cli.verbose > 0 || std::env::var_os("RUST_LOG").is_some();
+        (wants_logs && cli.opens_tui())
+            .then(cli::default_log_file)
+            .flatten()
+    });
+    if let Err(message) = cli::init_logging(cli.verbose, log_file.as_deref()) {
         eprintln!("error: {message}");
         return ExitCode::from(2);
     }

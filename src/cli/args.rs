@@ -33,6 +33,19 @@ pub struct Cli {
     pub log_file: Option<PathBuf>,
 }
 
+impl Cli {
+    /// True when this command line opens the terminal UI.
+    pub fn opens_tui(&self) -> bool {
+        match &self.command {
+            None | Some(Command::Ui) => true,
+            Some(Command::Demo(args)) => {
+                !args.serve && !args.list_scenarios && self.output == OutputFormat::Text
+            }
+            Some(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OutputFormat {
     #[default]
