@@ -11,6 +11,7 @@ pub mod client;
 pub mod credential;
 pub mod discovery;
 pub mod response;
+pub mod retry;
 pub mod scope;
 pub mod tenant;
 
@@ -21,5 +22,6 @@ pub use client::{ClientOptions, TokenClient, TokenRequest};
 pub use credential::Credential;
 pub use discovery::OidcMetadata;
 pub use response::{EntraError, TokenResponse};
+pub use retry::RetryNotice;
 pub use scope::{ScopeAdvice, ScopeSet};
 pub use tenant::Tenant;

@@ -11,6 +11,7 @@ use tracing::debug;
 use url::Url;
 
 use super::authority::ensure_secure;
+use super::retry::{self, RetryNotice};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 
@@ -22,6 +23,10 @@ const SNIPPET_CHARS: usize = 200;
 pub struct ClientOptions {
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// Retries after the first attempt (at most [`retry::MAX_RETRIES`]).
+    pub retries: u32,
+    /// The first back-off; it doubles. Tests set it to zero.
+    pub backoff: Duration,
 }
 
 impl Default for ClientOptions {
@@ -29,9 +34,14 @@ impl Default for ClientOptions {
         Self {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            retries: retry::MAX_RETRIES,
+            backoff: Duration::from_secs(1),
         }
     }
 }
+
+/// Called before each retry, so the CLI and the TUI can show it.
+pub type RetryObserver = std::sync::Arc<dyn Fn(&RetryNotice) + Send + Sync>;
 
 /// Everything one client credentials request needs.
 #[derive(Debug)]
@@ -54,23 +64,44 @@ impl TokenRequest {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenClient {
     http: reqwest::Client,
     options: ClientOptions,
+    on_retry: Option<RetryObserver>,
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenClient {
     pub fn new(options: ClientOptions) -> Result<Self> {
         let http = http_client(options.connect_timeout, options.timeout)?;
-        Ok(Self { http, options })
+        Ok(Self {
+            http,
+            options,
+            on_retry: None,
+        })
+    }
+
+    /// Tells `observer` about every retry before it happens.
+    #[must_use]
+    pub fn on_retry(mut self, observer: RetryObserver) -> Self {
+        self.on_retry = Some(observer);
+        self
     }
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
-    /// Sends the client credentials request. `now` stamps the client assertion.
+    /// Sends the client credentials request, retrying what is worth retrying (see
+    /// [`retry`]). `now` stamps the client assertion; each attempt signs a fresh one.
     pub async fn acquire(
         &self,
         request: &TokenRequest,
@@ -82,10 +113,68 @@ impl TokenClient {
             reason: e.to_string(),
         })?;
         ensure_secure(&url)?;
+        let retries = self.options.retries.min(retry::MAX_RETRIES);
+        let started = Utc::now();
+        let mut attempt = 0;
+        loop {
+            // A retried assertion is stamped with the time it is really sent.
+            let stamp = if attempt == 0 {
+                now
+            } else {
+                now + (Utc::now() - started)
+            };
+            let outcome = self.attempt(request, &url, &endpoint, stamp).await;
+            let (reason, retry_after) = match &outcome {
+                Attempt::Answered {
+                    status,
+                    retry_after,
+                    ..
+                } if retry::is_retryable_status(*status) => {
+                    (format!("HTTP {status}"), retry_after.clone())
+                }
+                // As MSAL does: a timeout may pass, a refused connection or an unknown host won't.
+                Attempt::Failed(error @ Error::Timeout { .. }) => (short(error), None),
+                Attempt::Answered { .. } | Attempt::Failed(_) => return outcome.finish(&endpoint),
+            };
+            attempt += 1;
+            let wait = retry::delay(
+                attempt,
+                self.options.backoff,
+                retry_after.as_deref(),
+                Utc::now(),
+            );
+            let Some(wait) = wait.filter(|_| attempt <= retries) else {
+                return outcome.finish(&endpoint);
+            };
+            let notice = RetryNotice {
+                attempt,
+                of: retries,
+                wait,
+                reason,
+            };
+            tracing::warn!("{notice}");
+            if let Some(observer) = &self.on_retry {
+                observer(&notice);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &TokenRequest,
+        url: &Url,
+        endpoint: &str,
+        now: DateTime<Utc>,
+    ) -> Attempt {
         let credential_fields =
-            request
+            match request
                 .credential
-                .form_fields(&request.client_id, &endpoint, now)?;
+                .form_fields(&request.client_id, endpoint, now)
+            {
+                Ok(fields) => fields,
+                Err(error) => return Attempt::Failed(error),
+            };
         let scope = request.scopes.to_request_value();
         let mut form: Vec<(&str, &str)> = vec![
             ("grant_type", "client_credentials"),
@@ -107,28 +196,34 @@ impl TokenClient {
             credential = request.credential.kind(),
             "token request"
         );
-        let response = self
-            .http
-            .post(url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| self.transport(&endpoint, &e))?;
+        let response = match self.http.post(url.clone()).form(&form).send().await {
+            Ok(response) => response,
+            Err(e) => return Attempt::Failed(self.transport(endpoint, &e)),
+        };
         let status = response.status().as_u16();
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
+        let retry_after =
+            Some(header(&response, reqwest::header::RETRY_AFTER)).filter(|v| !v.is_empty());
         if response.status().is_redirection() {
             let location = header(&response, reqwest::header::LOCATION);
-            return Err(Error::Redirected {
-                url: endpoint,
+            return Attempt::Failed(Error::Redirected {
+                url: endpoint.to_owned(),
                 status,
                 location,
             });
         }
-        let body = read_capped(response)
-            .await
-            .map_err(|e| self.transport(&endpoint, &e))?;
-        debug!(status, content_type = %content_type, bytes = body.len(), "token response");
-        parse_token_body(&endpoint, status, &content_type, &body)
+        match read_capped(response).await {
+            Ok(body) => {
+                debug!(status, content_type = %content_type, bytes = body.len(), "token response");
+                Attempt::Answered {
+                    status,
+                    content_type,
+                    retry_after,
+                    body,
+                }
+            }
+            Err(e) => Attempt::Failed(self.transport(endpoint, &e)),
+        }
     }
 
     /// Maps a transport failure to an error that says what to try.
@@ -160,6 +255,39 @@ impl TokenClient {
             url: url.to_owned(),
             detail,
         }
+    }
+}
+
+/// One attempt's outcome: an answer to parse, or a failure before there was one.
+enum Attempt {
+    Answered {
+        status: u16,
+        content_type: String,
+        retry_after: Option<String>,
+        body: Vec<u8>,
+    },
+    Failed(Error),
+}
+
+impl Attempt {
+    fn finish(self, endpoint: &str) -> Result<TokenResponse> {
+        match self {
+            Attempt::Answered {
+                status,
+                content_type,
+                body,
+                ..
+            } => parse_token_body(endpoint, status, &content_type, &body),
+            Attempt::Failed(error) => Err(error),
+        }
+    }
+}
+
+/// A failure in a few words, for a retry notice.
+fn short(error: &Error) -> String {
+    match error {
+        Error::Timeout { phase, .. } => format!("{phase} timed out"),
+        other => other.to_string(),
     }
 }
 

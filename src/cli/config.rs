@@ -124,6 +124,7 @@ pub fn prepare(
     let options = ClientOptions {
         connect_timeout: Duration::from_secs(args.connect_timeout),
         timeout: Duration::from_secs(args.timeout),
+        ..ClientOptions::default()
     };
     let request = TokenRequest {
         authority: Authority::new(host, tenant),

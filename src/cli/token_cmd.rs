@@ -106,7 +106,10 @@ pub(super) async fn acquire(
         }
         Err(miss) => miss,
     };
-    let response = TokenClient::new(options)?.acquire(request, now).await?;
+    let response = TokenClient::new(options)?
+        .on_retry(std::sync::Arc::new(|notice| eprintln!("note: {notice}")))
+        .acquire(request, now)
+        .await?;
     let kind = request.credential.kind();
     let entry = cache.store(
         key,

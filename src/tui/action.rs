@@ -47,6 +47,11 @@ pub enum Action {
         result: Result<Box<ProbeReport>, Box<Finding>>,
         findings: Vec<Finding>,
     },
+    /// A request is being retried (a 5xx, a 429, a timeout).
+    Retrying {
+        id: RequestId,
+        notice: String,
+    },
     CacheCleared {
         cache: Vec<CacheEntry>,
     },

@@ -47,6 +47,8 @@ pub enum Effect {
 pub struct Services {
     pub cache: Arc<Mutex<TokenCache>>,
     pub profile_path: Option<std::path::PathBuf>,
+    /// Where tasks report progress (retries) before their result; the runtime sets it.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<Action>>,
 }
 
 impl Services {
@@ -54,6 +56,7 @@ impl Services {
         Self {
             cache: Arc::new(Mutex::new(TokenCache::in_memory())),
             profile_path,
+            progress: None,
         }
     }
 }
@@ -139,7 +142,11 @@ async fn acquire(
     } else {
         {
             let response = match TokenClient::new(prepared.options) {
-                Ok(client) => client.acquire(request, now).await,
+                Ok(client) => {
+                    with_progress(client, id, services)
+                        .acquire(request, now)
+                        .await
+                }
                 Err(error) => Err(error),
             };
             let response = match response {
@@ -238,5 +245,18 @@ async fn run_probe(
             }
         }
         Err(error) => failed(preflight::error(&error, context)),
+    }
+}
+
+/// Reports retries to the status bar while the request goes on.
+fn with_progress(client: TokenClient, id: RequestId, services: &Services) -> TokenClient {
+    match services.progress.clone() {
+        Some(tx) => client.on_retry(Arc::new(move |notice| {
+            let _ = tx.send(Action::Retrying {
+                id,
+                notice: notice.to_string(),
+            });
+        })),
+        None => client,
     }
 }

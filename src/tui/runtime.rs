@@ -155,6 +155,10 @@ async fn event_loop(
     services: &Services,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let services = &Services {
+        progress: Some(tx.clone()),
+        ..services.clone()
+    };
     let mut events = EventStream::new();
     let mut tasks: HashMap<RequestId, JoinHandle<()>> = HashMap::new();
     let mut terminate = terminate_signal();

@@ -166,6 +166,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::Retrying { id, notice } => {
+            if state.running.as_ref().is_some_and(|r| r.id == id) {
+                state.status = format!("Entra ID: {notice}");
+            }
+            Vec::new()
+        }
         Action::CacheCleared { cache } => {
             state.cache = cache;
             state.status = "Token cache cleared.".into();

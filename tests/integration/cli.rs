@@ -442,7 +442,11 @@ async fn secret_id_pasted_as_secret_is_flagged() {
 fn the_tui_refuses_a_pipe_with_advice() {
     let output = entra_doctor().write_stdin("").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("needs an interactive terminal"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("needs an interactive terminal"),
+        "{}",
+        stderr(&output)
+    );
     let demo = entra_doctor().arg("demo").write_stdin("").output().unwrap();
     assert_eq!(demo.status.code(), Some(2), "{}", stderr(&demo));
 }

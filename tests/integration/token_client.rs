@@ -37,8 +37,13 @@ fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// No back-off between retries: the tests stay fast.
 fn client() -> TokenClient {
-    TokenClient::new(ClientOptions::default()).unwrap()
+    TokenClient::new(ClientOptions {
+        backoff: Duration::ZERO,
+        ..ClientOptions::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -213,6 +218,8 @@ async fn slow_server_times_out_with_advice() {
     let options = ClientOptions {
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_millis(200),
+        retries: 0,
+        backoff: Duration::ZERO,
     };
     let request = request(
         &server,
@@ -347,4 +354,115 @@ async fn answer_ok(body: serde_json::Value) -> entra_doctor::auth::TokenResponse
         "api://a/.default",
     );
     client().acquire(&request, now()).await.unwrap()
+}
+
+async fn flaky_server(first: ResponseTemplate, times: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("retried"), 3599)),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn server_errors_and_throttling_are_retried_at_most_twice() {
+    for first in [
+        ResponseTemplate::new(503),
+        ResponseTemplate::new(502).set_body_raw("<html>Bad gateway</html>", "text/html"),
+        ResponseTemplate::new(429).insert_header("retry-after", "0"),
+        ResponseTemplate::new(500).insert_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+    ] {
+        let server = flaky_server(first, 2).await;
+        let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = notices.clone();
+        let client = client().on_retry(std::sync::Arc::new(
+            move |n: &entra_doctor::auth::RetryNotice| {
+                seen.lock().unwrap().push(n.to_string());
+            },
+        ));
+        let request = request(
+            &server,
+            Credential::Secret(Secret::new("x")),
+            "api://a/.default",
+        );
+        let response = client.acquire(&request, now()).await.unwrap();
+        assert_eq!(response.access_token.expose(), v1_graph_token("retried"));
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
+        let notices = notices.lock().unwrap().clone();
+        assert_eq!(notices.len(), 2, "{notices:?}");
+        assert!(notices[1].contains("retrying (2/2)"), "{notices:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_third_failure_is_returned_and_long_retry_after_is_not_waited_out() {
+    let server = flaky_server(ResponseTemplate::new(503), 3).await;
+    let unavailable = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
+    let error = client().acquire(&unavailable, now()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::UnexpectedResponse { status: 503, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "one try and two retries"
+    );
+
+    let server = flaky_server(
+        ResponseTemplate::new(429).insert_header("retry-after", "120"),
+        1,
+    )
+    .await;
+    let throttled = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
+    let error = client().acquire(&throttled, now()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::UnexpectedResponse { status: 429, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "120 s is the operator's call"
+    );
+}
+
+#[tokio::test]
+async fn entra_refusals_are_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "invalid_client", "error_codes": [7_000_215]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = request(
+        &server,
+        Credential::Secret(Secret::new("x")),
+        "api://a/.default",
+    );
+    assert!(matches!(
+        client().acquire(&request, now()).await,
+        Err(Error::Entra(_))
+    ));
 }

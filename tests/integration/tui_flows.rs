@@ -386,3 +386,23 @@ async fn credential_kind_cycles_through_secret_certificate_and_assertion() {
     assert!(fields(&h).contains(&Field::Secret));
     h.assert_no_secret(&[&assertion]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_show_in_the_status_bar_and_stale_ones_do_not() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('a'));
+    let id = h.state.running.as_ref().unwrap().id;
+    h.dispatch(Action::Retrying {
+        id,
+        notice: "HTTP 503; retrying (1/2) in 1 s".into(),
+    });
+    assert_eq!(h.state.status, "Entra ID: HTTP 503; retrying (1/2) in 1 s");
+    h.dispatch(Action::Retrying {
+        id: id + 100,
+        notice: "other".into(),
+    });
+    assert_eq!(
+        h.state.status, "Entra ID: HTTP 503; retrying (1/2) in 1 s",
+        "a stale request's notice is dropped"
+    );
+}
