@@ -66,6 +66,12 @@ impl TokenClient {
         Ok(Self { http, options })
     }
 
+    /// A client over an existing [`http_client`], so many requests share its connections (fleet
+    /// mode); `options` must be the timeouts it was built with, for the error messages.
+    pub fn with_http(http: reqwest::Client, options: ClientOptions) -> Self {
+        Self { http, options }
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -60,7 +60,14 @@ pub async fn run(
             .stderr
             .extend(warnings.iter().map(super::findings::one_line));
     }
-    let acquired = acquire(&request, options, &mut cache, args.force_refresh, now).await?;
+    let acquired = acquire(
+        &request,
+        &TokenClient::new(options)?,
+        &mut cache,
+        args.force_refresh,
+        now,
+    )
+    .await?;
     report.stdout = if args.raw {
         format!("{}\n", acquired.token.expose())
     } else {
@@ -75,7 +82,7 @@ pub async fn run(
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.
 pub(super) async fn acquire(
     request: &TokenRequest,
-    options: crate::auth::ClientOptions,
+    client: &TokenClient,
     cache: &mut TokenCache,
     force_refresh: bool,
     now: DateTime<Utc>,
@@ -106,7 +113,7 @@ pub(super) async fn acquire(
         }
         Err(miss) => miss,
     };
-    let response = TokenClient::new(options)?.acquire(request, now).await?;
+    let response = client.acquire(request, now).await?;
     let kind = request.credential.kind();
     let entry = cache.store(
         key,
