@@ -12,6 +12,7 @@ pub mod demo;
 mod doctor_cmd;
 mod explain_cmd;
 mod findings;
+mod fleet;
 mod probe_cmd;
 pub mod render;
 mod token_cmd;

@@ -81,6 +81,12 @@ impl Prober {
         Ok(Self { http, timeout })
     }
 
+    /// A prober over an existing [`crate::auth::client::http_client`] built with `timeout`, so
+    /// many probes share its connections (fleet mode).
+    pub fn with_http(http: reqwest::Client, timeout: Duration) -> Self {
+        Self { http, timeout }
+    }
+
     pub async fn send(&self, request: &ProbeRequest) -> Result<ProbeReport> {
         send(&self.http, self.timeout, request).await
     }

@@ -96,6 +96,16 @@ impl TokenClient {
         self
     }
 
+    /// A client over an existing [`http_client`], so many requests share its connections (fleet
+    /// mode); `options` must be the timeouts it was built with, for the error messages.
+    pub fn with_http(http: reqwest::Client, options: ClientOptions) -> Self {
+        Self {
+            http,
+            options,
+            on_retry: None,
+        }
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -288,6 +288,17 @@ pub struct DoctorArgs {
     pub probe: Option<String>,
 
     /// Also write the report as Markdown to this file (no secret, no raw token).
-    #[arg(long, value_name = "FILE.md")]
+    #[arg(long, value_name = "FILE.md", conflicts_with = "fleet")]
     pub report: Option<PathBuf>,
+
+    /// Check every app listed in this TOML or JSON file, concurrently: tenant, client_id, a
+    /// credential reference (secret_env = "VAR" or certificate = "PATH", never the secret
+    /// itself), scopes, probe. Prints one JSON line per app with -o json, else a table.
+    #[arg(long, value_name = "FILE", conflicts_with = "probe")]
+    pub fleet: Option<PathBuf>,
+
+    /// How many apps of --fleet are checked at once.
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "fleet",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
 }

@@ -70,6 +70,17 @@ impl Environment {
         }
     }
 
+    /// A copy that holds only some variables, each `(name in the copy, name here)`: a fleet app
+    /// sees its own secret as `AZURE_CLIENT_SECRET` and none of the process's other credentials.
+    #[must_use]
+    pub fn pick(&self, names: &[(&str, &str)]) -> Self {
+        let vars = names
+            .iter()
+            .filter_map(|(to, from)| Some(((*to).to_owned(), self.get(from)?.to_owned())))
+            .collect();
+        Self { vars }
+    }
+
     /// A variable's value; an empty one counts as unset, as the Azure SDKs treat it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars

@@ -11,6 +11,7 @@ use super::config::{Environment, prepare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report, findings};
+use crate::auth::TokenClient;
 use crate::cache::TokenCache;
 use crate::diagnose::{
     self, Finding, FixContext, Resources, Severity, api, preflight, token_checks,
@@ -21,23 +22,50 @@ use crate::token::decode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-enum Outcome {
+pub(super) enum Outcome {
     Passed,
     Failed,
     Skipped,
 }
 
 #[derive(Debug, Clone, Serialize)]
-struct Step {
-    name: &'static str,
-    outcome: Outcome,
-    detail: String,
+pub(super) struct Step {
+    pub(super) name: &'static str,
+    pub(super) outcome: Outcome,
+    pub(super) detail: String,
 }
 
-struct Checklist {
-    steps: Vec<Step>,
+pub(super) struct Checklist {
+    pub(super) steps: Vec<Step>,
     findings: Vec<Finding>,
     failure: Option<Failure>,
+}
+
+impl Checklist {
+    /// A checklist that stopped at preflight: `error` was found before anything was sent.
+    pub(super) fn preflight_failed(error: &Error, context: &FixContext) -> Self {
+        let mut list = Self {
+            steps: Vec::new(),
+            findings: Vec::new(),
+            failure: None,
+        };
+        list.fail("preflight", error, context);
+        list.skip_rest(&["token", "decode", "probe"]);
+        list
+    }
+
+    /// The exit code (0 all well, 1 refused, 3 network or server) and the findings, sorted.
+    pub(super) fn verdict(&self) -> (u8, Vec<Finding>) {
+        let mut found = self.findings.clone();
+        diagnose::sort(&mut found);
+        let has_error = found.iter().any(|f| f.severity == Severity::Error);
+        let exit = match self.failure {
+            Some(failure) => failure.exit_code(),
+            None if has_error || self.steps.iter().any(|s| s.outcome == Outcome::Failed) => 1,
+            None => 0,
+        };
+        (exit, found)
+    }
 }
 
 impl Checklist {
@@ -70,15 +98,12 @@ pub async fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
-    let checklist = check(args, env, now).await;
-    let mut found = checklist.findings.clone();
-    diagnose::sort(&mut found);
-    let has_error = found.iter().any(|f| f.severity == Severity::Error);
-    report.exit = match checklist.failure {
-        Some(failure) => failure.exit_code(),
-        None if has_error || checklist.steps.iter().any(|s| s.outcome == Outcome::Failed) => 1,
-        None => 0,
-    };
+    if let Some(fleet) = &args.fleet {
+        return super::fleet::run(fleet, args, env, format, now, report).await;
+    }
+    let checklist = check(args, env, now, None).await;
+    let (exit, found) = checklist.verdict();
+    report.exit = exit;
     if let Some(path) = &args.report {
         std::fs::write(path, markdown(&checklist.steps, &found, now))
             .map_err(|e| Error::file(path, e))?;
@@ -93,12 +118,14 @@ pub async fn run(
     Ok(())
 }
 
-async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Checklist {
-    let mut list = Checklist {
-        steps: Vec::new(),
-        findings: Vec::new(),
-        failure: None,
-    };
+/// Runs every step for one app. `shared` is the fleet's HTTP client, so a thousand apps share
+/// its connections; without it the step builds its own.
+pub(super) async fn check(
+    args: &DoctorArgs,
+    env: &Environment,
+    now: DateTime<Utc>,
+    shared: Option<&reqwest::Client>,
+) -> Checklist {
     let mut context = FixContext {
         tenant: args.credential.tenant.clone(),
         client_id: args.credential.client_id.clone(),
@@ -107,11 +134,12 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
     let mut stdin = stdin_reader();
     let prepared = match prepare(&args.credential, env, &mut stdin, now) {
         Ok(prepared) => prepared,
-        Err(error) => {
-            list.fail("preflight", &error, &context);
-            list.skip_rest(&["token", "decode", "probe"]);
-            return list;
-        }
+        Err(error) => return Checklist::preflight_failed(&error, &context),
+    };
+    let mut list = Checklist {
+        steps: Vec::new(),
+        findings: Vec::new(),
+        failure: None,
     };
     let request = &prepared.request;
     context.tenant = Some(request.authority.tenant.to_string());
@@ -135,7 +163,15 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
     list.findings.extend(prepared.warnings.iter().cloned());
 
     let mut cache = TokenCache::in_memory();
-    let acquired = match acquire(request, prepared.options, &mut cache, true, now).await {
+    let client = match shared {
+        Some(http) => Ok(TokenClient::with_http(http.clone(), prepared.options)),
+        None => super::token_cmd::cli_client(prepared.options),
+    };
+    let acquired = match client {
+        Ok(client) => acquire(request, &client, &mut cache, true, now).await,
+        Err(error) => Err(error),
+    };
+    let acquired = match acquired {
         Ok(acquired) => acquired,
         Err(error) => {
             list.fail("token", &error, &context);
@@ -162,8 +198,8 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         request.scopes.resource(),
         acquired.token,
         decoded.as_ref(),
-        now,
-        &context,
+        (now, &context),
+        shared,
     )
     .await;
     list
@@ -238,8 +274,8 @@ async fn probe_step(
     scope_resource: &str,
     token: crate::secret::Secret,
     decoded: Option<&crate::token::DecodedToken>,
-    now: DateTime<Utc>,
-    context: &FixContext,
+    (now, context): (DateTime<Utc>, &FixContext),
+    shared: Option<&reqwest::Client>,
 ) {
     let resource = Resources::builtin().by_identifier(scope_resource);
     let Some(url) = args
@@ -271,11 +307,15 @@ async fn probe_step(
             return;
         }
     };
-    let timeouts = (args.credential.connect_timeout, args.credential.timeout);
-    let sent = match probe::Prober::new(
-        std::time::Duration::from_secs(timeouts.0),
-        std::time::Duration::from_secs(timeouts.1),
-    ) {
+    let timeout = std::time::Duration::from_secs(args.credential.timeout);
+    let prober = match shared {
+        Some(http) => Ok(probe::Prober::with_http(http.clone(), timeout)),
+        None => probe::Prober::new(
+            std::time::Duration::from_secs(args.credential.connect_timeout),
+            timeout,
+        ),
+    };
+    let sent = match prober {
         Ok(prober) => prober.send(&probe_request).await,
         Err(error) => Err(error),
     };

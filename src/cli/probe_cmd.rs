@@ -52,9 +52,15 @@ pub async fn run(
                 role: None,
             };
             let mut cache = TokenCache::in_memory();
-            acquire(&prepared.request, prepared.options, &mut cache, false, now)
-                .await?
-                .token
+            acquire(
+                &prepared.request,
+                &super::token_cmd::cli_client(prepared.options)?,
+                &mut cache,
+                false,
+                now,
+            )
+            .await?
+            .token
         }
     };
     let decoded = decode(token.expose()).ok();

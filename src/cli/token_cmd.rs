@@ -60,7 +60,14 @@ pub async fn run(
             .stderr
             .extend(warnings.iter().map(super::findings::one_line));
     }
-    let acquired = acquire(&request, options, &mut cache, args.force_refresh, now).await?;
+    let acquired = acquire(
+        &request,
+        &cli_client(options)?,
+        &mut cache,
+        args.force_refresh,
+        now,
+    )
+    .await?;
     report.stdout = if args.raw {
         format!("{}\n", acquired.token.expose())
     } else {
@@ -72,10 +79,16 @@ pub async fn run(
     Ok(())
 }
 
+/// A token client whose retries are announced on standard error as they happen.
+pub(super) fn cli_client(options: crate::auth::ClientOptions) -> Result<TokenClient> {
+    Ok(TokenClient::new(options)?
+        .on_retry(std::sync::Arc::new(|notice| eprintln!("note: {notice}"))))
+}
+
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.
 pub(super) async fn acquire(
     request: &TokenRequest,
-    options: crate::auth::ClientOptions,
+    client: &TokenClient,
     cache: &mut TokenCache,
     force_refresh: bool,
     now: DateTime<Utc>,
@@ -106,10 +119,7 @@ pub(super) async fn acquire(
         }
         Err(miss) => miss,
     };
-    let response = TokenClient::new(options)?
-        .on_retry(std::sync::Arc::new(|notice| eprintln!("note: {notice}")))
-        .acquire(request, now)
-        .await?;
+    let response = client.acquire(request, now).await?;
     let kind = request.credential.kind();
     let entry = cache.store(
         key,

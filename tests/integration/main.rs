@@ -13,6 +13,7 @@ mod demo_client;
 mod demo_tenant;
 mod diagnose;
 mod doctor;
+mod fleet;
 mod hostile;
 mod support;
 mod token_client;
