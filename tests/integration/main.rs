@@ -15,4 +15,5 @@ mod diagnose;
 mod doctor;
 mod support;
 mod token_client;
+mod trust;
 mod tui_flows;
