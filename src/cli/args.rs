@@ -77,6 +77,11 @@ pub struct TokenArgs {
     #[arg(long)]
     pub force_refresh: bool,
 
+    /// Send a claims challenge (JSON, or the base64 `claims=` of a WWW-Authenticate header) with
+    /// the request, as a daemon must after `error="insufficient_claims"`; skips the cache.
+    #[arg(long, value_name = "JSON")]
+    pub claims: Option<String>,
+
     #[command(flatten)]
     pub cache: CacheLocation,
 }

@@ -13,7 +13,8 @@ use super::render::{token_json, token_text};
 use super::{OutputFormat, Report};
 use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
 use crate::cache::{CacheKey, Miss, TokenCache};
-use crate::error::Result;
+use crate::diagnose::www_authenticate::decode_claims;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::{decode, relative};
 
@@ -43,10 +44,11 @@ pub async fn run(
             .map(|_| text)
     };
     let Prepared {
-        request,
+        mut request,
         options,
         warnings,
     } = prepare(&args.credential, env, &mut stdin, now)?;
+    request.claims = args.claims.as_deref().map(claims_challenge).transpose()?;
     let (mut cache, cache_warnings) = if args.cache.persist_cache {
         TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?
     } else {
@@ -60,7 +62,9 @@ pub async fn run(
             .stderr
             .extend(warnings.iter().map(super::findings::one_line));
     }
-    let acquired = acquire(&request, options, &mut cache, args.force_refresh, now).await?;
+    // A cached token is the one the API just refused: a claims challenge always goes to Entra.
+    let force_refresh = args.force_refresh || request.claims.is_some();
+    let acquired = acquire(&request, options, &mut cache, force_refresh, now).await?;
     report.stdout = if args.raw {
         format!("{}\n", acquired.token.expose())
     } else {
@@ -70,6 +74,24 @@ pub async fn run(
         }
     };
     Ok(())
+}
+
+/// The `--claims` value as compact JSON: JSON as given, or the base64 of a `claims=` parameter.
+fn claims_challenge(value: &str) -> Result<String> {
+    let bad = |reason: &str| Error::InvalidInput {
+        what: "--claims".into(),
+        reason: reason.into(),
+    };
+    let text = decode_claims(value).ok_or_else(|| {
+        bad("is neither JSON nor the base64 claims= of a WWW-Authenticate header")
+    })?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(json @ Value::Object(_)) => Ok(json.to_string()),
+        Ok(_) => Err(bad(
+            "is JSON but not an object such as {\"access_token\":{…}}",
+        )),
+        Err(e) => Err(bad(&format!("is not valid JSON ({e})"))),
+    }
 }
 
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.

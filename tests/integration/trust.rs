@@ -312,3 +312,95 @@ async fn decode_verify_reports_each_outcome_with_its_finding() {
     assert_eq!(code, Some(0), "the demo knows one tenant: {json:#}");
     assert!(ids(&json).contains(&"token.not-verified"), "{json:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_claims_sends_the_challenge_decoded_from_base64_and_skips_the_cache() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1795607700"}}}"#;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(crate::support::FormIs(vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", crate::support::CLIENT_ID.into()),
+            ("scope", "https://graph.microsoft.com/.default".into()),
+            ("client_secret", "*".into()),
+            ("claims", claims.into()),
+        ]))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(crate::support::token_body(&v1_graph_token("claims"), 3599)),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    // As the header carries it (base64), and as JSON with spaces: both are sent compact.
+    let spaced = claims.replace(':', ": ");
+    for given in [
+        base64::engine::general_purpose::STANDARD.encode(claims),
+        spaced,
+    ] {
+        let output = crate::cli::entra_doctor()
+            .args(crate::cli::token_args(&server))
+            .args(["--claims", &given, "-o", "json"])
+            .env("AZURE_CLIENT_SECRET", "s3cret-value-for-test")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    let output = crate::cli::entra_doctor()
+        .args(crate::cli::token_args(&server))
+        .args(["--claims", "not json"])
+        .env("AZURE_CLIENT_SECRET", "s3cret-value-for-test")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--claims"));
+}
+
+#[test]
+fn a_claims_challenge_says_what_a_daemon_must_do() {
+    use entra_doctor::diagnose::FixContext;
+    use entra_doctor::diagnose::api::{ApiAnswer, explain};
+
+    let claims = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+    let answer = ApiAnswer {
+        method: "GET".into(),
+        url: Some("https://graph.microsoft.com/v1.0/users".into()),
+        status: Some(401),
+        headers: vec![(
+            "WWW-Authenticate".into(),
+            format!(
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="{}""#,
+                base64::engine::general_purpose::STANDARD.encode(claims)
+            ),
+        )],
+        body: r#"{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation resulted in challenge with result: InteractionRequired and code: LocationConditionEvaluationSatisfied"}}"#.into(),
+    };
+    let findings = explain(&answer, None, Utc::now(), &FixContext::default());
+    let finding = findings
+        .iter()
+        .find(|f| f.id == "api.claims-challenge")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(finding.evidence.iter().any(|e| e.contains(claims)));
+    assert!(
+        finding.cause.contains("claims parameter"),
+        "{}",
+        finding.cause
+    );
+    assert!(
+        finding
+            .fixes
+            .iter()
+            .any(|f| f.contains(&format!("entra-doctor token --claims '{claims}'"))),
+        "{:?}",
+        finding.fixes
+    );
+    assert!(finding.fixes.iter().any(|f| f.contains("allowed network")));
+}
