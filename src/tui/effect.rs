@@ -9,14 +9,16 @@ use tokio::sync::Mutex;
 use super::action::Action;
 use super::form::Form;
 use super::state::{RequestId, TokenView};
-use crate::auth::{Credential, TokenClient};
+use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::{CacheKey, TokenCache};
 use crate::cli::config::{Environment, prepare};
-use crate::diagnose::{self, Finding, FixContext, api, preflight, token_checks};
+use crate::diagnose::{
+    self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
+};
 use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
 use crate::secret::Secret;
-use crate::token::{DecodedToken, decode};
+use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 
 #[derive(Debug, Clone)]
 pub enum Effect {
@@ -34,6 +36,14 @@ pub enum Effect {
         context: FixContext,
         now: DateTime<Utc>,
     },
+    /// Check the token of request `id` against its tenant's published keys.
+    Verify {
+        id: RequestId,
+        raw: Secret,
+        decoded: Box<DecodedToken>,
+        target: VerifyTarget,
+        now: DateTime<Utc>,
+    },
     /// Abort the task of this request.
     Cancel(RequestId),
     ClearCache,
@@ -42,10 +52,13 @@ pub enum Effect {
     SaveProfile(Box<Profile>),
 }
 
-/// What effects share: the token cache, and where the profile lives.
+/// What effects share: the token cache, the signature checker (whose key sets are cached for
+/// the run), and where the profile lives.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub cache: Arc<Mutex<TokenCache>>,
+    /// `None` only when no HTTP client can be built, and then nothing else works either.
+    pub verifier: Option<Arc<Verifier>>,
     pub profile_path: Option<std::path::PathBuf>,
 }
 
@@ -53,6 +66,9 @@ impl Services {
     pub fn new(profile_path: Option<std::path::PathBuf>) -> Self {
         Self {
             cache: Arc::new(Mutex::new(TokenCache::in_memory())),
+            verifier: TokenClient::new(ClientOptions::default())
+                .ok()
+                .map(|client| Arc::new(Verifier::new(client))),
             profile_path,
         }
     }
@@ -76,6 +92,22 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             context,
             now,
         } => Some(run_probe(id, &url, token, decoded.as_deref(), &context, now).await),
+        Effect::Verify {
+            id,
+            raw,
+            decoded,
+            target,
+            now,
+        } => {
+            let verifier = services.verifier.as_deref()?;
+            let (_, finding) =
+                signature::check(verifier, raw.expose(), &decoded, &target, now).await;
+            Some(Action::TokenVerified {
+                id,
+                label: label(&finding),
+                finding: Box::new(finding),
+            })
+        }
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();
@@ -169,12 +201,18 @@ async fn acquire(
             Some(request.scopes.resource()),
             &context,
         ));
+        findings.extend(token_version::check(token, Some(request.scopes.resource())));
     }
     diagnose::sort(&mut findings);
     let certificate = match &request.credential {
         Credential::Certificate { certificate, .. } => Some(certificate.info.clone()),
         Credential::Secret(_) | Credential::Assertion { .. } => None,
     };
+    let verify_target = decoded.is_some().then(|| VerifyTarget {
+        host: request.authority.host.clone(),
+        tenant: Some(request.authority.tenant.to_string()),
+        app_id: None,
+    });
     Action::TokenAcquired {
         id,
         result: Ok(Box::new(TokenView {
@@ -184,6 +222,8 @@ async fn acquire(
             from_cache,
             resource: request.scopes.resource().to_owned(),
             certificate,
+            verify_target,
+            signature: None,
         })),
         findings,
         cache: cache.entries().cloned().collect(),
@@ -239,4 +279,22 @@ async fn run_probe(
         }
         Err(error) => failed(preflight::error(&error, context)),
     }
+}
+
+/// The token pane's one-line verdict for a signature finding.
+fn label(finding: &Finding) -> (Severity, String) {
+    let text = match finding.id.as_str() {
+        "token.verified" if finding.severity == Severity::Info => {
+            "verified with the tenant's published key"
+        }
+        "token.verified" => "verified, but outside its lifetime",
+        "token.graph-nonce" => "not verifiable by design (a Graph token: nonce header)",
+        "token.bad-signature" => "INVALID: the token was altered or signed by someone else",
+        "token.unknown-key" => {
+            "signed by a key the tenant does not publish (rollover? other tenant?)"
+        }
+        "token.wrong-tenant" => "valid, but issued by another tenant",
+        _ => "not checked: the tenant's keys could not be fetched",
+    };
+    (finding.severity, text.to_owned())
 }
