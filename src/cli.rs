@@ -45,7 +45,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
         Err(error) => Err(error),
         Ok(now) => match cli.command.unwrap_or(Command::Ui) {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
-            Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report),
+            Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report).await,
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
             Command::Probe(args) => probe_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),

@@ -12,7 +12,9 @@ pub mod explain;
 pub mod http_text;
 pub mod preflight;
 pub mod resources;
+pub mod signature;
 pub mod token_checks;
+pub mod token_version;
 pub mod www_authenticate;
 
 use serde::Serialize;

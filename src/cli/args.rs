@@ -90,6 +90,11 @@ pub struct TokenArgs {
     #[arg(long)]
     pub force_refresh: bool,
 
+    /// Send a claims challenge (JSON, or the base64 `claims=` of a WWW-Authenticate header) with
+    /// the request, as a daemon must after `error="insufficient_claims"`; skips the cache.
+    #[arg(long, value_name = "JSON")]
+    pub claims: Option<String>,
+
     #[command(flatten)]
     pub cache: CacheLocation,
 }
@@ -195,6 +200,32 @@ pub struct DecodeArgs {
     /// The token, or '-' (the default) to read it from standard input.
     #[arg(value_name = "TOKEN|-", default_value = "-")]
     pub token: String,
+
+    /// Check the signature against the tenant's published keys (OIDC metadata + JWKS), and the
+    /// issuer and time claims; also explains the token's version.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// The tenant the token should come from [default: the token's tid].
+    #[arg(long, value_name = "TENANT", requires = "verify")]
+    pub tenant: Option<String>,
+
+    /// National cloud whose keys to fetch [default: from the token's iss].
+    #[arg(
+        long,
+        value_enum,
+        conflicts_with = "authority_host",
+        requires = "verify"
+    )]
+    pub cloud: Option<CloudArg>,
+
+    /// Authority host to fetch the keys from [default: from the token's iss].
+    #[arg(long, value_name = "URL", requires = "verify")]
+    pub authority_host: Option<String>,
+
+    /// Client id of an app with custom signing keys (fetches the metadata with ?appid=).
+    #[arg(long, value_name = "GUID", requires = "verify")]
+    pub appid: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -152,7 +152,7 @@ pub fn prepare(
     })
 }
 
-fn cloud_of(cloud: CloudArg) -> Cloud {
+pub(super) fn cloud_of(cloud: CloudArg) -> Cloud {
     match cloud {
         CloudArg::Public => Cloud::Public,
         CloudArg::Usgov => Cloud::Usgov,

@@ -14,11 +14,12 @@ use super::{OutputFormat, Report, findings};
 use crate::auth::TokenClient;
 use crate::cache::TokenCache;
 use crate::diagnose::{
-    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks,
+    self, Finding, FixContext, Resources, Severity, api, preflight, signature, token_checks,
+    token_version,
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
-use crate::token::decode;
+use crate::token::{Verification, Verifier, VerifyTarget, decode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,7 +51,7 @@ impl Checklist {
             failure: None,
         };
         list.fail("preflight", error, context);
-        list.skip_rest(&["token", "decode", "probe"]);
+        list.skip_rest(&["token", "decode", "verify", "probe"]);
         list
     }
 
@@ -175,7 +176,7 @@ pub(super) async fn check(
         Ok(acquired) => acquired,
         Err(error) => {
             list.fail("token", &error, &context);
-            list.skip_rest(&["decode", "probe"]);
+            list.skip_rest(&["decode", "verify", "probe"]);
             return list;
         }
     };
@@ -191,6 +192,15 @@ pub(super) async fn check(
         now,
         &context,
     );
+    verify_step(
+        &mut list,
+        acquired.token.expose(),
+        decoded.as_ref(),
+        request,
+        prepared.options,
+        now,
+    )
+    .await;
 
     probe_step(
         &mut list,
@@ -376,6 +386,8 @@ fn decode_step(
                 format!("aud {aud}, {roles}"),
             );
             list.findings.extend(token_findings);
+            list.findings
+                .extend(token_version::check(&token, Some(scope_resource)));
             Some(token)
         }
         Err(error) => {
@@ -387,4 +399,41 @@ fn decode_step(
             None
         }
     }
+}
+
+/// Checks the token against the tenant's published keys: a token the API cannot validate fails
+/// there whatever its roles say.
+async fn verify_step(
+    list: &mut Checklist,
+    raw: &str,
+    decoded: Option<&crate::token::DecodedToken>,
+    request: &crate::auth::TokenRequest,
+    options: crate::auth::ClientOptions,
+    now: DateTime<Utc>,
+) {
+    let Some(token) = decoded else {
+        list.step("verify", Outcome::Skipped, "the token is not a JWT");
+        return;
+    };
+    let verifier = match crate::auth::TokenClient::new(options) {
+        Ok(client) => Verifier::new(client),
+        Err(error) => {
+            list.step("verify", Outcome::Skipped, error.to_string());
+            return;
+        }
+    };
+    let target = VerifyTarget {
+        host: request.authority.host.clone(),
+        tenant: Some(request.authority.tenant.to_string()),
+        app_id: None,
+    };
+    let (outcome, finding) = signature::check(&verifier, raw, token, &target, now).await;
+    let step = match outcome {
+        Some(Verification::Verified { .. } | Verification::GraphNonce) => Outcome::Passed,
+        Some(_) => Outcome::Failed,
+        // The keys could not be fetched: say so, but that is not the token's fault.
+        None => Outcome::Skipped,
+    };
+    list.step("verify", step, finding.title.clone());
+    list.findings.push(finding);
 }

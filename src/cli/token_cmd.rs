@@ -13,7 +13,8 @@ use super::render::{token_json, token_text};
 use super::{OutputFormat, Report};
 use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
 use crate::cache::{CacheKey, Miss, TokenCache};
-use crate::error::Result;
+use crate::diagnose::www_authenticate::decode_claims;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::{decode, relative};
 
@@ -43,10 +44,11 @@ pub async fn run(
             .map(|_| text)
     };
     let Prepared {
-        request,
+        mut request,
         options,
         warnings,
     } = prepare(&args.credential, env, &mut stdin, now)?;
+    request.claims = args.claims.as_deref().map(claims_challenge).transpose()?;
     let (mut cache, cache_warnings) = if args.cache.persist_cache {
         TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?
     } else {
@@ -60,11 +62,13 @@ pub async fn run(
             .stderr
             .extend(warnings.iter().map(super::findings::one_line));
     }
+    // A cached token is the one the API just refused: a claims challenge always goes to Entra.
+    let force_refresh = args.force_refresh || request.claims.is_some();
     let acquired = acquire(
         &request,
         &cli_client(options)?,
         &mut cache,
-        args.force_refresh,
+        force_refresh,
         now,
     )
     .await?;
@@ -83,6 +87,24 @@ pub async fn run(
 pub(super) fn cli_client(options: crate::auth::ClientOptions) -> Result<TokenClient> {
     Ok(TokenClient::new(options)?
         .on_retry(std::sync::Arc::new(|notice| eprintln!("note: {notice}"))))
+}
+
+/// The `--claims` value as compact JSON: JSON as given, or the base64 of a `claims=` parameter.
+fn claims_challenge(value: &str) -> Result<String> {
+    let bad = |reason: &str| Error::InvalidInput {
+        what: "--claims".into(),
+        reason: reason.into(),
+    };
+    let text = decode_claims(value).ok_or_else(|| {
+        bad("is neither JSON nor the base64 claims= of a WWW-Authenticate header")
+    })?;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(json @ Value::Object(_)) => Ok(json.to_string()),
+        Ok(_) => Err(bad(
+            "is JSON but not an object such as {\"access_token\":{…}}",
+        )),
+        Err(e) => Err(bad(&format!("is not valid JSON ({e})"))),
+    }
 }
 
 /// Serves the token from the cache when it can, else asks Entra ID and caches the answer.

@@ -175,14 +175,7 @@ pub fn explain(
         .filter(|c| c.error() == Some("insufficient_claims"))
         .and_then(Challenge::claims)
     {
-        findings.push(
-            Finding::new("api.claims-challenge", Severity::Error, "The API demands a token with more claims (claims challenge)")
-                .cause("Continuous access evaluation or a Conditional Access policy rejected this token and sent a claims challenge")
-                .evidence(format!("claims: {claims}"))
-                .fix("Acquire a new token sending these claims: entra-doctor token --force-refresh --claims '<the claims above>'")
-                .fix("If the policy is IP-based, call from an allowed network")
-                .doc("https://learn.microsoft.com/entra/identity-platform/claims-challenge"),
-        );
+        findings.push(claims_challenge(&claims));
     }
     let lower = said.to_ascii_lowercase();
     let not_yet_valid = lower.contains("not yet valid") || lower.contains("not valid yet");
@@ -237,6 +230,23 @@ pub fn explain(
         findings.push(skew);
     }
     findings
+}
+
+/// `error="insufficient_claims"`: what the challenge asks for and what a daemon must do.
+fn claims_challenge(claims: &str) -> Finding {
+    Finding::new("api.claims-challenge", Severity::Error, "The API demands a token with more claims (claims challenge)")
+        .cause(
+            "Continuous access evaluation or a Conditional Access policy rejected this token and sent a claims \
+             challenge: retrying with the same (cached) token fails again. A daemon must re-acquire a token, \
+             sending the claims parameter (MSAL: WithClaims / claims_challenge), then retry the call once",
+        )
+        .evidence(format!("claims: {claims}"))
+        .fix(format!(
+            "Acquire a new token sending these claims: entra-doctor token --claims '{}'",
+            claims.replace('\'', "'\\''")
+        ))
+        .fix("If the policy is IP-based (a location condition), no token helps: call from an allowed network or IP range")
+        .doc("https://learn.microsoft.com/entra/identity-platform/claims-challenge")
 }
 
 fn describe(challenge: &Challenge) -> String {

@@ -53,16 +53,22 @@ impl Challenge {
 
     /// The `claims` parameter of a claims challenge, decoded from base64 when it is encoded.
     pub fn claims(&self) -> Option<String> {
-        let raw = self.get("claims")?;
-        if raw.trim_start().starts_with('{') {
-            return Some(raw.to_owned());
-        }
-        let bytes = STANDARD
-            .decode(raw)
-            .or_else(|_| URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')))
-            .ok()?;
-        String::from_utf8(bytes).ok()
+        decode_claims(self.get("claims")?)
     }
+}
+
+/// A claims challenge as JSON text: given as JSON, or base64 (standard or url-safe) as the
+/// `claims=` parameter carries it.
+pub fn decode_claims(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.starts_with('{') {
+        return Some(raw.to_owned());
+    }
+    let bytes = STANDARD
+        .decode(raw)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')))
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// Parses a whole header value into its challenges.

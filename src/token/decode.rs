@@ -81,7 +81,9 @@ pub fn decode(input: &str) -> Result<DecodedToken, DecodeError> {
     })
 }
 
-fn strip_wrapping(input: &str) -> String {
+/// The compact token inside what was pasted: a `Bearer ` prefix, quotes or a whole token
+/// response removed.
+pub fn strip_wrapping(input: &str) -> String {
     let trimmed = input.trim();
     if trimmed.starts_with('{') {
         if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) {

@@ -5,7 +5,7 @@ use tui_input::InputRequest;
 
 use super::state::{Pane, RequestId, TokenView};
 use crate::cache::CacheEntry;
-use crate::diagnose::Finding;
+use crate::diagnose::{Finding, Severity};
 use crate::probe::ProbeReport;
 
 #[derive(Debug, Clone)]
@@ -41,6 +41,13 @@ pub enum Action {
         result: Result<Box<TokenView>, Box<Finding>>,
         findings: Vec<Finding>,
         cache: Vec<CacheEntry>,
+    },
+    /// The signature check of the token of request `id`: a short label for the token pane and
+    /// its finding.
+    TokenVerified {
+        id: RequestId,
+        label: (Severity, String),
+        finding: Box<Finding>,
     },
     ProbeFinished {
         id: RequestId,

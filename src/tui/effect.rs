@@ -9,14 +9,16 @@ use tokio::sync::Mutex;
 use super::action::Action;
 use super::form::Form;
 use super::state::{RequestId, TokenView};
-use crate::auth::{Credential, TokenClient};
+use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::{CacheKey, TokenCache};
 use crate::cli::config::{Environment, prepare};
-use crate::diagnose::{self, Finding, FixContext, api, preflight, token_checks};
+use crate::diagnose::{
+    self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
+};
 use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
 use crate::secret::Secret;
-use crate::token::{DecodedToken, decode};
+use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 
 #[derive(Debug, Clone)]
 pub enum Effect {
@@ -34,6 +36,14 @@ pub enum Effect {
         context: FixContext,
         now: DateTime<Utc>,
     },
+    /// Check the token of request `id` against its tenant's published keys.
+    Verify {
+        id: RequestId,
+        raw: Secret,
+        decoded: Box<DecodedToken>,
+        target: VerifyTarget,
+        now: DateTime<Utc>,
+    },
     /// Abort the task of this request.
     Cancel(RequestId),
     ClearCache,
@@ -42,10 +52,13 @@ pub enum Effect {
     SaveProfile(Box<Profile>),
 }
 
-/// What effects share: the token cache, and where the profile lives.
+/// What effects share: the token cache, the signature checker (whose key sets are cached for
+/// the run), and where the profile lives.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub cache: Arc<Mutex<TokenCache>>,
+    /// `None` only when no HTTP client can be built, and then nothing else works either.
+    pub verifier: Option<Arc<Verifier>>,
     pub profile_path: Option<std::path::PathBuf>,
     /// Where tasks report progress (retries) before their result; the runtime sets it.
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<Action>>,
@@ -55,6 +68,9 @@ impl Services {
     pub fn new(profile_path: Option<std::path::PathBuf>) -> Self {
         Self {
             cache: Arc::new(Mutex::new(TokenCache::in_memory())),
+            verifier: TokenClient::new(ClientOptions::default())
+                .ok()
+                .map(|client| Arc::new(Verifier::new(client))),
             profile_path,
             progress: None,
         }
@@ -79,6 +95,22 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             context,
             now,
         } => Some(run_probe(id, &url, token, decoded.as_deref(), &context, now).await),
+        Effect::Verify {
+            id,
+            raw,
+            decoded,
+            target,
+            now,
+        } => {
+            let verifier = services.verifier.as_deref()?;
+            let (_, finding) =
+                signature::check(verifier, raw.expose(), &decoded, &target, now).await;
+            Some(Action::TokenVerified {
+                id,
+                label: label(&finding),
+                finding: Box::new(finding),
+            })
+        }
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();
@@ -140,31 +172,19 @@ async fn acquire(
     let (raw, expires_on, from_cache) = if let Some(hit) = hit {
         (hit.access_token, hit.entry.expires_on, true)
     } else {
+        match fresh(
+            request,
+            prepared.options,
+            &mut cache,
+            (key, &sealing_key),
+            id,
+            services,
+            now,
+        )
+        .await
         {
-            let response = match TokenClient::new(prepared.options) {
-                Ok(client) => {
-                    with_progress(client, id, services)
-                        .acquire(request, now)
-                        .await
-                }
-                Err(error) => Err(error),
-            };
-            let response = match response {
-                Ok(response) => response,
-                Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
-            };
-            let kind = request.credential.kind();
-            match cache.store(
-                key,
-                request.scopes.resource(),
-                &response,
-                &sealing_key,
-                kind,
-                now,
-            ) {
-                Ok(entry) => (response.access_token, entry.expires_on, false),
-                Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
-            }
+            Ok((raw, expires_on)) => (raw, expires_on, false),
+            Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
         }
     };
     let decoded = decode(raw.expose()).ok();
@@ -176,12 +196,18 @@ async fn acquire(
             Some(request.scopes.resource()),
             &context,
         ));
+        findings.extend(token_version::check(token, Some(request.scopes.resource())));
     }
     diagnose::sort(&mut findings);
     let certificate = match &request.credential {
         Credential::Certificate { certificate, .. } => Some(certificate.info.clone()),
         Credential::Secret(_) | Credential::Assertion { .. } => None,
     };
+    let verify_target = decoded.is_some().then(|| VerifyTarget {
+        host: request.authority.host.clone(),
+        tenant: Some(request.authority.tenant.to_string()),
+        app_id: None,
+    });
     Action::TokenAcquired {
         id,
         result: Ok(Box::new(TokenView {
@@ -191,10 +217,36 @@ async fn acquire(
             from_cache,
             resource: request.scopes.resource().to_owned(),
             certificate,
+            verify_target,
+            signature: None,
         })),
         findings,
         cache: cache.entries().cloned().collect(),
     }
+}
+
+/// Asks Entra ID for a token and caches it.
+async fn fresh(
+    request: &crate::auth::TokenRequest,
+    options: crate::auth::ClientOptions,
+    cache: &mut TokenCache,
+    (key, sealing_key): (CacheKey, &[u8; 32]),
+    id: RequestId,
+    services: &Services,
+    now: DateTime<Utc>,
+) -> crate::Result<(Secret, DateTime<Utc>)> {
+    let client = with_progress(TokenClient::new(options)?, id, services);
+    let response = client.acquire(request, now).await?;
+    let kind = request.credential.kind();
+    let entry = cache.store(
+        key,
+        request.scopes.resource(),
+        &response,
+        sealing_key,
+        kind,
+        now,
+    )?;
+    Ok((response.access_token, entry.expires_on))
 }
 
 async fn run_probe(
@@ -259,4 +311,22 @@ fn with_progress(client: TokenClient, id: RequestId, services: &Services) -> Tok
         })),
         None => client,
     }
+}
+
+/// The token pane's one-line verdict for a signature finding.
+fn label(finding: &Finding) -> (Severity, String) {
+    let text = match finding.id.as_str() {
+        "token.verified" if finding.severity == Severity::Info => {
+            "verified with the tenant's published key"
+        }
+        "token.verified" => "verified, but outside its lifetime",
+        "token.graph-nonce" => "not verifiable by design (a Graph token: nonce header)",
+        "token.bad-signature" => "INVALID: the token was altered or signed by someone else",
+        "token.unknown-key" => {
+            "signed by a key the tenant does not publish (rollover? other tenant?)"
+        }
+        "token.wrong-tenant" => "valid, but issued by another tenant",
+        _ => "not checked: the tenant's keys could not be fetched",
+    };
+    (finding.severity, text.to_owned())
 }

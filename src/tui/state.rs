@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use super::form::{Field, Form};
 use crate::auth::CertificateInfo;
 use crate::cache::CacheEntry;
-use crate::diagnose::Finding;
+use crate::diagnose::{Finding, Severity};
 use crate::probe::ProbeReport;
 use crate::secret::Secret;
-use crate::token::DecodedToken;
+use crate::token::{DecodedToken, VerifyTarget};
 
 /// The panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,10 @@ pub struct TokenView {
     pub from_cache: bool,
     pub resource: String,
     pub certificate: Option<CertificateInfo>,
+    /// Where its signing keys are published; `None` when it cannot be checked (not a JWT).
+    pub verify_target: Option<VerifyTarget>,
+    /// What checking its signature found, once checked: severity and a short label.
+    pub signature: Option<(Severity, String)>,
 }
 
 /// A scenario of the embedded demo tenant, with the form that reproduces it.
@@ -105,6 +109,8 @@ pub struct State {
     pub findings: Vec<Finding>,
     pub selected_finding: usize,
     pub running: Option<Running>,
+    /// The request the shown token came from: a signature check of an older token is dropped.
+    pub token_id: RequestId,
     /// Probe right after the token arrives (`d`).
     pub then_probe: bool,
     pub spinner: usize,
@@ -132,6 +138,7 @@ impl State {
             findings: Vec::new(),
             selected_finding: 0,
             running: None,
+            token_id: 0,
             then_probe: false,
             spinner: 0,
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),

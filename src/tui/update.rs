@@ -5,7 +5,7 @@ pub use super::derive::refresh_lints;
 use super::derive::{copy, fix_context};
 use super::effect::Effect;
 use super::form::Field;
-use super::state::{Load, Pane, Running, State};
+use super::state::{Load, Pane, RequestId, Running, State};
 use crate::diagnose::{self, Finding};
 
 // One arm per action, all in one exhaustive match (STYLE.md): long by design.
@@ -122,6 +122,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             findings,
             cache,
         } => token_acquired(state, id, result, findings, cache),
+        Action::TokenVerified { id, label, finding } => token_verified(state, id, label, *finding),
         Action::ProbeFinished {
             id,
             result,
@@ -303,11 +304,24 @@ fn token_acquired(
             } else {
                 format!("Token issued for {}.", view.resource)
             };
+            state.token_id = id;
+            let mut effects = Vec::new();
+            if let (Some(decoded), Some(target)) = (&view.decoded, &view.verify_target) {
+                effects.push(Effect::Verify {
+                    id,
+                    raw: view.raw.clone(),
+                    decoded: Box::new(decoded.clone()),
+                    target: target.clone(),
+                    now: state.now,
+                });
+            }
             state.token = Load::Ready(*view);
             if std::mem::take(&mut state.then_probe) {
-                return start_probe(state);
+                effects.extend(start_probe(state));
+                return effects;
             }
             state.focus = Pane::Token;
+            return effects;
         }
         Err(finding) => {
             state.status = format!("No token: {}", finding.title);
@@ -318,6 +332,37 @@ fn token_acquired(
             state.focus = Pane::Findings;
         }
     }
+    Vec::new()
+}
+
+/// Finding ids a signature check produces; a new check replaces the old one's.
+const SIGNATURE_FINDINGS: [&str; 6] = [
+    "token.verified",
+    "token.graph-nonce",
+    "token.bad-signature",
+    "token.unknown-key",
+    "token.wrong-tenant",
+    "token.not-verified",
+];
+
+fn token_verified(
+    state: &mut State,
+    id: RequestId,
+    label: (crate::diagnose::Severity, String),
+    finding: Finding,
+) -> Vec<Effect> {
+    let Load::Ready(view) = &mut state.token else {
+        return Vec::new();
+    };
+    if id != state.token_id {
+        return Vec::new();
+    }
+    view.signature = Some(label);
+    state
+        .findings
+        .retain(|f| !SIGNATURE_FINDINGS.contains(&f.id.as_str()));
+    state.findings.push(finding);
+    diagnose::sort(&mut state.findings);
     Vec::new()
 }
 

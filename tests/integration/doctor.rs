@@ -150,9 +150,13 @@ async fn healthy_passes_every_step_with_secret_and_certificate() {
                 ("preflight", "passed"),
                 ("token", "passed"),
                 ("decode", "passed"),
+                ("verify", "passed"),
                 ("probe", "passed")
             ])
         );
+        let ids = finding_ids(&run.json);
+        assert!(ids.contains(&"token.verified".to_owned()), "{ids:?}");
+        assert!(ids.contains(&"token.version".to_owned()), "{ids:?}");
         let errors: Vec<&Value> = run.json["findings"]
             .as_array()
             .unwrap()
@@ -274,8 +278,24 @@ async fn doctor_text_is_a_checklist_then_the_findings() {
     let app = demo.app("no-consent").unwrap();
     let output = doctor(&demo, app, With::Secret, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let text = scrub_millis(&String::from_utf8(output.stdout).unwrap());
+    let text = scrub_fetched(&scrub_millis(&String::from_utf8(output.stdout).unwrap()));
     assert_cli_snapshot!("doctor_no_consent", text);
+}
+
+/// `(fetched 2026-11-25 22:26:50 UTC)` → `(fetched [time])`: the JWKS fetch uses the real clock.
+fn scrub_fetched(text: &str) -> String {
+    text.lines()
+        .map(|line| match (line.find("(fetched "), line.find(" UTC)")) {
+            (Some(start), Some(end)) if start < end => format!(
+                "{}(fetched [time]){}",
+                &line[..start],
+                &line[end + " UTC)".len()..]
+            ),
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// `(12 ms)` → `([n] ms)`: the only part of doctor's text that changes between runs.
@@ -318,7 +338,9 @@ async fn report_is_markdown_without_secret_or_raw_token() {
             assert!(markdown.contains("`api.forbidden` (error)"), "{markdown}");
             assert!(markdown.contains("- fix: "), "{markdown}");
         } else {
-            assert!(markdown.contains("\nNone.\n"), "{markdown}");
+            // Only information: the signature verified, the token version explained.
+            assert!(markdown.contains("`token.verified` (info)"), "{markdown}");
+            assert!(!markdown.contains("(error)"), "{markdown}");
         }
         assert_no_secret(&demo, &markdown);
     }
@@ -367,6 +389,7 @@ async fn missing_credential_and_unreachable_authority() {
             ("preflight", "failed"),
             ("token", "skipped"),
             ("decode", "skipped"),
+            ("verify", "skipped"),
             ("probe", "skipped")
         ])
     );

@@ -17,4 +17,5 @@ mod fleet;
 mod hostile;
 mod support;
 mod token_client;
+mod trust;
 mod tui_flows;

@@ -175,6 +175,35 @@ async fn picker_then_healthy_doctor() {
     let token = h.frame(80, 24);
     assert_frame!("healthy_token_80x24", token.clone());
     h.assert_no_secret(&[&picker, &empty, &loading, &done, &cache, &token]);
+    // Issue 9: the signature check joins the findings, and the token pane says it.
+    let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"token.verified"), "{ids:?}");
+    assert!(ids.contains(&"token.version"), "{ids:?}");
+    assert!(token.contains("verified with the tenant's published key"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signature_check_of_an_older_token_is_dropped() {
+    use entra_doctor::diagnose::{Finding, Severity};
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('a'));
+    h.settle().await;
+    let Load::Ready(view) = &h.state.token else {
+        panic!("no token");
+    };
+    assert!(view.signature.is_some());
+    let before = h.state.findings.clone();
+    h.dispatch(Action::TokenVerified {
+        id: h.state.token_id - 1,
+        label: (Severity::Error, "stale".into()),
+        finding: Box::new(Finding::new(
+            "token.bad-signature",
+            Severity::Error,
+            "stale",
+        )),
+    });
+    assert_eq!(h.state.findings, before);
+    assert!(h.pending.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

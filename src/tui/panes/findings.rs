@@ -6,12 +6,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget as _, Wrap};
 
 use super::clean;
+use crate::diagnose::Severity;
 use crate::tui::state::{Load, State};
 use crate::tui::theme;
 
 pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let findings = state.all_findings();
-    if findings.is_empty() {
+    let mut lines = Vec::new();
+    // Information (the signature verified, the token version) is no problem: the verdict
+    // still leads, with the information below it.
+    if findings.iter().all(|f| f.severity == Severity::Info) {
         let message = match (&state.token, &state.probe) {
             (Load::Ready(_), Load::Ready(report)) if report.is_success() => {
                 "All clear: the token was issued and the API answered with success."
@@ -19,10 +23,11 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             (Load::Ready(_), _) => "No problems with the token. Press p to call the API with it.",
             _ => "No findings yet. Press d to run every step.",
         };
-        Paragraph::new(Span::styled(message, theme::ok())).render(area, buf);
-        return;
+        lines.push(Line::from(Span::styled(message, theme::ok())));
+        if !findings.is_empty() {
+            lines.push(Line::from(""));
+        }
     }
-    let mut lines = Vec::new();
     for (index, finding) in findings.iter().enumerate() {
         let selected = index == state.selected_finding;
         let marker = if selected { "▶ " } else { "  " };

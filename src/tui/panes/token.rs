@@ -130,6 +130,22 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
             }
         )),
     ]));
+    if let Some(view) = match &state.token {
+        Load::Ready(view) if view.verify_target.is_some() => Some(view),
+        _ => None,
+    } {
+        let (style, label) = match &view.signature {
+            None => (
+                theme::label(),
+                "checking against the tenant's keys…".to_owned(),
+            ),
+            Some((severity, label)) => (theme::severity(*severity), label.clone()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled("sig     ", theme::label()),
+            Span::styled(label, style),
+        ]));
+    }
     let others: Vec<String> = claims
         .keys()
         .filter(|k| !CALLED_OUT.contains(&k.as_str()) && k.as_str() != "iat")
