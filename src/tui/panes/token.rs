@@ -141,10 +141,14 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
             ),
             Some((severity, label)) => (theme::severity(*severity), label.clone()),
         };
-        lines.push(Line::from(vec![
-            Span::styled("sig     ", theme::label()),
-            Span::styled(label, style),
-        ]));
+        // The verdict goes first: on a short pane it must not be cut off.
+        lines.insert(
+            0,
+            Line::from(vec![
+                Span::styled("sig     ", theme::label()),
+                Span::styled(label, style),
+            ]),
+        );
     }
     let others: Vec<String> = claims
         .keys()
