@@ -50,6 +50,10 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Probe(args) => probe_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
+                args.output = format;
+                return scripted(args).await;
+            }
             Command::Demo(mut args) => {
                 args.output = format;
                 if args.serve
@@ -116,6 +120,91 @@ async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
             3
         }
     }
+}
+
+/// `demo --export-svg DIR` and `demo --play NAME`.
+#[cfg(feature = "tui")]
+async fn scripted(args: demo::DemoArgs) -> u8 {
+    use crate::tui::demos;
+    if let Some(dir) = &args.export_svg {
+        // One demo tenant per scripted demo, started up front: the export then runs them in turn.
+        let mut launches = Vec::new();
+        for script in demos::all().unwrap_or_default() {
+            match demo_launch(demo::DemoArgs {
+                scenario: Some(script.scenario.clone()),
+                ..demo::DemoArgs::default()
+            })
+            .await
+            {
+                Ok(launch) => launches.push((script.scenario.clone(), launch)),
+                Err((message, code)) => {
+                    eprintln!("error: {message}");
+                    return code;
+                }
+            }
+        }
+        let launches = std::sync::Mutex::new(launches);
+        let take = |scenario: &str| {
+            let mut launches = launches
+                .lock()
+                .map_err(|_| "internal lock poisoned".to_owned())?;
+            let index = launches
+                .iter()
+                .position(|(s, _)| s == scenario)
+                .ok_or_else(|| format!("no launch for {scenario}"))?;
+            Ok(launches.swap_remove(index).1)
+        };
+        return match demos::export_svg(dir, take).await {
+            Ok(written) => {
+                println!("Wrote {} SVG frames to {}", written.len(), dir.display());
+                0
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                2
+            }
+        };
+    }
+    let Some(name) = &args.play else { return 2 };
+    let script = match demos::find(name) {
+        Ok(script) => script,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout())
+        || !std::io::IsTerminal::is_terminal(&std::io::stdin())
+    {
+        eprintln!(
+            "error: --play needs an interactive terminal; --export-svg DIR renders the demos without one"
+        );
+        return 2;
+    }
+    match demo_launch(demo::DemoArgs {
+        scenario: Some(script.scenario.clone()),
+        ..demo::DemoArgs::default()
+    })
+    .await
+    {
+        Ok(launch) => match demos::play(launch, &script).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                3
+            }
+        },
+        Err((message, code)) => {
+            eprintln!("error: {message}");
+            code
+        }
+    }
+}
+
+#[cfg(not(feature = "tui"))]
+async fn scripted(_args: demo::DemoArgs) -> u8 {
+    eprintln!("error: this build has no terminal UI (built without the `tui` feature)");
+    2
 }
 
 /// Starts the embedded demo tenant for the TUI; errors carry their exit code.

@@ -6,13 +6,16 @@
 //! [`runtime`] owns the terminal, the channel and the tokio tasks that run effects.
 
 pub mod action;
+pub mod demos;
 mod derive;
 pub mod effect;
 pub mod form;
+pub mod headless;
 pub mod keys;
 pub mod panes;
 pub mod runtime;
 pub mod state;
+pub mod svg;
 pub mod theme;
 pub mod update;
 pub mod view;

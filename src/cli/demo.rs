@@ -35,6 +35,12 @@ pub struct DemoArgs {
     /// Show only this scenario (healthy, no-consent, wrong-scope, trailing-slash, ...).
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
+    /// Play a scripted demo (assets/demos/NAME.toml) in the terminal: Space pauses, q quits.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["serve", "export_svg"])]
+    pub play: Option<String>,
+    /// Render every scripted demo's frames to SVG files in DIR (no terminal needed).
+    #[arg(long, value_name = "DIR", conflicts_with = "serve")]
+    pub export_svg: Option<PathBuf>,
     /// Output format: the global `--output`, set by [`super::run`].
     #[arg(skip)]
     pub output: OutputFormat,

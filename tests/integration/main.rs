@@ -11,6 +11,7 @@ mod certificates;
 mod cli;
 mod demo_client;
 mod demo_tenant;
+mod demos;
 mod diagnose;
 mod doctor;
 mod fleet;

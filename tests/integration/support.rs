@@ -113,3 +113,29 @@ macro_rules! assert_cli_snapshot {
         });
     };
 }
+
+/// Everything random in a frame: ports, GUIDs (trace and request ids), clock times.
+#[macro_export]
+macro_rules! assert_frame {
+    ($name:expr, $frame:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/tui"),
+            prepend_module_to_snapshot => false,
+            filters => vec![
+                // Same-width stand-ins keep the frames' borders aligned. A port cut at a pane's
+                // edge is cut at a fixed column, so it is replaced the same way every run.
+                (r"127\.0\.0\.1:\d{1,5}", "127.0.0.1:PORT5"),
+                (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "YYYY-MM-DDTHH:MM:SS"),
+                (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
+                (r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC"),
+                (r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", "Www, DD Mmm YYYY HH:MM:SS GMT"),
+                // Elapsed times vary in width: drop the padding after them too.
+                (r"in \d+ ms([^│]*?) *│", "in N ms$1 │"),
+                (r"in \d+ ms\. +", "in N ms. "),
+                (r"/tmp/entra-doctor-demo-[0-9a-f]+", "[tmp]"),
+            ],
+        }, {
+            insta::assert_snapshot!($name, $frame);
+        });
+    };
+}
