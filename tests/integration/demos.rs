@@ -63,7 +63,7 @@ async fn exported_svg_is_valid_and_carries_the_frame_text() {
         let text: String = document
             .descendants()
             .filter(|n| n.is_text())
-            .filter_map(roxmltree::Node::text)
+            .filter_map(|n| n.text().map(str::to_owned))
             .collect();
         assert!(
             text.contains("entra-doctor"),
