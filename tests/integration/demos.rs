@@ -62,7 +62,7 @@ async fn exported_svg_is_valid_and_carries_the_frame_text() {
         assert_eq!(document.root_element().tag_name().name(), "svg");
         let text: String = document
             .descendants()
-            .filter(|n| n.is_text())
+            .filter(roxmltree::Node::is_text)
             .filter_map(|n| n.text().map(str::to_owned))
             .collect();
         assert!(
