@@ -5,7 +5,7 @@
 # Prints median wall time, peak RSS and milliseconds per app for each size.
 #
 # usage: scripts/bench-fleet.sh [RUNS] [SIZES...]   (default 5 runs; 10 100 1000; env:
-#        ENTRA_DOCTOR_BIN, CONCURRENCY default 16)
+#        ENTRA_DOCTOR_BIN, CONCURRENCY default 16; needs python3 and GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -11,7 +11,8 @@
 # wall time, the peak RSS (wait4's ru_maxrss) and each median's ratio to its curl.
 #
 # usage: scripts/bench-peers.sh [RUNS]     (default 21; env: ENTRA_DOCTOR_BIN, BENCH_VENV)
-# needs: python3 (with venv), curl; MSAL and PyJWT are installed from PyPI into a local venv.
+# needs: python3 (with venv), curl, GNU time (/usr/bin/time); MSAL and PyJWT are installed from
+# PyPI into a local venv (target/bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -24,6 +24,7 @@ sleep 0.5
 T send-keys -t idle d
 sleep 2
 PID="$(T list-panes -t idle -F '#{pane_pid}')"
+[ "$(readlink "/proc/$PID/exe")" = "$BIN" ] || { echo "the TUI is not running" >&2; exit 1; }
 ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 HZ="$(getconf CLK_TCK)"
 before="$(ticks)"
