@@ -32,7 +32,8 @@ struct AppResult {
     client_id: String,
     exit: u8,
     elapsed_ms: u64,
-    json: serde_json::Value,
+    /// The app's JSON line, serialised at once (smaller than a kept `Value`).
+    json: String,
     /// The failing step and the leading finding, for the table.
     verdict: String,
 }
@@ -82,33 +83,49 @@ async fn check_all(
         Duration::from_secs(args.credential.timeout),
     )?;
     let permits = Arc::new(Semaphore::new(usize::from(args.concurrency)));
+    let mut results: Vec<Option<AppResult>> = Vec::new();
+    results.resize_with(apps.len(), || None);
     let mut tasks = JoinSet::new();
     for (index, app) in apps.into_iter().enumerate() {
+        // A task is spawned only when a slot is free, so a fleet of 100,000 apps holds
+        // `--concurrency` checks in memory, not 100,000 waiting ones. The semaphore is never
+        // closed, so acquiring only waits.
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            break;
+        };
+        while let Some(joined) = tasks.try_join_next() {
+            place(&mut results, joined)?;
+        }
         let (app_args, app_env) = per_app(&app, args, env);
-        let (http, permits) = (http.clone(), Arc::clone(&permits));
+        let http = http.clone();
         tasks.spawn(async move {
-            // The semaphore is never closed, so acquiring only waits for a free slot.
-            let _permit = permits.acquire_owned().await.ok();
             let started = Instant::now();
             let checklist = match app_env {
                 Ok(app_env) => check(&app_args, &app_env, now, Some(&http)).await,
                 Err(error) => Checklist::preflight_failed(&error, &context_of(&app)),
             };
+            drop(permit);
             (index, result(&app, &checklist, millis(started.elapsed())))
         });
     }
-    let mut results: Vec<Option<AppResult>> = Vec::new();
-    results.resize_with(tasks.len(), || None);
     while let Some(joined) = tasks.join_next().await {
-        let (index, result) = joined.map_err(|e| Error::InvalidInput {
-            what: "a fleet check".into(),
-            reason: format!("stopped unexpectedly: {e}"),
-        })?;
-        if let Some(slot) = results.get_mut(index) {
-            *slot = Some(result);
-        }
+        place(&mut results, joined)?;
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+fn place(
+    results: &mut [Option<AppResult>],
+    joined: std::result::Result<(usize, AppResult), tokio::task::JoinError>,
+) -> Result<()> {
+    let (index, result) = joined.map_err(|e| Error::InvalidInput {
+        what: "a fleet check".into(),
+        reason: format!("stopped unexpectedly: {e}"),
+    })?;
+    if let Some(slot) = results.get_mut(index) {
+        *slot = Some(result);
+    }
+    Ok(())
 }
 
 /// The doctor arguments and the environment one app is checked with: its own tenant, client
@@ -169,7 +186,7 @@ fn context_of(app: &FleetApp) -> FixContext {
 fn result(app: &FleetApp, checklist: &Checklist, elapsed_ms: u64) -> AppResult {
     let (exit, found) = checklist.verdict();
     let verdict = verdict(checklist, &found);
-    let json = json!({
+    let line = json!({
         "app": app.label(),
         "tenant": app.tenant,
         "client_id": app.client_id,
@@ -179,13 +196,14 @@ fn result(app: &FleetApp, checklist: &Checklist, elapsed_ms: u64) -> AppResult {
         "elapsed_ms": elapsed_ms,
         "steps": checklist.steps,
         "findings": found,
-    });
+    })
+    .to_string();
     AppResult {
         label: app.label().to_owned(),
         client_id: app.client_id.clone(),
         exit,
         elapsed_ms,
-        json,
+        json: line,
         verdict,
     }
 }
