@@ -56,6 +56,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Preflight, token, decode, probe and findings in one report; exit 0 only when all is well.
     Doctor(Box<DoctorArgs>),
+    /// Audit admin consent through Microsoft Graph: each permission requested as application or
+    /// delegated, consented (and when), and present in the current token.
+    Consent(Box<ConsentArgs>),
     /// The terminal UI (the default without a command).
     #[command(hide = true)]
     Ui,
@@ -308,4 +311,27 @@ pub struct DoctorArgs {
     /// Also write the report as Markdown to this file (no secret, no raw token).
     #[arg(long, value_name = "FILE.md")]
     pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// The daemon's credential; --scope names the resource to audit [default: Microsoft Graph].
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// Microsoft Graph base URL (national clouds: https://graph.microsoft.us, …).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://graph.microsoft.com"
+    )]
+    pub graph_url: String,
+
+    /// Read Graph as this app (it needs Application.Read.All) instead of the daemon.
+    #[arg(long, value_name = "GUID")]
+    pub admin_client_id: Option<String>,
+
+    /// Environment variable holding the --admin-client-id app's client secret.
+    #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
+    pub admin_secret_env: String,
 }

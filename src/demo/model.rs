@@ -137,6 +137,9 @@ pub struct Resource {
     pub accepted_audiences: Vec<String>,
     pub error_style: ErrorStyle,
     pub app_roles: Vec<AppRole>,
+    /// Delegated permissions (`oauth2PermissionScopes`): what a daemon must NOT request.
+    #[serde(default)]
+    pub delegated_scopes: Vec<AppRole>,
     #[serde(default)]
     pub routes: Vec<Route>,
 }
@@ -189,6 +192,21 @@ pub struct Application {
     pub handout: Handout,
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// The app registration's `requiredResourceAccess` (API permissions); without it, the
+    /// granted roles, requested as application permissions.
+    #[serde(default)]
+    pub requested: Option<Vec<Requested>>,
+}
+
+/// Permissions an app registration lists for one resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requested {
+    pub resource: String,
+    #[serde(default)]
+    pub application: Vec<String>,
+    #[serde(default)]
+    pub delegated: Vec<String>,
 }
 
 /// A client secret registered on an application.
@@ -222,6 +240,13 @@ pub struct HandoutCertificate {
 pub struct Grant {
     pub resource: String,
     pub roles: Vec<String>,
+    /// When the admin consented (the assignments' `createdDateTime`).
+    #[serde(default = "default_consented")]
+    pub consented: DateTime<Utc>,
+}
+
+fn default_consented() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_736_933_400, 0).unwrap_or_default() // 2025-01-15T09:30:00Z
 }
 
 impl TenantModel {

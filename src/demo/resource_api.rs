@@ -27,7 +27,21 @@ pub(super) async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some((resource, route)) = find_route(&state, uri.path()) else {
+    let directory = super::graph_directory::serves(uri.path())
+        .then(|| {
+            let graph = state
+                .model
+                .resources
+                .iter()
+                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
+            Some((graph, super::graph_directory::route(uri.path())))
+        })
+        .flatten();
+    let found = match &directory {
+        Some((graph, route)) => Some((*graph, route)),
+        None => find_route(&state, uri.path()),
+    };
+    let Some((resource, route)) = found else {
         return (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"error": {
@@ -65,7 +79,14 @@ pub(super) async fn handle(
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
-    let body: Value = serde_json::from_str(&route.body).unwrap_or(Value::Null);
+    let body: Value = if directory.is_some() {
+        match super::graph_directory::answer(&state.model, uri.path(), uri.query()) {
+            Some(body) => body,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+    } else {
+        serde_json::from_str(&route.body).unwrap_or(Value::Null)
+    };
     let mut out = super::resource_errors::common_headers(&ctx.error_ctx());
     out.insert(
         header::CONTENT_TYPE,
