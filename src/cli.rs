@@ -7,7 +7,7 @@
 pub mod args;
 mod cache_cmd;
 pub mod config;
-mod consent_cmd;
+pub(crate) mod consent_cmd;
 mod decode_cmd;
 pub mod demo;
 mod doctor_cmd;

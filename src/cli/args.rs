@@ -308,6 +308,10 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL")]
     pub probe: Option<String>,
 
+    /// Microsoft Graph base URL for the consent audit [default: the authority's cloud's Graph].
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
     /// Also write the report as Markdown to this file (no secret, no raw token).
     #[arg(long, value_name = "FILE.md")]
     pub report: Option<PathBuf>,
@@ -319,13 +323,10 @@ pub struct ConsentArgs {
     #[command(flatten)]
     pub credential: CredentialArgs,
 
-    /// Microsoft Graph base URL (national clouds: https://graph.microsoft.us, …).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://graph.microsoft.com"
-    )]
-    pub graph_url: String,
+    /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.
+    /// https://graph.microsoft.com; the demo tenant's {authority}/graph].
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
 
     /// Read Graph as this app (it needs Application.Read.All) instead of the daemon.
     #[arg(long, value_name = "GUID")]

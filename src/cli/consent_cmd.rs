@@ -20,6 +20,17 @@ use crate::token::decode;
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
+/// What the audit found.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub client_id: String,
+    pub graph_url: String,
+    pub directory: Option<consent::Directory>,
+    pub rows: Vec<PermissionRow>,
+    /// Sorted, most important first.
+    pub findings: Vec<Finding>,
+}
+
 pub async fn run(
     args: &ConsentArgs,
     env: &Environment,
@@ -27,6 +38,27 @@ pub async fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
+    let audit = audit(args, env, now).await?;
+    let found = &audit.findings;
+    report.exit = u8::from(found.iter().any(|f| f.severity != Severity::Info));
+    report.stdout = match format {
+        OutputFormat::Json => format!(
+            "{}\n",
+            json!({
+                "client_id": audit.client_id,
+                "graph_url": audit.graph_url,
+                "resource": audit.directory.as_ref().map(|d| json!({"app_id": d.resource_app_id, "name": d.resource_name})),
+                "permissions": audit.rows,
+                "findings": found,
+            })
+        ),
+        OutputFormat::Text => text(&audit),
+    };
+    Ok(())
+}
+
+/// Runs the audit: the daemon's token for the resource, a Graph token, the three reads.
+pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) -> Result<Audit> {
     let mut daemon_args = args.credential.clone();
     if daemon_args.scopes.is_empty() {
         daemon_args.scopes = vec![GRAPH_SCOPE.to_owned()];
@@ -55,10 +87,14 @@ pub async fn run(
         now,
     )
     .await?;
+    let graph_url = args
+        .graph_url
+        .clone()
+        .unwrap_or_else(|| default_graph_url(&request.authority.host));
     let client = crate::auth::TokenClient::new(prepared.options)?;
     let read = consent::read(
         &client,
-        &args.graph_url,
+        &graph_url,
         &graph_token,
         &request.client_id,
         &resource_app_id,
@@ -88,26 +124,13 @@ pub async fn run(
     };
     let mut found: Vec<Finding> = found;
     diagnose::sort(&mut found);
-    report.exit = u8::from(found.iter().any(|f| f.severity != Severity::Info));
-    report.stdout = match format {
-        OutputFormat::Json => format!(
-            "{}\n",
-            json!({
-                "client_id": request.client_id,
-                "resource": directory.as_ref().map(|d| json!({"app_id": d.resource_app_id, "name": d.resource_name})),
-                "permissions": rows,
-                "findings": found,
-            })
-        ),
-        OutputFormat::Text => text(
-            &request.client_id,
-            directory.as_ref(),
-            &rows,
-            &found,
-            &args.graph_url,
-        ),
-    };
-    Ok(())
+    Ok(Audit {
+        client_id: request.client_id.clone(),
+        graph_url,
+        directory,
+        rows,
+        findings: found,
+    })
 }
 
 /// A token for Microsoft Graph: the admin app's, or the daemon's own (reused when the audited
@@ -122,7 +145,10 @@ async fn graph_token(
     now: DateTime<Utc>,
 ) -> Result<crate::secret::Secret> {
     let mut stdin = stdin_reader();
-    let graph_scope = graph_scope(&args.graph_url);
+    let graph_scope = args
+        .graph_url
+        .as_deref()
+        .map_or_else(|| GRAPH_SCOPE.to_owned(), graph_scope);
     let token = if let Some(admin) = &args.admin_client_id {
         let secret = env
             .get(&args.admin_secret_env)
@@ -182,6 +208,19 @@ fn resource_app_id(resource: &str) -> Result<String> {
     })
 }
 
+/// Microsoft Graph of the authority's cloud; the demo tenant serves its Graph under `/graph`.
+pub fn default_graph_url(host: &crate::auth::AuthorityHost) -> String {
+    let text = host.as_str();
+    match host.url().host_str().unwrap_or_default() {
+        "login.microsoftonline.us" => "https://graph.microsoft.us".to_owned(),
+        "login.partner.microsoftonline.cn" | "login.chinacloudapi.cn" => {
+            "https://microsoftgraph.chinacloudapi.cn".to_owned()
+        }
+        "127.0.0.1" | "localhost" | "[::1]" => format!("{text}/graph"),
+        _ => "https://graph.microsoft.com".to_owned(),
+    }
+}
+
 /// Graph's own scope for a national Graph host, the public one otherwise (also for the demo).
 fn graph_scope(graph_url: &str) -> String {
     url::Url::parse(graph_url)
@@ -202,13 +241,14 @@ fn mark(value: bool) -> &'static str {
     if value { "✓" } else { "✗" }
 }
 
-fn text(
-    client_id: &str,
-    directory: Option<&consent::Directory>,
-    rows: &[PermissionRow],
-    found: &[Finding],
-    graph_url: &str,
-) -> String {
+fn text(audit: &Audit) -> String {
+    let (client_id, directory, rows, found, graph_url) = (
+        &audit.client_id,
+        audit.directory.as_ref(),
+        &audit.rows,
+        &audit.findings,
+        &audit.graph_url,
+    );
     let mut out = String::new();
     if let Some(d) = directory {
         let _ = writeln!(

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::args::DoctorArgs;
+use super::args::{ConsentArgs, DoctorArgs};
 use super::config::{Environment, prepare};
+use super::consent_cmd;
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report, findings};
@@ -110,7 +111,7 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         Ok(prepared) => prepared,
         Err(error) => {
             list.fail("preflight", &error, &context);
-            list.skip_rest(&["token", "decode", "verify", "probe"]);
+            list.skip_rest(&["token", "decode", "verify", "probe", "consent"]);
             return list;
         }
     };
@@ -140,7 +141,7 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         Ok(acquired) => acquired,
         Err(error) => {
             list.fail("token", &error, &context);
-            list.skip_rest(&["decode", "verify", "probe"]);
+            list.skip_rest(&["decode", "verify", "probe", "consent"]);
             return list;
         }
     };
@@ -176,7 +177,69 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         &context,
     )
     .await;
+    consent_step(&mut list, args, env, now).await;
     list
+}
+
+/// The consent audit, when the token lacks roles or the API said 403: that is where the
+/// answer sits in the app registration.
+async fn consent_step(
+    list: &mut Checklist,
+    args: &DoctorArgs,
+    env: &Environment,
+    now: DateTime<Utc>,
+) {
+    let needed = list
+        .findings
+        .iter()
+        .any(|f| f.id == "api.forbidden" || f.id == "token.no-roles");
+    if !needed {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "not needed: the token carries roles the API accepted",
+        );
+        return;
+    }
+    if args.credential.secret_stdin {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "the secret was read from standard input once; run entra-doctor consent",
+        );
+        return;
+    }
+    let consent_args = ConsentArgs {
+        credential: args.credential.clone(),
+        graph_url: args.graph_url.clone(),
+        admin_client_id: None,
+        admin_secret_env: String::new(),
+    };
+    match consent_cmd::audit(&consent_args, env, now).await {
+        Ok(audit) => {
+            let failed = audit.findings.iter().any(|f| f.severity == Severity::Error);
+            let detail = match &audit.directory {
+                Some(d) => format!(
+                    "{} permission(s) of {} audited",
+                    audit.rows.len(),
+                    d.resource_name
+                ),
+                None => audit
+                    .findings
+                    .first()
+                    .map(|f| f.title.clone())
+                    .unwrap_or_default(),
+            };
+            let outcome = match (failed, &audit.directory) {
+                (true, _) => Outcome::Failed,
+                (false, Some(_)) => Outcome::Passed,
+                (false, None) => Outcome::Skipped,
+            };
+            list.step("consent", outcome, detail);
+            list.findings.extend(audit.findings);
+        }
+        Err(error) => list.step("consent", Outcome::Skipped, error.to_string()),
+    }
 }
 
 fn mark(outcome: Outcome) -> &'static str {

@@ -133,8 +133,8 @@ pub fn denied(status: u16, detail: &str, url: &str, context: &FixContext) -> Fin
     ))
     .evidence(format!("GET {url}: {detail}"))
     .fix(format!(
-        "Run it with a second app that holds {AUDIT_PERMISSION}: --admin-client-id <its id>, its secret in \
-         ENTRA_DOCTOR_ADMIN_SECRET"
+        "Audit with a second app that holds {AUDIT_PERMISSION}: entra-doctor consent --admin-client-id <its id> \
+         (its secret in ENTRA_DOCTOR_ADMIN_SECRET)"
     ))
     .fix(context.render(&format!(
         "Or grant the daemon {AUDIT_PERMISSION} (application) — only if it may read every app registration"

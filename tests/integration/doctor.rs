@@ -151,7 +151,8 @@ async fn healthy_passes_every_step_with_secret_and_certificate() {
                 ("token", "passed"),
                 ("decode", "passed"),
                 ("verify", "passed"),
-                ("probe", "passed")
+                ("probe", "passed"),
+                ("consent", "skipped")
             ])
         );
         let ids = finding_ids(&run.json);
@@ -390,7 +391,8 @@ async fn missing_credential_and_unreachable_authority() {
             ("token", "skipped"),
             ("decode", "skipped"),
             ("verify", "skipped"),
-            ("probe", "skipped")
+            ("probe", "skipped"),
+            ("consent", "skipped")
         ])
     );
 
