@@ -415,3 +415,31 @@ async fn credential_kind_cycles_through_secret_certificate_and_assertion() {
     assert!(fields(&h).contains(&Field::Secret));
     h.assert_no_secret(&[&assertion]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn g_audits_consent_and_its_findings_join_the_pane() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('g'));
+    assert!(h.state.running.is_some());
+    h.settle().await;
+    assert!(
+        h.state
+            .status
+            .starts_with("Consent audit: 3 permission(s) of Microsoft Graph, 0 problem(s)"),
+        "{}",
+        h.state.status
+    );
+    assert!(
+        !h.state
+            .findings
+            .iter()
+            .any(|f| f.id.starts_with("consent."))
+    );
+
+    let mut h = Harness::demo(Some("no-consent")).await;
+    h.press(KeyCode::Char('g'));
+    h.settle().await;
+    assert_eq!(h.state.focus, Pane::Findings);
+    let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["consent.no-graph-access"], "{}", h.state.status);
+}
