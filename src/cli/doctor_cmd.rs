@@ -1,25 +1,25 @@
-//! `entra-doctor doctor`: preflight → token → decode → probe → findings, as a checklist.
+//! `entra-doctor doctor`: preflight → token → decode → verify → probe → consent → findings, as a
+//! checklist.
 
-use std::fmt::Write as _;
+mod report;
+mod trust;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::args::{ConsentArgs, DoctorArgs};
+use super::args::DoctorArgs;
 use super::config::{Environment, prepare};
-use super::consent_cmd;
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
-use super::{OutputFormat, Report, findings};
+use super::{OutputFormat, Report};
 use crate::cache::TokenCache;
 use crate::diagnose::{
-    self, Finding, FixContext, Resources, Severity, api, preflight, signature, token_checks,
-    token_version,
+    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks, token_version,
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
-use crate::token::{Verification, Verifier, VerifyTarget, decode};
+use crate::token::decode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,7 +82,7 @@ pub async fn run(
         None => 0,
     };
     if let Some(path) = &args.report {
-        std::fs::write(path, markdown(&checklist.steps, &found, now))
+        std::fs::write(path, report::markdown(&checklist.steps, &found, now))
             .map_err(|e| Error::file(path, e))?;
     }
     report.stdout = match format {
@@ -90,7 +90,7 @@ pub async fn run(
             "{}\n",
             json!({"ok": report.exit == 0, "steps": checklist.steps, "findings": found})
         ),
-        OutputFormat::Text => text(&checklist.steps, &found),
+        OutputFormat::Text => report::text(&checklist.steps, &found),
     };
     Ok(())
 }
@@ -157,7 +157,7 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         now,
         &context,
     );
-    verify_step(
+    trust::verify_step(
         &mut list,
         acquired.token.expose(),
         decoded.as_ref(),
@@ -177,132 +177,8 @@ async fn check(args: &DoctorArgs, env: &Environment, now: DateTime<Utc>) -> Chec
         &context,
     )
     .await;
-    consent_step(&mut list, args, env, now).await;
+    trust::consent_step(&mut list, args, env, now).await;
     list
-}
-
-/// The consent audit, when the token lacks roles or the API said 403: that is where the
-/// answer sits in the app registration.
-async fn consent_step(
-    list: &mut Checklist,
-    args: &DoctorArgs,
-    env: &Environment,
-    now: DateTime<Utc>,
-) {
-    let needed = list
-        .findings
-        .iter()
-        .any(|f| f.id == "api.forbidden" || f.id == "token.no-roles");
-    if !needed {
-        list.step(
-            "consent",
-            Outcome::Skipped,
-            "not needed: the token carries roles the API accepted",
-        );
-        return;
-    }
-    if args.credential.secret_stdin {
-        list.step(
-            "consent",
-            Outcome::Skipped,
-            "the secret was read from standard input once; run entra-doctor consent",
-        );
-        return;
-    }
-    let consent_args = ConsentArgs {
-        credential: args.credential.clone(),
-        graph_url: args.graph_url.clone(),
-        admin_client_id: None,
-        admin_secret_env: String::new(),
-    };
-    match consent_cmd::audit(&consent_args, env, now).await {
-        Ok(audit) => {
-            let failed = audit.findings.iter().any(|f| f.severity == Severity::Error);
-            let detail = match &audit.directory {
-                Some(d) => format!(
-                    "{} permission(s) of {} audited",
-                    audit.rows.len(),
-                    d.resource_name
-                ),
-                None => audit
-                    .findings
-                    .first()
-                    .map(|f| f.title.clone())
-                    .unwrap_or_default(),
-            };
-            let outcome = match (failed, &audit.directory) {
-                (true, _) => Outcome::Failed,
-                (false, Some(_)) => Outcome::Passed,
-                (false, None) => Outcome::Skipped,
-            };
-            list.step("consent", outcome, detail);
-            list.findings.extend(audit.findings);
-        }
-        Err(error) => list.step("consent", Outcome::Skipped, error.to_string()),
-    }
-}
-
-fn mark(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Passed => "✓",
-        Outcome::Failed => "✗",
-        Outcome::Skipped => "-",
-    }
-}
-
-fn text(steps: &[Step], found: &[Finding]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        let _ = writeln!(
-            out,
-            "{} {:<10} {}",
-            mark(step.outcome),
-            step.name,
-            super::render::clean(&step.detail)
-        );
-    }
-    out.push('\n');
-    out.push_str(&findings::text(found));
-    out
-}
-
-fn markdown(steps: &[Step], found: &[Finding], now: DateTime<Utc>) -> String {
-    let mut out = format!(
-        "# entra-doctor report\n\nGenerated {now}. Contains no secret and no raw token.\n\n## Steps\n\n| | step | result |\n|---|---|---|\n"
-    );
-    for step in steps {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            mark(step.outcome),
-            step.name,
-            step.detail.replace('|', "\\|")
-        );
-    }
-    out.push_str("\n## Findings\n");
-    if found.is_empty() {
-        out.push_str("\nNone.\n");
-    }
-    for finding in found {
-        let _ = write!(
-            out,
-            "\n### {} `{}` ({})\n\n{}\n\n",
-            finding.title,
-            finding.id,
-            finding.severity.label(),
-            finding.cause
-        );
-        for evidence in &finding.evidence {
-            let _ = writeln!(out, "- evidence: `{}`", evidence.replace('`', "'"));
-        }
-        for fix in &finding.fixes {
-            let _ = writeln!(out, "- fix: {fix}");
-        }
-        for doc in &finding.docs {
-            let _ = writeln!(out, "- docs: <{doc}>");
-        }
-    }
-    out
 }
 
 async fn probe_step(
@@ -422,41 +298,4 @@ fn decode_step(
             None
         }
     }
-}
-
-/// Checks the token against the tenant's published keys: a token the API cannot validate fails
-/// there whatever its roles say.
-async fn verify_step(
-    list: &mut Checklist,
-    raw: &str,
-    decoded: Option<&crate::token::DecodedToken>,
-    request: &crate::auth::TokenRequest,
-    options: crate::auth::ClientOptions,
-    now: DateTime<Utc>,
-) {
-    let Some(token) = decoded else {
-        list.step("verify", Outcome::Skipped, "the token is not a JWT");
-        return;
-    };
-    let verifier = match crate::auth::TokenClient::new(options) {
-        Ok(client) => Verifier::new(client),
-        Err(error) => {
-            list.step("verify", Outcome::Skipped, error.to_string());
-            return;
-        }
-    };
-    let target = VerifyTarget {
-        host: request.authority.host.clone(),
-        tenant: Some(request.authority.tenant.to_string()),
-        app_id: None,
-    };
-    let (outcome, finding) = signature::check(&verifier, raw, token, &target, now).await;
-    let step = match outcome {
-        Some(Verification::Verified { .. } | Verification::GraphNonce) => Outcome::Passed,
-        Some(_) => Outcome::Failed,
-        // The keys could not be fetched: say so, but that is not the token's fault.
-        None => Outcome::Skipped,
-    };
-    list.step("verify", step, finding.title.clone());
-    list.findings.push(finding);
 }
