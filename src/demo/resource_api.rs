@@ -142,6 +142,9 @@ fn validate(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(Rejection::Missing)?;
+    // Graph tokens are signed over their hashed header nonce.
+    let signed = super::token::graph_signed_form(token);
+    let token = signed.as_str();
     let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
     let kid_ok = header.kid.as_deref() == Some(ctx.state.keys.kid().as_str());
     let mut validation = Validation::new(Algorithm::RS256);

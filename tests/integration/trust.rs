@@ -87,7 +87,7 @@ async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
     let demo = start().await;
     for (scope, ver, document) in [
         (
-            "https://graph.microsoft.com/.default",
+            "https://database.windows.net//.default",
             "1.0",
             "/.well-known/",
         ),
@@ -119,7 +119,7 @@ async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
 #[tokio::test]
 async fn a_tampered_token_is_rejected() {
     let demo = start().await;
-    let raw = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let mut parts: Vec<String> = raw.split('.').map(str::to_owned).collect();
     let mut claims: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -166,10 +166,10 @@ async fn a_key_not_in_the_jwks_is_explained_as_rollover_or_other_tenant() {
 #[tokio::test]
 async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
     let demo = start().await;
-    let genuine = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let now = Utc::now().timestamp();
     let claims = json!({
-        "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
+        "aud": "https://database.windows.net/", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
         "tid": TENANT_ID, "ver": "1.0", "iat": now, "nbf": now, "exp": now + 3600,
     });
     // Entra ID signs every tenant's tokens with shared keys: same kid, another issuer.
@@ -192,6 +192,13 @@ async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
 #[tokio::test]
 async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
     let demo = start().await;
+    // The demo's Graph tokens carry a header nonce, as the real ones do; so does the fixture.
+    let from_demo = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    assert!(decode(&from_demo).unwrap().header.has_nonce);
+    assert_eq!(
+        verify(&demo, &from_demo, None).await,
+        Verification::GraphNonce
+    );
     let raw = v1_graph_token("nonce");
     let outcome = verify(&demo, &raw, None).await;
     assert_eq!(outcome, Verification::GraphNonce);
@@ -208,7 +215,7 @@ async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
 #[tokio::test]
 async fn keys_are_fetched_once_per_run_and_keep_their_fetch_time() {
     let demo = start().await;
-    let raw = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let token = decode(&raw).unwrap();
     let verifier = verifier();
     let first = Utc::now();
@@ -297,7 +304,7 @@ fn ids(json: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn decode_verify_reports_each_outcome_with_its_finding() {
     let demo = start().await;
-    let genuine = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let (code, json) = decode_verify_json(&demo, &format!("Bearer {genuine}"), &[]);
     assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["verification"]["outcome"], "verified");
