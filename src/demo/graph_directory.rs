@@ -26,6 +26,7 @@ pub(super) fn route(path: &str) -> Route {
         path: path.to_owned(),
         any_role: vec!["Application.Read.All".into(), "Directory.Read.All".into()],
         rate_limit: None,
+        auth_context: None,
         body: String::new(),
     }
 }

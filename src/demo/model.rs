@@ -161,6 +161,10 @@ pub struct Route {
     #[serde(default)]
     pub any_role: Vec<String>,
     pub rate_limit: Option<RateLimit>,
+    /// An authentication context (`acrs`) the call requires, as a Conditional Access policy
+    /// demands it; a token without it gets a claims challenge (401 `insufficient_claims`).
+    #[serde(default)]
+    pub auth_context: Option<String>,
     pub body: String,
 }
 

@@ -63,6 +63,15 @@ pub(super) async fn handle(
         Ok(claims) => claims,
         Err(rejection) => return unauthorized(&ctx.error_ctx(), &rejection),
     };
+    if let Some(context) = &route.auth_context {
+        let has = claims
+            .get("acrs")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(context)));
+        if !has {
+            return super::resource_errors::claims_challenge(&ctx.error_ctx(), context);
+        }
+    }
     let roles: Vec<&str> = claims
         .get("roles")
         .and_then(Value::as_array)

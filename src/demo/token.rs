@@ -60,6 +60,8 @@ pub(super) struct Grant<'a> {
     pub requested: &'a str,
     pub auth: ClientAuth,
     pub now: i64,
+    /// Authentication context classes a claims challenge asked for (`acrs`).
+    pub acrs: Vec<String>,
 }
 
 pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
@@ -93,6 +95,9 @@ pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
     put("idtyp", json!("app"));
     put("oid", json!(grant.app.service_principal_id));
     put("rh", json!(format!("1.{}.", opaque(60))));
+    if !grant.acrs.is_empty() {
+        put("acrs", json!(grant.acrs));
+    }
     let roles = grant.model.granted_roles(grant.app, grant.resource);
     if !roles.is_empty() {
         put("roles", json!(roles));
@@ -171,4 +176,24 @@ pub(super) fn graph_signed_form(token: &str) -> String {
         Some(nonce) => with_header_nonce(token, &hashed_nonce(&nonce)).unwrap_or_default(),
         None => token.to_owned(),
     }
+}
+
+/// The `acrs` values a `claims` request parameter asks for:
+/// `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}` (or `"values":[…]`).
+pub(super) fn requested_acrs(claims: &str) -> Option<Vec<String>> {
+    let json: Value = serde_json::from_str(claims).ok()?;
+    let acrs = json.get("access_token")?.get("acrs")?;
+    let mut out: Vec<String> = acrs
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(one) = acrs.get("value").and_then(Value::as_str) {
+        out.push(one.to_owned());
+    }
+    Some(out)
 }

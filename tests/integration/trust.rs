@@ -411,3 +411,64 @@ fn a_claims_challenge_says_what_a_daemon_must_do() {
     );
     assert!(finding.fixes.iter().any(|f| f.contains("allowed network")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claims_challenge_from_the_demo_is_explained_and_answered_with_claims() {
+    use entra_doctor::diagnose::FixContext;
+    use entra_doctor::diagnose::api::explain;
+    use entra_doctor::probe::{ProbeRequest, Prober};
+
+    let demo = start().await;
+    let url = format!("{}/graph/v1.0/security/alerts_v2", demo.authority_host());
+    let prober = Prober::new(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let call = |token: String| ProbeRequest {
+        url: url::Url::parse(&url).unwrap(),
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: None,
+        token: Some(Secret::new(token)),
+    };
+    let plain = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let refused = prober.send(&call(plain)).await.unwrap();
+    assert_eq!(refused.status, 401);
+    let findings = explain(&refused.answer(), None, Utc::now(), &FixContext::default());
+    let finding = findings
+        .iter()
+        .find(|f| f.id == "api.claims-challenge")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let claims = finding.evidence[0]
+        .strip_prefix("claims: ")
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        claims,
+        r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#
+    );
+    assert!(finding.fixes[0].contains(&format!("--claims '{claims}'")));
+
+    // Re-acquire with the claims, as the finding says: the call goes through.
+    let app = demo.app("healthy").unwrap();
+    let request = TokenRequest {
+        authority: Authority::new(
+            AuthorityHost::parse(demo.authority_host()).unwrap(),
+            Tenant::parse(demo.tenant_id()).unwrap(),
+        ),
+        token_endpoint: None,
+        client_id: app.client_id.clone(),
+        scopes: ScopeSet::parse(&["https://graph.microsoft.com/.default"]).unwrap(),
+        credential: Credential::Secret(Secret::new(app.secret.as_ref().unwrap().expose())),
+        claims: Some(claims),
+    };
+    let answered = TokenClient::new(ClientOptions::default())
+        .unwrap()
+        .acquire(&request, Utc::now())
+        .await
+        .unwrap();
+    let token = answered.access_token.expose().to_owned();
+    assert_eq!(decode(&token).unwrap().raw_claims["acrs"], json!(["c1"]));
+    assert_eq!(prober.send(&call(token)).await.unwrap().status, 200);
+}
