@@ -472,3 +472,68 @@ async fn a_claims_challenge_from_the_demo_is_explained_and_answered_with_claims(
     assert_eq!(decode(&token).unwrap().raw_claims["acrs"], json!(["c1"]));
     assert_eq!(prober.send(&call(token)).await.unwrap().status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_signing_keys_are_found_under_appid() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let demo = start().await;
+    let api = "0580fc27-5a59-4256-bb3c-fa881957fdd7";
+    let raw = demo_token(&demo, &format!("api://{api}/.default")).await;
+    let token = decode(&raw).unwrap();
+    let keys: Value = reqwest::get(demo.jwks_uri())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let server = MockServer::start().await;
+    let document = format!(
+        "/{}/v2.0/.well-known/openid-configuration",
+        demo.tenant_id()
+    );
+    let metadata = |keys: &str| {
+        json!({"issuer": token.claims.iss, "jwks_uri": format!("{}/{keys}", server.uri()),
+               "token_endpoint": format!("{}/t/oauth2/v2.0/token", server.uri())})
+    };
+    // The tenant's own key set does not have the app's custom key; the ?appid= one does.
+    Mock::given(method("GET"))
+        .and(path(document.clone()))
+        .and(query_param("appid", api))
+        .respond_with(ResponseTemplate::new(200).set_body_json(metadata("custom/keys")))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(document))
+        .respond_with(ResponseTemplate::new(200).set_body_json(metadata("tenant/keys")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tenant/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/custom/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(keys))
+        .mount(&server)
+        .await;
+    let target = VerifyTarget {
+        host: AuthorityHost::parse(&server.uri()).unwrap(),
+        tenant: None,
+        app_id: None,
+    };
+    let outcome = verifier()
+        .verify(&raw, &token, &target, Utc::now())
+        .await
+        .unwrap();
+    let Verification::Verified { metadata_url, .. } = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        metadata_url.ends_with(&format!("?appid={api}")),
+        "{metadata_url}"
+    );
+}
