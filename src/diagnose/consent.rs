@@ -23,7 +23,12 @@ pub fn findings(
 ) -> Vec<Finding> {
     let mut found = Vec::new();
     let name = &directory.resource_name;
-    let delegated: Vec<&PermissionRow> = rows.iter().filter(|r| r.delegated_only).collect();
+    // Only where an application permission of that name exists: delegated User.Read, which every
+    // new registration gets, has no application twin and is no mistake.
+    let delegated: Vec<&PermissionRow> = rows
+        .iter()
+        .filter(|r| r.delegated_only && directory.app_roles.iter().any(|(_, v)| *v == r.permission))
+        .collect();
     if !delegated.is_empty() {
         let mut finding = Finding::new(
             "consent.delegated-only",

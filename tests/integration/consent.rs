@@ -90,6 +90,12 @@ async fn delegated_instead_of_application_is_named_with_the_fix() {
     assert_eq!(user_read_all["requested_as_application"], false);
     assert_eq!(user_read_all["admin_consent"], false);
     assert_eq!(user_read_all["in_token"], false);
+    // Delegated User.Read (every registration's default) has no application twin: no mistake.
+    assert_eq!(row(&json, "User.Read")["delegated_only"], true);
+    assert_eq!(
+        json["findings"][0]["evidence"][0],
+        "requested as delegated only: User.Read.All"
+    );
     let fixes = json["findings"][0]["fixes"].to_string();
     let client_id = &demo
         .app("delegated-instead-of-application")
