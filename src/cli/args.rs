@@ -332,6 +332,11 @@ pub struct ConsentArgs {
     #[arg(long, value_name = "GUID")]
     pub admin_client_id: Option<String>,
 
+    /// The token the daemon holds (e.g. from its cache), or '-' for standard input: its roles and
+    /// issue time are compared with the consents; without it a fresh token is acquired.
+    #[arg(long, value_name = "TOKEN|-")]
+    pub token: Option<String>,
+
     /// Environment variable holding the --admin-client-id app's client secret.
     #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
     pub admin_secret_env: String,

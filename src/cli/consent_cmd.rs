@@ -16,6 +16,7 @@ use crate::cache::TokenCache;
 use crate::consent::{self, PermissionRow, ReadFailure};
 use crate::diagnose::{self, Finding, FixContext, Resources, Severity, preflight};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::token::decode;
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -75,14 +76,27 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     };
     let resource_app_id = resource_app_id(request.scopes.resource())?;
     let mut cache = TokenCache::in_memory();
-    let own = acquire(request, prepared.options, &mut cache, true, now).await?;
-    let decoded = decode(own.token.expose()).ok();
+    // A given token is the one that matters for staleness: a fresh one has every current role.
+    let given = match args.token.as_deref() {
+        Some("-") => Some(read_token_stdin()?),
+        Some(token) => Some(crate::token::strip_wrapping(token)),
+        None => None,
+    };
+    let own = match given {
+        Some(token) => Secret::new(token),
+        None => {
+            acquire(request, prepared.options, &mut cache, true, now)
+                .await?
+                .token
+        }
+    };
+    let decoded = decode(own.expose()).ok();
     let graph_token = graph_token(
         args,
         env,
         &daemon_args,
         request,
-        &own.token,
+        args.token.is_none().then_some(&own),
         &mut cache,
         now,
     )
@@ -140,7 +154,8 @@ async fn graph_token(
     env: &Environment,
     daemon_args: &super::args::CredentialArgs,
     request: &crate::auth::TokenRequest,
-    own: &crate::secret::Secret,
+    // The daemon's fresh token, reusable when the audited resource is Graph itself.
+    own: Option<&crate::secret::Secret>,
     cache: &mut TokenCache,
     now: DateTime<Utc>,
 ) -> Result<crate::secret::Secret> {
@@ -173,9 +188,9 @@ async fn graph_token(
         acquire(&admin.request, admin.options, cache, true, now)
             .await?
             .token
-    } else if request.scopes.resource().trim_end_matches('/')
-        == graph_scope.trim_end_matches("/.default")
-    {
+    } else if let Some(own) = own.filter(|_| {
+        request.scopes.resource().trim_end_matches('/') == graph_scope.trim_end_matches("/.default")
+    }) {
         own.clone()
     } else {
         let mut graph_args = daemon_args.clone();
@@ -283,4 +298,14 @@ fn text(audit: &Audit) -> String {
     }
     out.push_str(&findings::text(found));
     out
+}
+
+fn read_token_stdin() -> Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::file("standard input", e))?;
+    Ok(crate::token::strip_wrapping(&text))
 }

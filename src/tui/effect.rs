@@ -318,6 +318,7 @@ async fn consent(id: RequestId, form: &Form, now: DateTime<Utc>) -> Action {
         graph_url: None,
         admin_client_id: None,
         admin_secret_env: String::new(),
+        token: None,
     };
     match crate::cli::consent_cmd::audit(&consent_args, &env, now).await {
         Ok(audit) => {

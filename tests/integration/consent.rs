@@ -21,6 +21,7 @@ fn consent_json(
     demo: &RunningDemo,
     scenario: &str,
     admin: Option<&str>,
+    extra: &[&str],
 ) -> (Option<i32>, Value, String) {
     let app = demo.app(scenario).unwrap();
     let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
@@ -45,7 +46,7 @@ fn consent_json(
                 admin_app.secret.as_ref().unwrap().expose(),
             );
     }
-    let output = command.output().unwrap();
+    let output = command.args(extra).output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     for app in demo.apps() {
         if let Some(secret) = &app.secret {
@@ -82,7 +83,12 @@ fn row<'a>(json: &'a Value, permission: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn delegated_instead_of_application_is_named_with_the_fix() {
     let demo = start().await;
-    let (code, json, _) = consent_json(&demo, "delegated-instead-of-application", Some("healthy"));
+    let (code, json, _) = consent_json(
+        &demo,
+        "delegated-instead-of-application",
+        Some("healthy"),
+        &[],
+    );
     assert_eq!(code, Some(1), "{json:#}");
     assert_eq!(ids(&json), ["consent.delegated-only"], "{json:#}");
     let user_read_all = row(&json, "User.Read.All");
@@ -112,7 +118,7 @@ async fn delegated_instead_of_application_is_named_with_the_fix() {
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_app_audits_itself_with_its_own_application_read_all() {
     let demo = start().await;
-    let (code, json, _) = consent_json(&demo, "healthy", None);
+    let (code, json, _) = consent_json(&demo, "healthy", None, &[]);
     assert_eq!(code, Some(0), "{json:#}");
     assert!(ids(&json).is_empty(), "{json:#}");
     let granted = row(&json, "User.Read.All");
@@ -125,7 +131,7 @@ async fn healthy_app_audits_itself_with_its_own_application_read_all() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_requested_is_consent_missing_with_the_exact_command() {
     let demo = start().await;
-    let (code, json, _) = consent_json(&demo, "no-consent", Some("healthy"));
+    let (code, json, _) = consent_json(&demo, "no-consent", Some("healthy"), &[]);
     assert_eq!(code, Some(1));
     assert_eq!(ids(&json), ["consent.missing"], "{json:#}");
     let client_id = &demo.app("no-consent").unwrap().client_id;
@@ -142,7 +148,7 @@ async fn nothing_requested_is_consent_missing_with_the_exact_command() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_graph_access_the_audit_names_the_permission_it_needs() {
     let demo = start().await;
-    let (code, json, _) = consent_json(&demo, "no-consent", None);
+    let (code, json, _) = consent_json(&demo, "no-consent", None, &[]);
     assert_eq!(code, Some(1));
     assert_eq!(ids(&json), ["consent.no-graph-access"], "{json:#}");
     assert!(
@@ -222,4 +228,24 @@ fn consent_after_the_token_was_issued_recommends_a_force_refresh() {
     assert!(found[0].fixes[0].contains(&format!(
         "az ad app permission admin-consent --id {CLIENT_ID}"
     )));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_issued_before_the_consent_is_stale() {
+    let demo = start().await;
+    let app = demo.app("healthy").unwrap();
+    // The daemon's cached token from 2024, before the admin consented (2025-01-15).
+    let old = jwt(
+        &json!({"alg":"RS256","kid":"k"}),
+        &json!({"ver":"1.0","appid":app.client_id,"tid":demo.tenant_id(),
+                "aud":"https://graph.microsoft.com","roles":["User.Read.All"],
+                "iat": Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap().timestamp()}),
+    );
+    let (code, json, _) = consent_json(&demo, "healthy", None, &["--token", &old]);
+    assert_eq!(code, Some(1), "{json:#}");
+    assert_eq!(ids(&json), ["consent.token-stale"], "{json:#}");
+    assert_eq!(row(&json, "AuditLog.Read.All")["token_stale"], true);
+    assert_eq!(row(&json, "User.Read.All")["in_token"], true);
+    let fixes = json["findings"][0]["fixes"].to_string();
+    assert!(fixes.contains("--force-refresh"), "{fixes}");
 }

@@ -80,6 +80,7 @@ pub(super) async fn consent_step(
         graph_url: args.graph_url.clone(),
         admin_client_id: None,
         admin_secret_env: String::new(),
+        token: None,
     };
     match consent_cmd::audit(&consent_args, env, now).await {
         Ok(audit) => {
