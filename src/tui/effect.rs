@@ -40,6 +40,8 @@ pub enum Effect {
     Consent {
         id: RequestId,
         form: Box<Form>,
+        /// The token on screen: its roles and issue time are what staleness is judged on.
+        token: Option<Secret>,
         now: DateTime<Utc>,
     },
     /// Check the token of request `id` against its tenant's published keys.
@@ -114,7 +116,12 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
                 finding: Box::new(finding),
             })
         }
-        Effect::Consent { id, form, now } => Some(consent(id, &form, now).await),
+        Effect::Consent {
+            id,
+            form,
+            token,
+            now,
+        } => Some(consent(id, &form, token.as_ref(), now).await),
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();
@@ -306,7 +313,7 @@ fn label(finding: &Finding) -> (Severity, String) {
     (finding.severity, text.to_owned())
 }
 
-async fn consent(id: RequestId, form: &Form, now: DateTime<Utc>) -> Action {
+async fn consent(id: RequestId, form: &Form, token: Option<&Secret>, now: DateTime<Utc>) -> Action {
     let (args, secret) = form.to_args();
     let env = if secret.is_empty() {
         Environment::default()
@@ -318,7 +325,7 @@ async fn consent(id: RequestId, form: &Form, now: DateTime<Utc>) -> Action {
         graph_url: None,
         admin_client_id: None,
         admin_secret_env: String::new(),
-        token: None,
+        token: token.map(|t| t.expose().to_owned()),
     };
     match crate::cli::consent_cmd::audit(&consent_args, &env, now).await {
         Ok(audit) => {

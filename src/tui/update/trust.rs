@@ -52,9 +52,14 @@ pub(super) fn start_consent(state: &mut State) -> Vec<Effect> {
     });
     state.editing = false;
     state.status = "Auditing admin consent through Microsoft Graph…".into();
+    let token = match &state.token {
+        Load::Ready(view) => Some(view.raw.clone()),
+        Load::Empty | Load::Loading | Load::Failed(_) => None,
+    };
     effects.push(Effect::Consent {
         id,
         form: Box::new(state.form.clone()),
+        token,
         now: state.now,
     });
     effects
