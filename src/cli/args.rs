@@ -332,6 +332,11 @@ pub struct ConsentArgs {
     #[arg(long, value_name = "GUID")]
     pub admin_client_id: Option<String>,
 
+    /// The --admin-client-id app's certificate (PEM with its key, or PFX with the password in
+    /// --certificate-password-env) instead of a secret.
+    #[arg(long, value_name = "PATH", requires = "admin_client_id")]
+    pub admin_certificate: Option<std::path::PathBuf>,
+
     /// The token the daemon holds (e.g. from its cache), or '-' for standard input: its roles and
     /// issue time are compared with the consents; without it a fresh token is acquired.
     #[arg(long, value_name = "TOKEN|-")]

@@ -165,14 +165,17 @@ async fn graph_token(
         .as_deref()
         .map_or_else(|| GRAPH_SCOPE.to_owned(), graph_scope);
     let token = if let Some(admin) = &args.admin_client_id {
-        let secret = env
-            .get(&args.admin_secret_env)
-            .ok_or_else(|| Error::MissingCredential {
-                hint: format!(
-                    "--admin-client-id needs its client secret in {}",
-                    args.admin_secret_env
-                ),
-            })?;
+        let secret = match &args.admin_certificate {
+            Some(_) => "",
+            None => env
+                .get(&args.admin_secret_env)
+                .ok_or_else(|| Error::MissingCredential {
+                    hint: format!(
+                        "--admin-client-id needs its client secret in {} (or --admin-certificate)",
+                        args.admin_secret_env
+                    ),
+                })?,
+        };
         let mut admin_args = args.credential.clone();
         admin_args.client_id = Some(admin.clone());
         admin_args.scopes = vec![graph_scope];
@@ -180,10 +183,15 @@ async fn graph_token(
         admin_args.authority_host = Some(request.authority.host.to_string());
         admin_args.cloud = None;
         admin_args.secret_stdin = false;
-        admin_args.certificate = None;
+        admin_args.certificate.clone_from(&args.admin_certificate);
         admin_args.private_key = None;
         admin_args.assertion_file = None;
-        let admin_env = Environment::from_pairs([("AZURE_CLIENT_SECRET", secret)]);
+        let password_var = admin_args.certificate_password_env.clone();
+        let password = env.get(&password_var).unwrap_or_default();
+        let admin_env = Environment::from_pairs([
+            ("AZURE_CLIENT_SECRET", secret),
+            (password_var.as_str(), password),
+        ]);
         let admin = prepare(&admin_args, &admin_env, &mut stdin, now)?;
         acquire(&admin.request, admin.options, cache, true, now)
             .await?

@@ -324,6 +324,7 @@ async fn consent(id: RequestId, form: &Form, token: Option<&Secret>, now: DateTi
         credential: args,
         graph_url: None,
         admin_client_id: None,
+        admin_certificate: None,
         admin_secret_env: String::new(),
         token: token.map(|t| t.expose().to_owned()),
     };

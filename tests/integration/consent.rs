@@ -249,3 +249,29 @@ async fn a_token_issued_before_the_consent_is_stale() {
     let fixes = json["findings"][0]["fixes"].to_string();
     assert!(fixes.contains("--force-refresh"), "{fixes}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_credential_can_be_a_certificate() {
+    let demo = start().await;
+    let admin = demo.app("healthy").unwrap();
+    let pem = admin
+        .certificate_pem
+        .as_ref()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (code, json, _) = consent_json(
+        &demo,
+        "delegated-instead-of-application",
+        None,
+        &[
+            "--admin-client-id",
+            &admin.client_id,
+            "--admin-certificate",
+            &pem,
+        ],
+    );
+    assert_eq!(code, Some(1), "{json:#}");
+    assert_eq!(ids(&json), ["consent.delegated-only"], "{json:#}");
+}

@@ -79,6 +79,7 @@ pub(super) async fn consent_step(
         credential: args.credential.clone(),
         graph_url: args.graph_url.clone(),
         admin_client_id: None,
+        admin_certificate: None,
         admin_secret_env: String::new(),
         token: None,
     };
