@@ -7,6 +7,7 @@
 pub mod args;
 mod cache_cmd;
 pub mod config;
+pub(crate) mod consent_cmd;
 mod decode_cmd;
 pub mod demo;
 mod doctor_cmd;
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Probe(args) => probe_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Consent(args) => consent_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
                 args.output = format;
                 return scripted(args).await;

@@ -15,6 +15,7 @@
 
 mod assertion;
 mod error;
+mod graph_directory;
 mod handout;
 mod keys;
 mod model;

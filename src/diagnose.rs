@@ -7,6 +7,7 @@
 pub mod api;
 pub mod audience;
 pub mod catalog;
+pub mod consent;
 pub mod context;
 pub mod explain;
 pub mod http_text;

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cli;
+pub mod consent;
 pub mod demo;
 pub mod diagnose;
 pub mod error;

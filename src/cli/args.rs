@@ -69,6 +69,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Preflight, token, decode, probe and findings in one report; exit 0 only when all is well.
     Doctor(Box<DoctorArgs>),
+    /// Audit admin consent through Microsoft Graph: each permission requested as application or
+    /// delegated, consented (and when), and present in the current token.
+    Consent(Box<ConsentArgs>),
     /// The terminal UI (the default without a command).
     #[command(hide = true)]
     Ui,
@@ -318,6 +321,10 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL")]
     pub probe: Option<String>,
 
+    /// Microsoft Graph base URL for the consent audit [default: the authority's cloud's Graph].
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
     /// Also write the report as Markdown to this file (no secret, no raw token).
     #[arg(long, value_name = "FILE.md", conflicts_with = "fleet")]
     pub report: Option<PathBuf>,
@@ -332,4 +339,34 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "N", default_value_t = 16, requires = "fleet",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// The daemon's credential; --scope names the resource to audit [default: Microsoft Graph].
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.
+    /// https://graph.microsoft.com; the demo tenant's {authority}/graph].
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Read Graph as this app (it needs Application.Read.All) instead of the daemon.
+    #[arg(long, value_name = "GUID")]
+    pub admin_client_id: Option<String>,
+
+    /// The --admin-client-id app's certificate (PEM with its key, or PFX with the password in
+    /// --certificate-password-env) instead of a secret.
+    #[arg(long, value_name = "PATH", requires = "admin_client_id")]
+    pub admin_certificate: Option<std::path::PathBuf>,
+
+    /// The token the daemon holds (e.g. from its cache), or '-' for standard input: its roles and
+    /// issue time are compared with the consents; without it a fresh token is acquired.
+    #[arg(long, value_name = "TOKEN|-")]
+    pub token: Option<String>,
+
+    /// Environment variable holding the --admin-client-id app's client secret.
+    #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
+    pub admin_secret_env: String,
 }

@@ -1,6 +1,8 @@
-//! `entra-doctor doctor`: preflight → token → decode → probe → findings, as a checklist.
+//! `entra-doctor doctor`: preflight → token → decode → verify → probe → consent → findings, as a
+//! checklist.
 
-use std::fmt::Write as _;
+mod report;
+mod trust;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,16 +12,15 @@ use super::args::DoctorArgs;
 use super::config::{Environment, prepare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
-use super::{OutputFormat, Report, findings};
+use super::{OutputFormat, Report};
 use crate::auth::TokenClient;
 use crate::cache::TokenCache;
 use crate::diagnose::{
-    self, Finding, FixContext, Resources, Severity, api, preflight, signature, token_checks,
-    token_version,
+    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks, token_version,
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
-use crate::token::{Verification, Verifier, VerifyTarget, decode};
+use crate::token::decode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,7 +52,7 @@ impl Checklist {
             failure: None,
         };
         list.fail("preflight", error, context);
-        list.skip_rest(&["token", "decode", "verify", "probe"]);
+        list.skip_rest(&["token", "decode", "verify", "probe", "consent"]);
         list
     }
 
@@ -106,7 +107,7 @@ pub async fn run(
     let (exit, found) = checklist.verdict();
     report.exit = exit;
     if let Some(path) = &args.report {
-        std::fs::write(path, markdown(&checklist.steps, &found, now))
+        std::fs::write(path, report::markdown(&checklist.steps, &found, now))
             .map_err(|e| Error::file(path, e))?;
     }
     report.stdout = match format {
@@ -114,7 +115,7 @@ pub async fn run(
             "{}\n",
             json!({"ok": report.exit == 0, "steps": checklist.steps, "findings": found})
         ),
-        OutputFormat::Text => text(&checklist.steps, &found),
+        OutputFormat::Text => report::text(&checklist.steps, &found),
     };
     Ok(())
 }
@@ -176,7 +177,7 @@ pub(super) async fn check(
         Ok(acquired) => acquired,
         Err(error) => {
             list.fail("token", &error, &context);
-            list.skip_rest(&["decode", "verify", "probe"]);
+            list.skip_rest(&["decode", "verify", "probe", "consent"]);
             return list;
         }
     };
@@ -192,7 +193,7 @@ pub(super) async fn check(
         now,
         &context,
     );
-    verify_step(
+    trust::verify_step(
         &mut list,
         acquired.token.expose(),
         decoded.as_ref(),
@@ -212,70 +213,8 @@ pub(super) async fn check(
         shared,
     )
     .await;
+    trust::consent_step(&mut list, args, env, now).await;
     list
-}
-
-fn mark(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Passed => "✓",
-        Outcome::Failed => "✗",
-        Outcome::Skipped => "-",
-    }
-}
-
-fn text(steps: &[Step], found: &[Finding]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        let _ = writeln!(
-            out,
-            "{} {:<10} {}",
-            mark(step.outcome),
-            step.name,
-            super::render::clean(&step.detail)
-        );
-    }
-    out.push('\n');
-    out.push_str(&findings::text(found));
-    out
-}
-
-fn markdown(steps: &[Step], found: &[Finding], now: DateTime<Utc>) -> String {
-    let mut out = format!(
-        "# entra-doctor report\n\nGenerated {now}. Contains no secret and no raw token.\n\n## Steps\n\n| | step | result |\n|---|---|---|\n"
-    );
-    for step in steps {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            mark(step.outcome),
-            step.name,
-            step.detail.replace('|', "\\|")
-        );
-    }
-    out.push_str("\n## Findings\n");
-    if found.is_empty() {
-        out.push_str("\nNone.\n");
-    }
-    for finding in found {
-        let _ = write!(
-            out,
-            "\n### {} `{}` ({})\n\n{}\n\n",
-            finding.title,
-            finding.id,
-            finding.severity.label(),
-            finding.cause
-        );
-        for evidence in &finding.evidence {
-            let _ = writeln!(out, "- evidence: `{}`", evidence.replace('`', "'"));
-        }
-        for fix in &finding.fixes {
-            let _ = writeln!(out, "- fix: {fix}");
-        }
-        for doc in &finding.docs {
-            let _ = writeln!(out, "- docs: <{doc}>");
-        }
-    }
-    out
 }
 
 async fn probe_step(
@@ -399,41 +338,4 @@ fn decode_step(
             None
         }
     }
-}
-
-/// Checks the token against the tenant's published keys: a token the API cannot validate fails
-/// there whatever its roles say.
-async fn verify_step(
-    list: &mut Checklist,
-    raw: &str,
-    decoded: Option<&crate::token::DecodedToken>,
-    request: &crate::auth::TokenRequest,
-    options: crate::auth::ClientOptions,
-    now: DateTime<Utc>,
-) {
-    let Some(token) = decoded else {
-        list.step("verify", Outcome::Skipped, "the token is not a JWT");
-        return;
-    };
-    let verifier = match crate::auth::TokenClient::new(options) {
-        Ok(client) => Verifier::new(client),
-        Err(error) => {
-            list.step("verify", Outcome::Skipped, error.to_string());
-            return;
-        }
-    };
-    let target = VerifyTarget {
-        host: request.authority.host.clone(),
-        tenant: Some(request.authority.tenant.to_string()),
-        app_id: None,
-    };
-    let (outcome, finding) = signature::check(&verifier, raw, token, &target, now).await;
-    let step = match outcome {
-        Some(Verification::Verified { .. } | Verification::GraphNonce) => Outcome::Passed,
-        Some(_) => Outcome::Failed,
-        // The keys could not be fetched: say so, but that is not the token's fault.
-        None => Outcome::Skipped,
-    };
-    list.step("verify", step, finding.title.clone());
-    list.findings.push(finding);
 }

@@ -137,6 +137,9 @@ pub struct Resource {
     pub accepted_audiences: Vec<String>,
     pub error_style: ErrorStyle,
     pub app_roles: Vec<AppRole>,
+    /// Delegated permissions (`oauth2PermissionScopes`): what a daemon must NOT request.
+    #[serde(default)]
+    pub delegated_scopes: Vec<AppRole>,
     #[serde(default)]
     pub routes: Vec<Route>,
 }
@@ -158,6 +161,10 @@ pub struct Route {
     #[serde(default)]
     pub any_role: Vec<String>,
     pub rate_limit: Option<RateLimit>,
+    /// An authentication context (`acrs`) the call requires, as a Conditional Access policy
+    /// demands it; a token without it gets a claims challenge (401 `insufficient_claims`).
+    #[serde(default)]
+    pub auth_context: Option<String>,
     pub body: String,
 }
 
@@ -189,6 +196,21 @@ pub struct Application {
     pub handout: Handout,
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// The app registration's `requiredResourceAccess` (API permissions); without it, the
+    /// granted roles, requested as application permissions.
+    #[serde(default)]
+    pub requested: Option<Vec<Requested>>,
+}
+
+/// Permissions an app registration lists for one resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requested {
+    pub resource: String,
+    #[serde(default)]
+    pub application: Vec<String>,
+    #[serde(default)]
+    pub delegated: Vec<String>,
 }
 
 /// A client secret registered on an application.
@@ -222,6 +244,13 @@ pub struct HandoutCertificate {
 pub struct Grant {
     pub resource: String,
     pub roles: Vec<String>,
+    /// When the admin consented (the assignments' `createdDateTime`).
+    #[serde(default = "default_consented")]
+    pub consented: DateTime<Utc>,
+}
+
+fn default_consented() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_736_933_400, 0).unwrap_or_default() // 2025-01-15T09:30:00Z
 }
 
 impl TenantModel {

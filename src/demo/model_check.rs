@@ -98,6 +98,46 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
                 ));
             }
         }
+        check_requested(model, app, &who)?;
+    }
+    Ok(())
+}
+
+/// An app's `requested` permissions name a resource and permissions it defines.
+fn check_requested(
+    model: &TenantModel,
+    app: &super::model::Application,
+    who: &str,
+) -> Result<(), String> {
+    for requested in app.requested.iter().flatten() {
+        let resource = model.find_resource(&requested.resource).ok_or_else(|| {
+            format!(
+                "{who} requests permissions of {:?}, which is no resource",
+                requested.resource
+            )
+        })?;
+        let defined =
+            |list: &[super::model::AppRole], v: &String| list.iter().any(|d| &d.value == v);
+        if let Some(v) = requested
+            .application
+            .iter()
+            .find(|v| !defined(&resource.app_roles, v))
+        {
+            return Err(format!(
+                "{who} requests application permission {v:?}, which {} does not define",
+                resource.display_name
+            ));
+        }
+        if let Some(v) = requested
+            .delegated
+            .iter()
+            .find(|v| !defined(&resource.delegated_scopes, v))
+        {
+            return Err(format!(
+                "{who} requests delegated permission {v:?}, which {} does not define",
+                resource.display_name
+            ));
+        }
     }
     Ok(())
 }

@@ -27,7 +27,21 @@ pub(super) async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some((resource, route)) = find_route(&state, uri.path()) else {
+    let directory = super::graph_directory::serves(uri.path())
+        .then(|| {
+            let graph = state
+                .model
+                .resources
+                .iter()
+                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
+            Some((graph, super::graph_directory::route(uri.path())))
+        })
+        .flatten();
+    let found = match &directory {
+        Some((graph, route)) => Some((*graph, route)),
+        None => find_route(&state, uri.path()),
+    };
+    let Some((resource, route)) = found else {
         return (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"error": {
@@ -49,6 +63,15 @@ pub(super) async fn handle(
         Ok(claims) => claims,
         Err(rejection) => return unauthorized(&ctx.error_ctx(), &rejection),
     };
+    if let Some(context) = &route.auth_context {
+        let has = claims
+            .get("acrs")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(context)));
+        if !has {
+            return super::resource_errors::claims_challenge(&ctx.error_ctx(), context);
+        }
+    }
     let roles: Vec<&str> = claims
         .get("roles")
         .and_then(Value::as_array)
@@ -65,7 +88,14 @@ pub(super) async fn handle(
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
-    let body: Value = serde_json::from_str(&route.body).unwrap_or(Value::Null);
+    let body: Value = if directory.is_some() {
+        match super::graph_directory::answer(&state.model, uri.path(), uri.query()) {
+            Some(body) => body,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+    } else {
+        serde_json::from_str(&route.body).unwrap_or(Value::Null)
+    };
     let mut out = super::resource_errors::common_headers(&ctx.error_ctx());
     out.insert(
         header::CONTENT_TYPE,
@@ -121,6 +151,9 @@ fn validate(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(Rejection::Missing)?;
+    // Graph tokens are signed over their hashed header nonce.
+    let signed = super::token::graph_signed_form(token);
+    let token = signed.as_str();
     let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
     let kid_ok = header.kid.as_deref() == Some(ctx.state.keys.kid().as_str());
     let mut validation = Validation::new(Algorithm::RS256);

@@ -271,3 +271,32 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// 401 with a claims challenge: the call needs authentication context `context` (`acrs`), which
+/// the token lacks. Graph words it this way for Conditional Access authentication contexts.
+pub(super) fn claims_challenge(ctx: &ErrorCtx<'_>, context: &str) -> Response {
+    use base64::Engine as _;
+    let claims =
+        json!({"access_token": {"acrs": {"essential": true, "value": context}}}).to_string();
+    let mut headers = common_headers(ctx);
+    let challenge = format!(
+        r#"Bearer realm="", authorization_uri="{}/oauth2/authorize", client_id="{}", error="insufficient_claims", claims="{}""#,
+        ctx.authority,
+        ctx.resource.app_id,
+        base64::engine::general_purpose::STANDARD.encode(claims)
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        headers.insert(header::WWW_AUTHENTICATE, v);
+    }
+    let request_id = header_text(&headers, "request-id");
+    (
+        StatusCode::UNAUTHORIZED,
+        headers,
+        axum::Json(json!({"error": {
+            "code": "InvalidAuthenticationToken",
+            "message": format!("The authentication context '{context}' is required for this call: the access token lacks the acrs claim. Acquire a new token with the claims challenge."),
+            "innerError": ctx.inner_error(&request_id),
+        }})),
+    )
+        .into_response()
+}

@@ -189,6 +189,9 @@ fn issue(
         requested: &requested,
         auth,
         now,
+        acrs: param("claims")
+            .and_then(token::requested_acrs)
+            .unwrap_or_default(),
     };
     let issued = token::mint(&state.keys, &grant)?;
     Ok(match endpoint {

@@ -2,7 +2,8 @@
 //! resource asks for: v1 (`iss` = `https://sts.windows.net/{tid}/`, `appid`/`appidacr`, `aud` =
 //! the resource exactly as requested, header `x5t` + `kid`) or v2 (`iss` =
 //! `https://login.microsoftonline.com/{tid}/v2.0`, `azp`/`azpacr`, `aud` = the resource's app id,
-//! header `kid`). `roles` lists the granted app roles and is absent when none are granted.
+//! header `kid`). Microsoft Graph's tokens also carry a header `nonce`, signed in hashed form, as
+//! the real Graph's do. `roles` lists the granted app roles and is absent when none are granted.
 //! Like Entra ID, `iat`/`nbf` are back-dated five minutes and `expires_in` is 3599.
 
 use base64::Engine as _;
@@ -11,7 +12,7 @@ use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Map, Value, json};
 
 use super::keys::Keys;
-use super::model::{Application, Resource, TenantModel, TokenVersion};
+use super::model::{Application, ErrorStyle, Resource, TenantModel, TokenVersion};
 use super::sts_error::StsError;
 
 /// Seconds a token lives after issuance, as announced in `expires_in`.
@@ -59,6 +60,8 @@ pub(super) struct Grant<'a> {
     pub requested: &'a str,
     pub auth: ClientAuth,
     pub now: i64,
+    /// Authentication context classes a claims challenge asked for (`acrs`).
+    pub acrs: Vec<String>,
 }
 
 pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
@@ -92,6 +95,9 @@ pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
     put("idtyp", json!("app"));
     put("oid", json!(grant.app.service_principal_id));
     put("rh", json!(format!("1.{}.", opaque(60))));
+    if !grant.acrs.is_empty() {
+        put("acrs", json!(grant.acrs));
+    }
     let roles = grant.model.granted_roles(grant.app, grant.resource);
     if !roles.is_empty() {
         put("roles", json!(roles));
@@ -111,8 +117,17 @@ pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
     if version == TokenVersion::V1 {
         header.x5t = Some(keys.kid());
     }
-    let access_token = jsonwebtoken::encode(&header, &claims, keys.signing_key())
-        .map_err(|_| StsError::new(50000, "server_error", "There was an error issuing a token."))?;
+    // Like Microsoft Graph: a header nonce, signed in its hashed form, so only Graph (here, the
+    // demo's Graph) can check the signature.
+    let nonce = (grant.resource.error_style == ErrorStyle::Graph).then(|| opaque(43));
+    header.nonce = nonce.as_deref().map(hashed_nonce);
+    let server_error =
+        || StsError::new(50000, "server_error", "There was an error issuing a token.");
+    let mut access_token =
+        jsonwebtoken::encode(&header, &claims, keys.signing_key()).map_err(|_| server_error())?;
+    if let Some(nonce) = nonce {
+        access_token = with_header_nonce(&access_token, &nonce).ok_or_else(server_error)?;
+    }
     Ok(Issued {
         access_token,
         not_before: iat,
@@ -129,4 +144,56 @@ fn opaque(len: usize) -> String {
     let mut text = URL_SAFE_NO_PAD.encode(bytes);
     text.truncate(len);
     text
+}
+
+/// base64url SHA-256 of a Graph header nonce: the form the signature covers.
+fn hashed_nonce(nonce: &str) -> String {
+    use sha2::Digest as _;
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(nonce.as_bytes()))
+}
+
+/// The token with its header's `nonce` set to `nonce`; the signature is left as it is.
+fn with_header_nonce(token: &str, nonce: &str) -> Option<String> {
+    let (header, rest) = token.split_once('.')?;
+    let mut json: Map<String, Value> =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    json.insert("nonce".into(), json!(nonce));
+    Some(format!(
+        "{}.{rest}",
+        URL_SAFE_NO_PAD.encode(Value::Object(json).to_string())
+    ))
+}
+
+/// What Graph checks the signature of: a token whose header nonce is replaced by its hash.
+/// Tokens without a nonce are returned as they are.
+pub(super) fn graph_signed_form(token: &str) -> String {
+    let nonce = token
+        .split_once('.')
+        .and_then(|(header, _)| URL_SAFE_NO_PAD.decode(header).ok())
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+        .and_then(|json| json.get("nonce").and_then(Value::as_str).map(str::to_owned));
+    match nonce {
+        Some(nonce) => with_header_nonce(token, &hashed_nonce(&nonce)).unwrap_or_default(),
+        None => token.to_owned(),
+    }
+}
+
+/// The `acrs` values a `claims` request parameter asks for:
+/// `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}` (or `"values":[…]`).
+pub(super) fn requested_acrs(claims: &str) -> Option<Vec<String>> {
+    let json: Value = serde_json::from_str(claims).ok()?;
+    let acrs = json.get("access_token")?.get("acrs")?;
+    let mut out: Vec<String> = acrs
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(one) = acrs.get("value").and_then(Value::as_str) {
+        out.push(one.to_owned());
+    }
+    Some(out)
 }

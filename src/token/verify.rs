@@ -6,6 +6,8 @@
 //! in memory for the run with the time they were fetched: a TUI verifying every new token must
 //! not fetch the JWKS each time, and an "unknown key" answer should say how old the keys were.
 
+mod fetch;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -16,10 +18,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::DecodedToken;
-use crate::auth::authority::ensure_secure;
-use crate::auth::client::{parse_token_body, read_capped, snippet};
 use crate::auth::{AuthorityHost, TokenClient};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use fetch::{Jwks, Keys};
 
 /// Leeway on `exp` and `nbf`, the five minutes ASP.NET-style validators (and Entra ID's own
 /// back-dating of `nbf`) allow for clock skew.
@@ -83,10 +84,13 @@ pub enum Verification {
     },
 }
 
-#[derive(Debug, Clone)]
-struct Jwks {
-    keys: Vec<Value>,
-    fetched: DateTime<Utc>,
+/// The published key with the token's `kid` (or v1 `x5t`).
+fn find_key<'a>(jwks: &'a Jwks, token: &DecodedToken) -> Option<&'a Value> {
+    jwks.keys.iter().find(|k| {
+        let field = |name: &str| k.get(name).and_then(Value::as_str);
+        (token.header.kid.is_some() && field("kid") == token.header.kid.as_deref())
+            || (token.header.x5t.is_some() && field("x5t") == token.header.x5t.as_deref())
+    })
 }
 
 /// Fetches metadata and key sets, caching both for the life of the value.
@@ -122,28 +126,36 @@ impl Verifier {
             .clone()
             .or_else(|| token.claims.tid.clone())
             .unwrap_or_else(|| "common".to_owned());
-        let metadata_url = metadata_url(target, &tenant, token.claims.ver.as_deref());
-        let metadata = self.metadata(&metadata_url).await?;
-        let expected_issuer = metadata
-            .get("issuer")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .replace(
-                "{tenantid}",
-                token.claims.tid.as_deref().unwrap_or_default(),
-            );
-        let jwks_uri = metadata
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let jwks = self.jwks(&jwks_uri, now).await?;
+        let mut keys = self.keys(target, &tenant, token, now).await?;
+        // Apps with custom signing keys publish them only under `?appid=`: when the tenant's
+        // set lacks the key, try the set of the API the token is for (a v2 `aud` is its app id).
+        let audience_app = token
+            .claims
+            .aud
+            .as_ref()
+            .and_then(|a| a.values().first().map(|v| v.to_ascii_lowercase()))
+            .filter(|aud| crate::auth::tenant::is_guid(aud));
+        if find_key(&keys.jwks, token).is_none() && target.app_id.is_none() {
+            if let Some(app_id) = audience_app {
+                let with_app = VerifyTarget {
+                    app_id: Some(app_id),
+                    ..target.clone()
+                };
+                if let Ok(custom) = self.keys(&with_app, &tenant, token, now).await {
+                    if find_key(&custom.jwks, token).is_some() {
+                        keys = custom;
+                    }
+                }
+            }
+        }
+        let Keys {
+            metadata_url,
+            expected_issuer,
+            jwks_uri,
+            jwks,
+        } = keys;
         let message_and_signature = raw.trim().rsplit_once('.');
-        let key = jwks.keys.iter().find(|k| {
-            let field = |name: &str| k.get(name).and_then(Value::as_str);
-            (token.header.kid.is_some() && field("kid") == token.header.kid.as_deref())
-                || (token.header.x5t.is_some() && field("x5t") == token.header.x5t.as_deref())
-        });
+        let key = find_key(&jwks, token);
         if let Some(key) = key {
             let key_id = key
                 .get("kid")
@@ -183,77 +195,6 @@ impl Verifier {
                 .filter_map(|k| k.get("kid").and_then(Value::as_str).map(str::to_owned))
                 .collect(),
         })
-    }
-
-    async fn metadata(&self, url: &str) -> Result<Value> {
-        if let Some(hit) = self.metadata.lock().ok().and_then(|m| m.get(url).cloned()) {
-            return Ok(hit);
-        }
-        let value = self.get_json(url).await?;
-        if let Ok(mut cache) = self.metadata.lock() {
-            cache.insert(url.to_owned(), value.clone());
-        }
-        Ok(value)
-    }
-
-    async fn jwks(&self, url: &str, now: DateTime<Utc>) -> Result<Jwks> {
-        if let Some(hit) = self.jwks.lock().ok().and_then(|m| m.get(url).cloned()) {
-            return Ok(hit);
-        }
-        let value = self.get_json(url).await?;
-        let jwks = Jwks {
-            keys: value
-                .get("keys")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            fetched: now,
-        };
-        if let Ok(mut cache) = self.jwks.lock() {
-            cache.insert(url.to_owned(), jwks.clone());
-        }
-        Ok(jwks)
-    }
-
-    /// GET a JSON document; Entra's error body (an unknown tenant: AADSTS90002) becomes its
-    /// typed error.
-    async fn get_json(&self, url_text: &str) -> Result<Value> {
-        let url = Url::parse(url_text).map_err(|e| Error::InvalidAuthority {
-            value: url_text.to_owned(),
-            reason: e.to_string(),
-        })?;
-        ensure_secure(&url)?;
-        let response = self
-            .client
-            .http()
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| self.client.transport(url_text, &e))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = read_capped(response)
-            .await
-            .map_err(|e| self.client.transport(url_text, &e))?;
-        if status == 200 {
-            if let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(&body) {
-                return Ok(value);
-            }
-        }
-        match parse_token_body(url_text, status, &content_type, &body) {
-            Err(error) => Err(error),
-            Ok(_) => Err(Error::UnexpectedResponse {
-                url: url_text.to_owned(),
-                status,
-                content_type,
-                snippet: snippet(&body),
-            }),
-        }
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Action {
     },
     Probe,
     Doctor,
+    /// Audit admin consent through Microsoft Graph (`g`).
+    AuditConsent,
     Cancel,
     Copy,
     ToggleHelp,
@@ -48,6 +50,12 @@ pub enum Action {
         id: RequestId,
         label: (Severity, String),
         finding: Box<Finding>,
+    },
+    /// The consent audit's one-line summary and its findings.
+    ConsentAudited {
+        id: RequestId,
+        summary: String,
+        findings: Vec<Finding>,
     },
     ProbeFinished {
         id: RequestId,

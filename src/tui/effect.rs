@@ -36,6 +36,14 @@ pub enum Effect {
         context: FixContext,
         now: DateTime<Utc>,
     },
+    /// The consent audit with the form's credential.
+    Consent {
+        id: RequestId,
+        form: Box<Form>,
+        /// The token on screen: its roles and issue time are what staleness is judged on.
+        token: Option<Secret>,
+        now: DateTime<Utc>,
+    },
     /// Check the token of request `id` against its tenant's published keys.
     Verify {
         id: RequestId,
@@ -111,6 +119,12 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
                 finding: Box::new(finding),
             })
         }
+        Effect::Consent {
+            id,
+            form,
+            token,
+            now,
+        } => Some(consent(id, &form, token.as_ref(), now).await),
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();
@@ -329,4 +343,57 @@ fn label(finding: &Finding) -> (Severity, String) {
         _ => "not checked: the tenant's keys could not be fetched",
     };
     (finding.severity, text.to_owned())
+}
+
+async fn consent(id: RequestId, form: &Form, token: Option<&Secret>, now: DateTime<Utc>) -> Action {
+    let (args, secret) = form.to_args();
+    let env = if secret.is_empty() {
+        Environment::default()
+    } else {
+        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
+    };
+    let consent_args = crate::cli::args::ConsentArgs {
+        credential: args,
+        graph_url: None,
+        admin_client_id: None,
+        admin_certificate: None,
+        admin_secret_env: String::new(),
+        token: token.map(|t| t.expose().to_owned()),
+    };
+    match crate::cli::consent_cmd::audit(&consent_args, &env, now).await {
+        Ok(audit) => {
+            let problems = audit
+                .findings
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .count();
+            let summary = match &audit.directory {
+                Some(d) => format!(
+                    "Consent audit: {} permission(s) of {}, {problems} problem(s).",
+                    audit.rows.len(),
+                    d.resource_name
+                ),
+                None => format!(
+                    "Consent audit: {}",
+                    audit
+                        .findings
+                        .first()
+                        .map_or("no answer", |f| f.title.as_str())
+                ),
+            };
+            Action::ConsentAudited {
+                id,
+                summary,
+                findings: audit.findings,
+            }
+        }
+        Err(error) => {
+            let finding = preflight::error(&error, &FixContext::default());
+            Action::ConsentAudited {
+                id,
+                summary: format!("Consent audit failed: {}", finding.title),
+                findings: vec![finding],
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "force refresh: skip the cache, ask Entra ID again"),
     ("p", "probe: call the API at the Probe URL with the token"),
     ("d", "doctor: acquire (fresh) and probe, then explain"),
+    ("g", "grants: audit admin consent through Microsoft Graph"),
     ("Esc", "cancel the running request / stop editing / close"),
     ("Tab / Shift-Tab", "next / previous pane"),
     ("1-5", "go to a pane"),
@@ -52,7 +53,7 @@ pub fn hints(state: &State) -> &'static str {
         Pane::Token => "a acquire · f force refresh · p probe · c copy claims · ? help · q quit",
         Pane::Cache => "f force refresh · x clear · ? help · q quit",
         Pane::Probe => "p probe · j/k scroll · c copy body · ? help · q quit",
-        Pane::Findings => "j/k select · c copy fix · d doctor · ? help · q quit",
+        Pane::Findings => "j/k select · c copy fix · d doctor · g consent · ? help · q quit",
     }
 }
 
@@ -93,6 +94,7 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
         KeyCode::Char('f') => Action::Acquire { force: true },
         KeyCode::Char('p') => Action::Probe,
         KeyCode::Char('d') => Action::Doctor,
+        KeyCode::Char('g') => Action::AuditConsent,
         KeyCode::Char('c') => Action::Copy,
         KeyCode::Char('x') => Action::ClearCache,
         KeyCode::Char('s') => Action::OpenScenarios,

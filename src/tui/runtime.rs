@@ -216,7 +216,9 @@ fn spawn(
         Effect::Copy(text) => copy_osc52(&text),
         other => {
             let id = match &other {
-                Effect::Acquire { id, .. } | Effect::Probe { id, .. } => *id,
+                Effect::Acquire { id, .. }
+                | Effect::Probe { id, .. }
+                | Effect::Consent { id, .. } => *id,
                 _ => 0,
             };
             let (services, tx) = (services.clone(), tx.clone());

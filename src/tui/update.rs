@@ -1,11 +1,13 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
+mod trust;
+
 use super::action::Action;
 pub use super::derive::refresh_lints;
 use super::derive::{copy, fix_context};
 use super::effect::Effect;
 use super::form::Field;
-use super::state::{Load, Pane, RequestId, Running, State};
+use super::state::{Load, Pane, Running, State};
 use crate::diagnose::{self, Finding};
 
 // One arm per action, all in one exhaustive match (STYLE.md): long by design.
@@ -122,7 +124,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             findings,
             cache,
         } => token_acquired(state, id, result, findings, cache),
-        Action::TokenVerified { id, label, finding } => token_verified(state, id, label, *finding),
+        Action::TokenVerified { id, label, finding } => {
+            trust::token_verified(state, id, label, *finding)
+        }
+        Action::AuditConsent => trust::start_consent(state),
+        Action::ConsentAudited {
+            id,
+            summary,
+            findings,
+        } => trust::consent_audited(state, id, summary, findings),
         Action::ProbeFinished {
             id,
             result,
@@ -200,7 +210,7 @@ fn cycle_kind(state: &mut State) {
     refresh_lints(state);
 }
 
-fn next_id(state: &mut State) -> u64 {
+pub(super) fn next_id(state: &mut State) -> u64 {
     let id = state.next_id;
     state.next_id += 1;
     id
@@ -332,37 +342,6 @@ fn token_acquired(
             state.focus = Pane::Findings;
         }
     }
-    Vec::new()
-}
-
-/// Finding ids a signature check produces; a new check replaces the old one's.
-const SIGNATURE_FINDINGS: [&str; 6] = [
-    "token.verified",
-    "token.graph-nonce",
-    "token.bad-signature",
-    "token.unknown-key",
-    "token.wrong-tenant",
-    "token.not-verified",
-];
-
-fn token_verified(
-    state: &mut State,
-    id: RequestId,
-    label: (crate::diagnose::Severity, String),
-    finding: Finding,
-) -> Vec<Effect> {
-    let Load::Ready(view) = &mut state.token else {
-        return Vec::new();
-    };
-    if id != state.token_id {
-        return Vec::new();
-    }
-    view.signature = Some(label);
-    state
-        .findings
-        .retain(|f| !SIGNATURE_FINDINGS.contains(&f.id.as_str()));
-    state.findings.push(finding);
-    diagnose::sort(&mut state.findings);
     Vec::new()
 }
 

@@ -133,7 +133,9 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_secret_ever_leaks() {
-    let server = token_server(8).await;
+    // Eight commands' tokens, plus one Graph token per doctor run: its 403 calls for the
+    // consent audit, whose Graph reads (and their bearer token) must not leak either.
+    let server = token_server(10).await;
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .respond_with(wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({
             "error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}

@@ -151,11 +151,13 @@ async fn healthy_passes_every_step_with_secret_and_certificate() {
                 ("token", "passed"),
                 ("decode", "passed"),
                 ("verify", "passed"),
-                ("probe", "passed")
+                ("probe", "passed"),
+                ("consent", "skipped")
             ])
         );
         let ids = finding_ids(&run.json);
-        assert!(ids.contains(&"token.verified".to_owned()), "{ids:?}");
+        // A Graph token: not verifiable outside Graph, by design, and said so.
+        assert!(ids.contains(&"token.graph-nonce".to_owned()), "{ids:?}");
         assert!(ids.contains(&"token.version".to_owned()), "{ids:?}");
         let errors: Vec<&Value> = run.json["findings"]
             .as_array()
@@ -338,8 +340,11 @@ async fn report_is_markdown_without_secret_or_raw_token() {
             assert!(markdown.contains("`api.forbidden` (error)"), "{markdown}");
             assert!(markdown.contains("- fix: "), "{markdown}");
         } else {
-            // Only information: the signature verified, the token version explained.
-            assert!(markdown.contains("`token.verified` (info)"), "{markdown}");
+            // Only information: a Graph token's signature, the token version explained.
+            assert!(
+                markdown.contains("`token.graph-nonce` (info)"),
+                "{markdown}"
+            );
             assert!(!markdown.contains("(error)"), "{markdown}");
         }
         assert_no_secret(&demo, &markdown);
@@ -390,7 +395,8 @@ async fn missing_credential_and_unreachable_authority() {
             ("token", "skipped"),
             ("decode", "skipped"),
             ("verify", "skipped"),
-            ("probe", "skipped")
+            ("probe", "skipped"),
+            ("consent", "skipped")
         ])
     );
 

@@ -9,6 +9,7 @@ mod cache;
 mod canary;
 mod certificates;
 mod cli;
+mod consent;
 mod demo_client;
 mod demo_tenant;
 mod demos;

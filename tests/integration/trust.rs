@@ -87,7 +87,7 @@ async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
     let demo = start().await;
     for (scope, ver, document) in [
         (
-            "https://graph.microsoft.com/.default",
+            "https://database.windows.net//.default",
             "1.0",
             "/.well-known/",
         ),
@@ -119,7 +119,7 @@ async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
 #[tokio::test]
 async fn a_tampered_token_is_rejected() {
     let demo = start().await;
-    let raw = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let mut parts: Vec<String> = raw.split('.').map(str::to_owned).collect();
     let mut claims: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -166,10 +166,10 @@ async fn a_key_not_in_the_jwks_is_explained_as_rollover_or_other_tenant() {
 #[tokio::test]
 async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
     let demo = start().await;
-    let genuine = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let now = Utc::now().timestamp();
     let claims = json!({
-        "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
+        "aud": "https://database.windows.net/", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
         "tid": TENANT_ID, "ver": "1.0", "iat": now, "nbf": now, "exp": now + 3600,
     });
     // Entra ID signs every tenant's tokens with shared keys: same kid, another issuer.
@@ -192,6 +192,13 @@ async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
 #[tokio::test]
 async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
     let demo = start().await;
+    // The demo's Graph tokens carry a header nonce, as the real ones do; so does the fixture.
+    let from_demo = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    assert!(decode(&from_demo).unwrap().header.has_nonce);
+    assert_eq!(
+        verify(&demo, &from_demo, None).await,
+        Verification::GraphNonce
+    );
     let raw = v1_graph_token("nonce");
     let outcome = verify(&demo, &raw, None).await;
     assert_eq!(outcome, Verification::GraphNonce);
@@ -208,7 +215,7 @@ async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
 #[tokio::test]
 async fn keys_are_fetched_once_per_run_and_keep_their_fetch_time() {
     let demo = start().await;
-    let raw = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let token = decode(&raw).unwrap();
     let verifier = verifier();
     let first = Utc::now();
@@ -297,7 +304,7 @@ fn ids(json: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn decode_verify_reports_each_outcome_with_its_finding() {
     let demo = start().await;
-    let genuine = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let (code, json) = decode_verify_json(&demo, &format!("Bearer {genuine}"), &[]);
     assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["verification"]["outcome"], "verified");
@@ -403,4 +410,130 @@ fn a_claims_challenge_says_what_a_daemon_must_do() {
         finding.fixes
     );
     assert!(finding.fixes.iter().any(|f| f.contains("allowed network")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claims_challenge_from_the_demo_is_explained_and_answered_with_claims() {
+    use entra_doctor::diagnose::FixContext;
+    use entra_doctor::diagnose::api::explain;
+    use entra_doctor::probe::{ProbeRequest, Prober};
+
+    let demo = start().await;
+    let url = format!("{}/graph/v1.0/security/alerts_v2", demo.authority_host());
+    let prober = Prober::new(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let call = |token: String| ProbeRequest {
+        url: url::Url::parse(&url).unwrap(),
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: None,
+        token: Some(Secret::new(token)),
+    };
+    let plain = demo_token(&demo, "https://graph.microsoft.com/.default").await;
+    let refused = prober.send(&call(plain)).await.unwrap();
+    assert_eq!(refused.status, 401);
+    let findings = explain(&refused.answer(), None, Utc::now(), &FixContext::default());
+    let finding = findings
+        .iter()
+        .find(|f| f.id == "api.claims-challenge")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let claims = finding.evidence[0]
+        .strip_prefix("claims: ")
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        claims,
+        r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#
+    );
+    assert!(finding.fixes[0].contains(&format!("--claims '{claims}'")));
+
+    // Re-acquire with the claims, as the finding says: the call goes through.
+    let app = demo.app("healthy").unwrap();
+    let request = TokenRequest {
+        authority: Authority::new(
+            AuthorityHost::parse(demo.authority_host()).unwrap(),
+            Tenant::parse(demo.tenant_id()).unwrap(),
+        ),
+        token_endpoint: None,
+        client_id: app.client_id.clone(),
+        scopes: ScopeSet::parse(&["https://graph.microsoft.com/.default"]).unwrap(),
+        credential: Credential::Secret(Secret::new(app.secret.as_ref().unwrap().expose())),
+        claims: Some(claims),
+    };
+    let answered = TokenClient::new(ClientOptions::default())
+        .unwrap()
+        .acquire(&request, Utc::now())
+        .await
+        .unwrap();
+    let token = answered.access_token.expose().to_owned();
+    assert_eq!(decode(&token).unwrap().raw_claims["acrs"], json!(["c1"]));
+    assert_eq!(prober.send(&call(token)).await.unwrap().status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_signing_keys_are_found_under_appid() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let demo = start().await;
+    let api = "0580fc27-5a59-4256-bb3c-fa881957fdd7";
+    let raw = demo_token(&demo, &format!("api://{api}/.default")).await;
+    let token = decode(&raw).unwrap();
+    let keys: Value = reqwest::get(demo.jwks_uri())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let server = MockServer::start().await;
+    let document = format!(
+        "/{}/v2.0/.well-known/openid-configuration",
+        demo.tenant_id()
+    );
+    let metadata = |keys: &str| {
+        json!({"issuer": token.claims.iss, "jwks_uri": format!("{}/{keys}", server.uri()),
+               "token_endpoint": format!("{}/t/oauth2/v2.0/token", server.uri())})
+    };
+    // The tenant's own key set does not have the app's custom key; the ?appid= one does.
+    Mock::given(method("GET"))
+        .and(path(document.clone()))
+        .and(query_param("appid", api))
+        .respond_with(ResponseTemplate::new(200).set_body_json(metadata("custom/keys")))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(document))
+        .respond_with(ResponseTemplate::new(200).set_body_json(metadata("tenant/keys")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tenant/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/custom/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(keys))
+        .mount(&server)
+        .await;
+    let target = VerifyTarget {
+        host: AuthorityHost::parse(&server.uri()).unwrap(),
+        tenant: None,
+        app_id: None,
+    };
+    let outcome = verifier()
+        .verify(&raw, &token, &target, Utc::now())
+        .await
+        .unwrap();
+    let Verification::Verified { metadata_url, .. } = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        metadata_url.ends_with(&format!("?appid={api}")),
+        "{metadata_url}"
+    );
 }

@@ -154,9 +154,9 @@ async fn picker_then_healthy_doctor() {
     h.assert_no_secret(&[&picker, &empty, &loading, &done, &cache, &token]);
     // Issue 9: the signature check joins the findings, and the token pane says it.
     let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
-    assert!(ids.contains(&"token.verified"), "{ids:?}");
+    assert!(ids.contains(&"token.graph-nonce"), "{ids:?}");
     assert!(ids.contains(&"token.version"), "{ids:?}");
-    assert!(token.contains("verified with the tenant's published key"));
+    assert!(token.contains("not verifiable by design"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -411,4 +411,32 @@ async fn retries_show_in_the_status_bar_and_stale_ones_do_not() {
         h.state.status, "Entra ID: HTTP 503; retrying (1/2) in 1 s",
         "a stale request's notice is dropped"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn g_audits_consent_and_its_findings_join_the_pane() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('g'));
+    assert!(h.state.running.is_some());
+    h.settle().await;
+    assert!(
+        h.state
+            .status
+            .starts_with("Consent audit: 3 permission(s) of Microsoft Graph, 0 problem(s)"),
+        "{}",
+        h.state.status
+    );
+    assert!(
+        !h.state
+            .findings
+            .iter()
+            .any(|f| f.id.starts_with("consent."))
+    );
+
+    let mut h = Harness::demo(Some("no-consent")).await;
+    h.press(KeyCode::Char('g'));
+    h.settle().await;
+    assert_eq!(h.state.focus, Pane::Findings);
+    let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["consent.no-graph-access"], "{}", h.state.status);
 }

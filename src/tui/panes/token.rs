@@ -124,7 +124,8 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
             header.alg.as_deref().unwrap_or("-"),
             header.kid.as_deref().map_or_else(|| "-".into(), clean),
             if header.has_nonce {
-                " · nonce: a Graph token, only Graph can validate it"
+                // The sig line below says what the nonce means.
+                " · nonce (a Graph token)"
             } else {
                 ""
             }

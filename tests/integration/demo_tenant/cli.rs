@@ -5,13 +5,14 @@
 use entra_doctor::cli::demo::{DemoArgs, OutputFormat, run_with};
 use serde_json::Value;
 
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 7] = [
     "healthy",
     "no-consent",
     "wrong-scope",
     "trailing-slash",
     "expired-secret",
     "unregistered-certificate",
+    "delegated-instead-of-application",
 ];
 
 #[tokio::test]
@@ -140,7 +141,7 @@ fn an_inconsistent_tenant_file_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = include_str!("../../../assets/demo/tenant.toml");
     let broken = shipped.replacen(
-        "roles = [\"User.Read.All\", \"AuditLog.Read.All\"]",
+        "roles = [\"User.Read.All\", \"AuditLog.Read.All\", \"Application.Read.All\"]",
         "roles = [\"Mail.Send\"]",
         1,
     );

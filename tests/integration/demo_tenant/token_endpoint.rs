@@ -26,7 +26,10 @@ async fn healthy_secret_gets_a_v1_graph_token_with_the_granted_roles() {
     assert_eq!(c["iss"], format!("https://sts.windows.net/{tid}/"));
     assert_eq!(c["appid"], app.client_id.as_str());
     assert_eq!(c["appidacr"], "1");
-    assert_eq!(c["roles"], json!(["User.Read.All", "AuditLog.Read.All"]));
+    assert_eq!(
+        c["roles"],
+        json!(["User.Read.All", "AuditLog.Read.All", "Application.Read.All"])
+    );
     assert_eq!(c["idtyp"], "app");
     assert_eq!(c["sub"], c["oid"]);
     assert_eq!(c["tid"], tid.as_str());

@@ -1,0 +1,111 @@
+//! The doctor's trust steps: the token checked against the tenant's keys, and the consent
+//! audit when the token lacks roles or the API refused it.
+
+use chrono::{DateTime, Utc};
+
+use super::{Checklist, Outcome};
+use crate::cli::args::{ConsentArgs, DoctorArgs};
+use crate::cli::config::Environment;
+use crate::cli::consent_cmd;
+use crate::diagnose::{Severity, signature};
+use crate::token::{Verification, Verifier, VerifyTarget};
+
+/// Checks the token against the tenant's published keys: a token the API cannot validate fails
+/// there whatever its roles say.
+pub(super) async fn verify_step(
+    list: &mut Checklist,
+    raw: &str,
+    decoded: Option<&crate::token::DecodedToken>,
+    request: &crate::auth::TokenRequest,
+    options: crate::auth::ClientOptions,
+    now: DateTime<Utc>,
+) {
+    let Some(token) = decoded else {
+        list.step("verify", Outcome::Skipped, "the token is not a JWT");
+        return;
+    };
+    let verifier = match crate::auth::TokenClient::new(options) {
+        Ok(client) => Verifier::new(client),
+        Err(error) => {
+            list.step("verify", Outcome::Skipped, error.to_string());
+            return;
+        }
+    };
+    let target = VerifyTarget {
+        host: request.authority.host.clone(),
+        tenant: Some(request.authority.tenant.to_string()),
+        app_id: None,
+    };
+    let (outcome, finding) = signature::check(&verifier, raw, token, &target, now).await;
+    let step = match outcome {
+        Some(Verification::Verified { .. } | Verification::GraphNonce) => Outcome::Passed,
+        Some(_) => Outcome::Failed,
+        // The keys could not be fetched: say so, but that is not the token's fault.
+        None => Outcome::Skipped,
+    };
+    list.step("verify", step, finding.title.clone());
+    list.findings.push(finding);
+}
+
+/// The consent audit, when the token lacks roles or the API said 403: that is where the
+/// answer sits in the app registration.
+pub(super) async fn consent_step(
+    list: &mut Checklist,
+    args: &DoctorArgs,
+    env: &Environment,
+    now: DateTime<Utc>,
+) {
+    let needed = list
+        .findings
+        .iter()
+        .any(|f| f.id == "api.forbidden" || f.id == "token.no-roles");
+    if !needed {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "not needed: the token carries roles the API accepted",
+        );
+        return;
+    }
+    if args.credential.secret_stdin {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "the secret was read from standard input once; run entra-doctor consent",
+        );
+        return;
+    }
+    let consent_args = ConsentArgs {
+        credential: args.credential.clone(),
+        graph_url: args.graph_url.clone(),
+        admin_client_id: None,
+        admin_certificate: None,
+        admin_secret_env: String::new(),
+        token: None,
+    };
+    match consent_cmd::audit(&consent_args, env, now).await {
+        Ok(audit) => {
+            let failed = audit.findings.iter().any(|f| f.severity == Severity::Error);
+            let detail = match &audit.directory {
+                Some(d) => format!(
+                    "{} permission(s) of {} audited",
+                    audit.rows.len(),
+                    d.resource_name
+                ),
+                None => audit
+                    .findings
+                    .first()
+                    .map(|f| f.title.clone())
+                    .unwrap_or_default(),
+            };
+            let outcome = match (failed, &audit.directory) {
+                (true, _) => Outcome::Failed,
+                (false, Some(_)) => Outcome::Passed,
+                (false, None) => Outcome::Skipped,
+            };
+            list.step("consent", outcome, detail);
+            list.findings.extend(audit.findings);
+        }
+        Err(error) => list.step("consent", Outcome::Skipped, error.to_string()),
+    }
+}

@@ -1,0 +1,180 @@
+//! The Microsoft Graph directory reads of the consent audit, answered from the tenant model:
+//! `GET /v1.0/applications?$filter=appId eq '…'` (the app registration's
+//! `requiredResourceAccess`), `GET /v1.0/servicePrincipals?$filter=appId eq '…'` (a service
+//! principal with its `appRoles` and `oauth2PermissionScopes`), and
+//! `GET /v1.0/servicePrincipals/{id}/appRoleAssignments` (the admin-consented roles, with their
+//! `createdDateTime`). Like Graph, they need `Application.Read.All` or `Directory.Read.All`.
+
+use serde_json::{Value, json};
+
+use super::model::{Application, Resource, Route, TenantModel};
+
+const PREFIX: &str = "/graph/v1.0/";
+
+/// True for the paths this module answers.
+pub(super) fn serves(path: &str) -> bool {
+    path.strip_prefix(PREFIX).is_some_and(|rest| {
+        rest == "applications"
+            || rest == "servicePrincipals"
+            || (rest.starts_with("servicePrincipals/") && rest.ends_with("/appRoleAssignments"))
+    })
+}
+
+/// The route the checks run against: Graph's roles for reading applications.
+pub(super) fn route(path: &str) -> Route {
+    Route {
+        path: path.to_owned(),
+        any_role: vec!["Application.Read.All".into(), "Directory.Read.All".into()],
+        rate_limit: None,
+        auth_context: None,
+        body: String::new(),
+    }
+}
+
+/// The answer's body, or `None` for a 404.
+pub(super) fn answer(model: &TenantModel, path: &str, query: Option<&str>) -> Option<Value> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let wanted = filter_app_id(query);
+    let context = |what: &str| format!("https://graph.microsoft.com/v1.0/$metadata#{what}");
+    if rest == "applications" {
+        let apps: Vec<Value> = model
+            .applications
+            .iter()
+            .filter(|a| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| a.client_id.eq_ignore_ascii_case(w))
+            })
+            .map(|a| application(model, a))
+            .collect();
+        return Some(json!({"@odata.context": context("applications"), "value": apps}));
+    }
+    if rest == "servicePrincipals" {
+        let mut sps: Vec<Value> = model
+            .resources
+            .iter()
+            .filter(|r| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| r.app_id.eq_ignore_ascii_case(w))
+            })
+            .map(resource_principal)
+            .collect();
+        sps.extend(
+            model
+                .applications
+                .iter()
+                .filter(|a| wanted.as_ref().is_none_or(|w| a.client_id.eq_ignore_ascii_case(w)))
+                .map(|a| {
+                    json!({"id": a.service_principal_id, "appId": a.client_id,
+                           "displayName": a.display_name, "appRoles": [], "oauth2PermissionScopes": []})
+                }),
+        );
+        return Some(json!({"@odata.context": context("servicePrincipals"), "value": sps}));
+    }
+    let id = rest
+        .strip_prefix("servicePrincipals/")?
+        .strip_suffix("/appRoleAssignments")?;
+    let app = model
+        .applications
+        .iter()
+        .find(|a| a.service_principal_id.eq_ignore_ascii_case(id))?;
+    let mut assignments = Vec::new();
+    for grant in &app.grants {
+        let Some(resource) = model.find_resource(&grant.resource) else {
+            continue;
+        };
+        for role in resource
+            .app_roles
+            .iter()
+            .filter(|r| grant.roles.contains(&r.value))
+        {
+            assignments.push(json!({
+                "id": format!("{}-{}", &app.service_principal_id[..8], &role.id[..8]),
+                "appRoleId": role.id,
+                "createdDateTime": grant.consented.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "principalDisplayName": app.display_name,
+                "principalId": app.service_principal_id,
+                "principalType": "ServicePrincipal",
+                "resourceDisplayName": resource.display_name,
+                "resourceId": resource.service_principal_id,
+            }));
+        }
+    }
+    Some(json!({"@odata.context": context("appRoleAssignments"), "value": assignments}))
+}
+
+/// `appId eq '…'` of a `$filter` query parameter.
+fn filter_app_id(query: Option<&str>) -> Option<String> {
+    let filter = url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "$filter")
+        .map(|(_, v)| v.into_owned())?;
+    let quoted = filter.split_once("appId eq '")?.1;
+    Some(quoted.split('\'').next()?.to_owned())
+}
+
+fn application(model: &TenantModel, app: &Application) -> Value {
+    let mut access: Vec<Value> = Vec::new();
+    let requested: Vec<(String, Vec<String>, Vec<String>)> = match &app.requested {
+        Some(list) => list
+            .iter()
+            .map(|r| {
+                (
+                    r.resource.clone(),
+                    r.application.clone(),
+                    r.delegated.clone(),
+                )
+            })
+            .collect(),
+        None => app
+            .grants
+            .iter()
+            .map(|g| (g.resource.clone(), g.roles.clone(), Vec::new()))
+            .collect(),
+    };
+    for (resource, roles, scopes) in requested {
+        let Some(resource) = model.find_resource(&resource) else {
+            continue;
+        };
+        let ids = |names: &[String], defined: &[super::model::AppRole], kind: &str| {
+            defined
+                .iter()
+                .filter(|d| names.contains(&d.value))
+                .map(|d| json!({"id": d.id, "type": kind}))
+                .collect::<Vec<_>>()
+        };
+        let mut entries = ids(&roles, &resource.app_roles, "Role");
+        entries.extend(ids(&scopes, &resource.delegated_scopes, "Scope"));
+        access.push(json!({"resourceAppId": resource.app_id, "resourceAccess": entries}));
+    }
+    json!({
+        "id": app.service_principal_id.chars().rev().collect::<String>(),
+        "appId": app.client_id,
+        "displayName": app.display_name,
+        "requiredResourceAccess": access,
+    })
+}
+
+fn resource_principal(resource: &Resource) -> Value {
+    let roles: Vec<Value> = resource
+        .app_roles
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "value": r.value, "allowedMemberTypes": ["Application"], "isEnabled": true,
+                   "displayName": r.value})
+        })
+        .collect();
+    let scopes: Vec<Value> = resource
+        .delegated_scopes
+        .iter()
+        .map(|s| json!({"id": s.id, "value": s.value, "type": "Admin", "isEnabled": true}))
+        .collect();
+    json!({
+        "id": resource.service_principal_id,
+        "appId": resource.app_id,
+        "displayName": resource.display_name,
+        "servicePrincipalNames": resource.identifier_uris,
+        "appRoles": roles,
+        "oauth2PermissionScopes": scopes,
+    })
+}
