@@ -22,17 +22,26 @@ pub struct OidcMetadata {
 impl TokenClient {
     /// Fetches `{host}/{tenant}/v2.0/.well-known/openid-configuration`.
     pub async fn discover(&self, authority: &Authority) -> Result<OidcMetadata> {
-        let url_text = authority.discovery_url();
-        let url = Url::parse(&url_text).map_err(|e| Error::InvalidAuthority {
-            value: url_text.clone(),
+        self.get_json(&authority.discovery_url()).await
+    }
+
+    /// GETs a JSON document of the identity provider (discovery, keys). Entra's error body (an
+    /// unknown tenant: AADSTS90002) becomes its typed error; anything else unexpected is named.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url_text: &str,
+    ) -> Result<T> {
+        let url = Url::parse(url_text).map_err(|e| Error::InvalidAuthority {
+            value: url_text.to_owned(),
             reason: e.to_string(),
         })?;
+        crate::auth::authority::ensure_secure(&url)?;
         let response = self
             .http()
             .get(url)
             .send()
             .await
-            .map_err(|e| self.transport(&url_text, &e))?;
+            .map_err(|e| self.transport(url_text, &e))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -42,17 +51,16 @@ impl TokenClient {
             .to_owned();
         let body = read_capped(response)
             .await
-            .map_err(|e| self.transport(&url_text, &e))?;
+            .map_err(|e| self.transport(url_text, &e))?;
         if status == 200 {
-            if let Ok(metadata) = serde_json::from_slice::<OidcMetadata>(&body) {
-                return Ok(metadata);
+            if let Ok(document) = serde_json::from_slice::<T>(&body) {
+                return Ok(document);
             }
         }
-        // An unknown tenant answers with Entra's usual error body (AADSTS90002).
-        match parse_token_body(&url_text, status, &content_type, &body) {
+        match parse_token_body(url_text, status, &content_type, &body) {
             Err(error) => Err(error),
             Ok(_) => Err(Error::UnexpectedResponse {
-                url: url_text,
+                url: url_text.to_owned(),
                 status,
                 content_type,
                 snippet: snippet(&body),

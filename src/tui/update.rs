@@ -210,24 +210,31 @@ fn cycle_kind(state: &mut State) {
     refresh_lints(state);
 }
 
-pub(super) fn next_id(state: &mut State) -> u64 {
+fn next_id(state: &mut State) -> u64 {
     let id = state.next_id;
     state.next_id += 1;
     id
 }
 
-fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
-    let mut effects: Vec<Effect> = state
+/// Starts a request: it replaces (and cancels) whatever was running, and gets a fresh id so a
+/// late answer of the old one is recognised and dropped.
+pub(super) fn begin(
+    state: &mut State,
+    what: &'static str,
+) -> (super::state::RequestId, Vec<Effect>) {
+    let effects = state
         .running
         .take()
         .map(|r| Effect::Cancel(r.id))
         .into_iter()
         .collect();
     let id = next_id(state);
-    state.running = Some(Running {
-        id,
-        what: if force { "force refresh" } else { "acquire" },
-    });
+    state.running = Some(Running { id, what });
+    (id, effects)
+}
+
+fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
+    let (id, mut effects) = begin(state, if force { "force refresh" } else { "acquire" });
     state.token = Load::Loading;
     state.editing = false;
     state.status = "Asking Entra ID for a token…".into();
@@ -260,14 +267,7 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
     }
     let (raw, decoded) = (token.raw.clone(), token.decoded.clone().map(Box::new));
     let context = fix_context(state);
-    let mut effects: Vec<Effect> = state
-        .running
-        .take()
-        .map(|r| Effect::Cancel(r.id))
-        .into_iter()
-        .collect();
-    let id = next_id(state);
-    state.running = Some(Running { id, what: "probe" });
+    let (id, mut effects) = begin(state, "probe");
     state.probe = Load::Loading;
     state.status = format!("Calling {url}…");
     effects.push(Effect::Probe {

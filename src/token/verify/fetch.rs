@@ -2,12 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use url::Url;
 
 use super::{DecodedToken, Verifier, VerifyTarget, metadata_url};
-use crate::auth::authority::ensure_secure;
-use crate::auth::client::{parse_token_body, read_capped, snippet};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Where a key set came from, and the issuer that goes with it.
 pub(super) struct Keys {
@@ -85,44 +82,12 @@ impl Verifier {
         Ok(jwks)
     }
 
-    /// GET a JSON document; Entra's error body (an unknown tenant: AADSTS90002) becomes its
+    /// GET a JSON object; Entra's error body (an unknown tenant: AADSTS90002) becomes its
     /// typed error.
     async fn get_json(&self, url_text: &str) -> Result<Value> {
-        let url = Url::parse(url_text).map_err(|e| Error::InvalidAuthority {
-            value: url_text.to_owned(),
-            reason: e.to_string(),
-        })?;
-        ensure_secure(&url)?;
-        let response = self
-            .client
-            .http()
-            .get(url)
-            .send()
+        self.client
+            .get_json::<serde_json::Map<String, Value>>(url_text)
             .await
-            .map_err(|e| self.client.transport(url_text, &e))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = read_capped(response)
-            .await
-            .map_err(|e| self.client.transport(url_text, &e))?;
-        if status == 200 {
-            if let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(&body) {
-                return Ok(value);
-            }
-        }
-        match parse_token_body(url_text, status, &content_type, &body) {
-            Err(error) => Err(error),
-            Ok(_) => Err(Error::UnexpectedResponse {
-                url: url_text.to_owned(),
-                status,
-                content_type,
-                snippet: snippet(&body),
-            }),
-        }
+            .map(Value::Object)
     }
 }

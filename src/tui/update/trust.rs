@@ -1,10 +1,9 @@
 //! The trust results in the TUI: a token's signature check, and the consent audit (`g`), whose
 //! findings join the findings pane in place of the previous run's.
 
-use super::next_id;
 use crate::diagnose::{self, Finding};
 use crate::tui::effect::Effect;
-use crate::tui::state::{Load, Pane, RequestId, Running, State};
+use crate::tui::state::{Load, Pane, RequestId, State};
 
 /// Finding ids a signature check produces; a new check replaces the old one's.
 const SIGNATURE_FINDINGS: [&str; 6] = [
@@ -39,17 +38,7 @@ pub(super) fn token_verified(
 
 /// Starts the consent audit with the form's credential (it replaces any running request).
 pub(super) fn start_consent(state: &mut State) -> Vec<Effect> {
-    let mut effects: Vec<Effect> = state
-        .running
-        .take()
-        .map(|r| Effect::Cancel(r.id))
-        .into_iter()
-        .collect();
-    let id = next_id(state);
-    state.running = Some(Running {
-        id,
-        what: "consent audit",
-    });
+    let (id, mut effects) = super::begin(state, "consent audit");
     state.editing = false;
     state.status = "Auditing admin consent through Microsoft Graph…".into();
     let token = match &state.token {
