@@ -15,6 +15,7 @@ mod explain_cmd;
 mod findings;
 mod fleet;
 mod probe_cmd;
+pub mod redact;
 pub mod render;
 mod token_cmd;
 
@@ -311,11 +312,13 @@ pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(
                 .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
             builder
                 .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file))
+                .with_writer(redact::RedactingMakeWriter(std::sync::Mutex::new(file)))
                 .init();
         }
         None if verbose > 0 || std::env::var_os("RUST_LOG").is_some() => {
-            builder.with_writer(std::io::stderr).init();
+            builder
+                .with_writer(redact::RedactingMakeWriter(std::io::stderr))
+                .init();
         }
         None => {}
     }

@@ -121,6 +121,17 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
         ]);
         record("explain", explain);
 
+        // Every crate at trace level, HTTP internals included: the redacting writer still holds.
+        let mut traced = entra_doctor();
+        traced
+            .args(token_args(server))
+            .args(["-o", format, "--force-refresh", "--log-file"])
+            .arg(&log);
+        traced
+            .env("RUST_LOG", "trace")
+            .env("AZURE_CLIENT_SECRET", CANARY_SECRET);
+        record("token at RUST_LOG=trace", traced);
+
         let mut decode = entra_doctor();
         decode
             .args(["decode", "-o", format, "-vv"])
@@ -135,7 +146,7 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
 async fn no_secret_ever_leaks() {
     // Eight commands' tokens, plus one Graph token per doctor run: its 403 calls for the
     // consent audit, whose Graph reads (and their bearer token) must not leak either.
-    let server = token_server(10).await;
+    let server = token_server(12).await;
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .respond_with(wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({
             "error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}

@@ -15,6 +15,7 @@ mod demo_tenant;
 mod demos;
 mod diagnose;
 mod doctor;
+mod faults;
 mod fleet;
 mod hostile;
 mod support;
