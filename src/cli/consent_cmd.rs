@@ -67,13 +67,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     let mut stdin = stdin_reader();
     let prepared = prepare(&daemon_args, env, &mut stdin, now)?;
     let request = &prepared.request;
-    let context = FixContext {
-        tenant: Some(request.authority.tenant.to_string()),
-        client_id: Some(request.client_id.clone()),
-        resource: Some(request.scopes.resource().to_owned()),
-        scope: Some(request.scopes.to_request_value()),
-        role: None,
-    };
+    let context = FixContext::for_request(request);
     let resource_app_id = resource_app_id(request.scopes.resource())?;
     let mut cache = TokenCache::in_memory();
     // A given token is the one that matters for staleness: a fresh one has every current role.

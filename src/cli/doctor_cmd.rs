@@ -144,10 +144,7 @@ pub(super) async fn check(
         failure: None,
     };
     let request = &prepared.request;
-    context.tenant = Some(request.authority.tenant.to_string());
-    context.client_id = Some(request.client_id.clone());
-    context.resource = Some(request.scopes.resource().to_owned());
-    context.scope = Some(request.scopes.to_request_value());
+    context = FixContext::for_request(request);
     let preflight_errors = prepared
         .warnings
         .iter()

@@ -44,13 +44,7 @@ pub async fn run(
             report
                 .stderr
                 .extend(prepared.warnings.iter().map(findings::one_line));
-            context = FixContext {
-                tenant: Some(prepared.request.authority.tenant.to_string()),
-                client_id: Some(prepared.request.client_id.clone()),
-                resource: Some(prepared.request.scopes.resource().to_owned()),
-                scope: Some(prepared.request.scopes.to_request_value()),
-                role: None,
-            };
+            context = FixContext::for_request(&prepared.request);
             let mut cache = TokenCache::in_memory();
             acquire(
                 &prepared.request,
@@ -106,24 +100,9 @@ pub async fn run(
 
 /// Before sending: does the token's audience fit the well-known API?
 fn pre_send(token: Option<&DecodedToken>, resource: Option<&diagnose::Resource>) -> Vec<Finding> {
-    let (Some(token), Some(resource)) = (token, resource) else {
-        return Vec::new();
-    };
-    let aud = token
-        .claims
-        .aud
-        .as_ref()
-        .map(|a| a.values().join(" "))
-        .unwrap_or_default();
-    if aud.is_empty() || resource.accepts_audience(&aud) {
-        return Vec::new();
-    }
-    let said = format!(
-        "{} accepts the audiences {}; the token audience is {aud}",
-        resource.name,
-        resource.audiences.join(", ")
-    );
-    api::audience_complaint(&said, Some(&aud), Some(&resource.audiences))
+    token
+        .zip(resource)
+        .and_then(|(t, r)| diagnose::audience::against_resource(t, r))
         .into_iter()
         .collect()
 }

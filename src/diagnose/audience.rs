@@ -27,7 +27,9 @@ pub fn audience_complaint(
             .map(|(_, a)| a)
             .filter(|a| Some(a) != actual.as_ref()),
     );
-    expected.dedup();
+    // Accepted and named audiences overlap: keep the first of each, in order.
+    let mut seen = std::collections::HashSet::new();
+    expected.retain(|a| seen.insert(a.clone()));
     let slash = actual.as_ref().and_then(|a| {
         expected
             .iter()
@@ -117,4 +119,22 @@ fn actual_in(text: &str, named: &[(usize, String)]) -> Option<String> {
         .iter()
         .find(|(position, _)| *position >= marker)
         .map(|(_, n)| n.clone())
+}
+
+/// Whether a well-known API accepts the token's audience; a finding when it does not.
+pub fn against_resource(
+    token: &crate::token::DecodedToken,
+    resource: &super::Resource,
+) -> Option<Finding> {
+    let aud = token
+        .claims
+        .aud
+        .as_ref()
+        .map(|a| a.values().join(" "))
+        .unwrap_or_default();
+    if aud.is_empty() || resource.accepts_audience(&aud) {
+        return None;
+    }
+    let complaint = format!("token audience {aud} is not one of the accepted audiences");
+    audience_complaint(&complaint, Some(&aud), Some(&resource.audiences))
 }

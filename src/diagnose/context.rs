@@ -12,6 +12,17 @@ pub struct FixContext {
 }
 
 impl FixContext {
+    /// Everything a validated request knows: tenant, client id, resource and scope.
+    pub fn for_request(request: &crate::auth::TokenRequest) -> Self {
+        Self {
+            tenant: Some(request.authority.tenant.to_string()),
+            client_id: Some(request.client_id.clone()),
+            resource: Some(request.scopes.resource().to_owned()),
+            scope: Some(request.scopes.to_request_value()),
+            role: None,
+        }
+    }
+
     /// Fills the placeholders of a catalog template; `{{` and `}}` stand for literal braces.
     pub fn render(&self, template: &str) -> String {
         let value = |name: &str| -> Option<String> {

@@ -178,21 +178,11 @@ fn answer_findings(mut answer: ApiAnswer, extra: &Extra, now: DateTime<Utc>) -> 
 
 /// Whether the API at `--url` (a well-known one) accepts the token's audience.
 fn url_audience(token: &DecodedToken, extra: &Extra) -> Option<Finding> {
-    let accepted = extra
+    let resource = extra
         .url
         .and_then(api::host_of)
         .and_then(|h| Resources::builtin().by_host(&h))?;
-    let aud = token
-        .claims
-        .aud
-        .as_ref()
-        .map(|a| a.values().join(" "))
-        .unwrap_or_default();
-    if aud.is_empty() || accepted.accepts_audience(&aud) {
-        return None;
-    }
-    let complaint = format!("token audience {aud} is not one of the accepted audiences");
-    api::audience_complaint(&complaint, Some(&aud), Some(&accepted.audiences))
+    super::audience::against_resource(token, resource)
 }
 
 /// Pasted API errors come without their status line: infer it from the well-known codes.

@@ -168,13 +168,7 @@ async fn acquire(
         Err(error) => return failed(preflight::error(&error, &FixContext::default()), Vec::new()),
     };
     let request = &prepared.request;
-    let context = FixContext {
-        tenant: Some(request.authority.tenant.to_string()),
-        client_id: Some(request.client_id.clone()),
-        resource: Some(request.scopes.resource().to_owned()),
-        scope: Some(request.scopes.to_request_value()),
-        role: None,
-    };
+    let context = FixContext::for_request(request);
     let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
     let sealing_key = request.credential.sealing_key(&key.id());
     let mut cache = services.cache.lock().await;
