@@ -9,6 +9,9 @@
 
 mod file;
 mod seal;
+mod serve;
+
+pub use serve::Served;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -12,13 +12,13 @@ use super::config::{Environment, Prepared, prepare};
 use super::render::{token_json, token_text};
 use super::{OutputFormat, Report};
 use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
-use crate::cache::{CacheKey, Miss, TokenCache};
+use crate::cache::{Miss, TokenCache};
 use crate::diagnose::www_authenticate::decode_claims;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::{decode, relative};
 
-/// The token and where it came from.
+/// The token, where it came from, and which cache served or stored it.
 pub(super) struct Acquired {
     pub(super) token: Secret,
     expires_on: DateTime<Utc>,
@@ -115,47 +115,20 @@ pub(super) async fn acquire(
     force_refresh: bool,
     now: DateTime<Utc>,
 ) -> Result<Acquired> {
-    let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
-    let sealing_key = request.credential.sealing_key(&key.id());
     let store = if cache.path().is_some() {
         "file"
     } else {
         "memory"
     };
     let file = cache.path().map(ToOwned::to_owned);
-    let looked_up = if force_refresh {
-        Err(Miss::ForceRefresh)
-    } else {
-        cache.lookup(&key, &sealing_key, now)
-    };
-    let miss = match looked_up {
-        Ok(hit) => {
-            return Ok(Acquired {
-                token: hit.access_token,
-                expires_on: hit.entry.expires_on,
-                miss: None,
-                response: None,
-                store,
-                file,
-            });
-        }
-        Err(miss) => miss,
-    };
-    let response = client.acquire(request, now).await?;
-    let kind = request.credential.kind();
-    let entry = cache.store(
-        key,
-        request.scopes.resource(),
-        &response,
-        &sealing_key,
-        kind,
-        now,
-    )?;
+    let served = cache
+        .get_or_acquire(client, request, force_refresh, now)
+        .await?;
     Ok(Acquired {
-        token: response.access_token.clone(),
-        expires_on: entry.expires_on,
-        miss: Some(miss),
-        response: Some(response),
+        token: served.token,
+        expires_on: served.expires_on,
+        miss: served.miss,
+        response: served.response,
         store,
         file,
     })

@@ -10,7 +10,7 @@ use super::action::Action;
 use super::form::Form;
 use super::state::{RequestId, TokenView};
 use crate::auth::{ClientOptions, Credential, TokenClient};
-use crate::cache::{CacheKey, TokenCache};
+use crate::cache::TokenCache;
 use crate::cli::config::{Environment, prepare};
 use crate::diagnose::{
     self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
@@ -169,31 +169,18 @@ async fn acquire(
     };
     let request = &prepared.request;
     let context = FixContext::for_request(request);
-    let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
-    let sealing_key = request.credential.sealing_key(&key.id());
     let mut cache = services.cache.lock().await;
-    let hit = if force {
-        None
-    } else {
-        cache.lookup(&key, &sealing_key, now).ok()
-    };
-    let (raw, expires_on, from_cache) = if let Some(hit) = hit {
-        (hit.access_token, hit.entry.expires_on, true)
-    } else {
-        match fresh(
-            request,
-            prepared.options,
-            &mut cache,
-            (key, &sealing_key),
-            id,
-            services,
-            now,
-        )
-        .await
-        {
-            Ok((raw, expires_on)) => (raw, expires_on, false),
-            Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
+    let served = match TokenClient::new(prepared.options) {
+        Ok(client) => {
+            cache
+                .get_or_acquire(&with_progress(client, id, services), request, force, now)
+                .await
         }
+        Err(error) => Err(error),
+    };
+    let (raw, expires_on, from_cache) = match served {
+        Ok(served) => (served.token, served.expires_on, served.miss.is_none()),
+        Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
     };
     let decoded = decode(raw.expose()).ok();
     let mut findings = prepared.warnings.clone();
@@ -231,30 +218,6 @@ async fn acquire(
         findings,
         cache: cache.entries().cloned().collect(),
     }
-}
-
-/// Asks Entra ID for a token and caches it.
-async fn fresh(
-    request: &crate::auth::TokenRequest,
-    options: crate::auth::ClientOptions,
-    cache: &mut TokenCache,
-    (key, sealing_key): (CacheKey, &[u8; 32]),
-    id: RequestId,
-    services: &Services,
-    now: DateTime<Utc>,
-) -> crate::Result<(Secret, DateTime<Utc>)> {
-    let client = with_progress(TokenClient::new(options)?, id, services);
-    let response = client.acquire(request, now).await?;
-    let kind = request.credential.kind();
-    let entry = cache.store(
-        key,
-        request.scopes.resource(),
-        &response,
-        sealing_key,
-        kind,
-        now,
-    )?;
-    Ok((response.access_token, entry.expires_on))
 }
 
 async fn run_probe(
