@@ -9,7 +9,7 @@ use crate::diagnose::{FixContext, preflight};
 /// Recomputes the live preflight lints from the form as typed.
 pub fn refresh_lints(state: &mut State) {
     let mut lints = Vec::new();
-    let scopes: Vec<&str> = state.form.scope.value().split_whitespace().collect();
+    let scopes = state.form.scopes();
     if !scopes.is_empty() {
         match crate::auth::ScopeSet::parse(&scopes) {
             Ok(set) => lints.extend(set.lints().iter().map(preflight::scope)),

@@ -152,17 +152,21 @@ impl Form {
 
     /// The form as the CLI's credential options, plus the secret, so the TUI validates and
     /// builds requests exactly as the CLI does.
+    /// The scope field as the scopes it names (space separated).
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope
+            .value()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub fn to_args(&self) -> (CredentialArgs, Secret) {
         let text = |input: &Input| Some(input.value().trim().to_owned()).filter(|v| !v.is_empty());
         let args = CredentialArgs {
             tenant: text(&self.tenant),
             client_id: text(&self.client_id),
-            scopes: self
-                .scope
-                .value()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            scopes: self.scopes(),
             cloud: None,
             authority_host: text(&self.authority),
             token_endpoint: None,
@@ -194,12 +198,7 @@ impl Form {
             credential_kind: self.kind.name().into(),
             certificate: self.certificate.value().trim().into(),
             assertion_file: self.assertion_file.value().trim().into(),
-            scopes: self
-                .scope
-                .value()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            scopes: self.scopes(),
             probe_url: self.probe_url.value().trim().into(),
         }
     }
