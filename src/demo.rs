@@ -14,6 +14,7 @@
 //! `resource_api` (the APIs that check tokens).
 
 mod assertion;
+mod changes;
 mod error;
 mod graph_directory;
 mod handout;
@@ -29,10 +30,11 @@ mod sts_error;
 mod tls;
 mod token;
 
+pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
 pub use model::{
     AppRole, Application, ClientSecret, DemoSecret, ErrorStyle, Grant, Handout, HandoutCertificate,
     RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
-pub use server::{DemoApp, DemoOptions, RunningDemo, start};
+pub use server::{DemoApp, DemoControl, DemoOptions, RunningDemo, start};

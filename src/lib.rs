@@ -18,6 +18,7 @@ pub mod probe;
 pub mod profile;
 pub mod secret;
 pub mod token;
+pub mod walkthrough;
 #[cfg(feature = "tui")]
 pub mod tui;
 

@@ -64,4 +64,8 @@ pub enum Error {
     /// `--scenario` named a scenario that the tenant model does not have.
     #[error("the demo tenant has no scenario {name:?}; the scenarios are: {known}")]
     UnknownScenario { name: String, known: String },
+
+    /// A change to the running tenant (a walkthrough fix) could not apply.
+    #[error("cannot change the demo tenant: {0}")]
+    Change(String),
 }

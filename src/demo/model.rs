@@ -327,6 +327,12 @@ impl TenantModel {
             })
     }
 
+    /// Adds a PEM file to the model at run time (a certificate uploaded by a walkthrough fix).
+    pub(super) fn add_file(&mut self, name: &str, content: &str) {
+        self.files
+            .insert(name.to_owned(), DemoSecret(content.to_owned()));
+    }
+
     /// The certificate and key an application hands out, if it hands out one.
     pub fn handout_certificate(&self, app: &Application) -> Result<Option<HandoutCertificate>> {
         match (&app.handout.certificate, &app.handout.private_key) {

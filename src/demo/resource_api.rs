@@ -15,18 +15,19 @@ use serde_json::{Value, json};
 
 use super::model::{Resource, Route, TokenVersion};
 use super::resource_errors::{Rejection, forbidden, throttled, unauthorized};
-use super::server::AppState;
+use super::server::{AppState, Live};
 use super::token::issuer;
 
 /// Skew an API tolerates on `exp`/`nbf` (ASP.NET Core's default).
 const CLOCK_SKEW: i64 = 300;
 
 pub(super) async fn handle(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let state = live.now();
     let directory = super::graph_directory::serves(uri.path())
         .then(|| {
             let graph = state

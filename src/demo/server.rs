@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,6 +22,7 @@ use super::error::{Error, Result};
 use super::handout::{self, CredentialDir};
 use super::keys::Keys;
 use super::model::{DemoSecret, TenantModel, TokenVersion};
+use super::changes::{Applied, TenantChange};
 use super::{resource_api, sts, tls, token};
 
 /// How to start the demo tenant.
@@ -63,13 +64,77 @@ pub struct DemoApp {
     pub reproduce: String,
 }
 
-/// State shared by the handlers.
+/// What the handlers read: one consistent view of the tenant. A change (see
+/// [`DemoControl`]) builds a new one and swaps it in, so a request never sees half a change.
 pub(super) struct AppState {
     pub model: TenantModel,
     pub keys: Keys,
     pub authority_host: String,
-    /// Rate-limit windows per (route, client id): window start (unix s) and calls in it.
-    pub throttle: Mutex<HashMap<(String, String), (i64, u32)>>,
+    /// Rate-limit windows per (route, client id): window start (unix s) and calls in it. Shared
+    /// by every view, so a change does not reset them.
+    pub throttle: Arc<Mutex<Throttle>>,
+}
+
+pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
+
+/// The router's state: the current view of the tenant, swapped whole on a change.
+pub(super) struct Live {
+    current: RwLock<Arc<AppState>>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").finish_non_exhaustive()
+    }
+}
+
+impl Live {
+    /// The view to answer one request from.
+    pub(super) fn now(&self) -> Arc<AppState> {
+        match self.current.read() {
+            Ok(current) => Arc::clone(&current),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn swap(&self, next: AppState) {
+        let next = Arc::new(next);
+        match self.current.write() {
+            Ok(mut current) => *current = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+    }
+}
+
+/// Changes the running demo tenant, as an admin would in the portal (grant a role, add a
+/// secret, upload a certificate). The change lives in this process only: a restart forgets it.
+#[derive(Debug, Clone)]
+pub struct DemoControl {
+    live: Arc<Live>,
+}
+
+
+impl DemoControl {
+    /// Applies `change` and says what it did; a change that cannot apply leaves the tenant as
+    /// it was.
+    pub fn apply(&self, change: &TenantChange) -> Result<Applied> {
+        // One change at a time: the write lock is taken only to swap, so build under a guard
+        // of our own.
+        static CHANGING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = CHANGING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.live.now();
+        let mut model = current.model.clone();
+        let applied = super::changes::apply(&mut model, change, chrono::Utc::now())?;
+        let keys = Keys::load(&model)?;
+        self.live.swap(AppState {
+            model,
+            keys,
+            authority_host: current.authority_host.clone(),
+            throttle: Arc::clone(&current.throttle),
+        });
+        tracing::info!(change = change.label(), "demo tenant changed");
+        Ok(applied)
+    }
 }
 
 /// A running demo tenant. Dropping it stops the server and deletes its credential files.
@@ -81,6 +146,7 @@ pub struct RunningDemo {
     tenant_domain: String,
     apps: Vec<DemoApp>,
     ca_file: Option<PathBuf>,
+    live: Arc<Live>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     acceptor: Option<JoinHandle<()>>,
@@ -104,13 +170,15 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
     let apps = handouts(&model, &files, &authority_host)?;
     let tenant_id = model.tenant.id.clone();
     let tenant_domain = model.tenant.domain.clone();
-    let state = Arc::new(AppState {
-        model,
-        keys,
-        authority_host: authority_host.clone(),
-        throttle: Mutex::new(HashMap::new()),
+    let live = Arc::new(Live {
+        current: RwLock::new(Arc::new(AppState {
+            model,
+            keys,
+            authority_host: authority_host.clone(),
+            throttle: Arc::new(Mutex::new(HashMap::new())),
+        })),
     });
-    let router = router(state);
+    let router = router(Arc::clone(&live));
     let (stop, stopped) = oneshot::channel::<()>();
     let signal = async move {
         let _ = stopped.await;
@@ -140,6 +208,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
         tenant_domain,
         apps,
         ca_file,
+        live,
         stop: Some(stop),
         server: Some(server),
         acceptor,
@@ -179,7 +248,7 @@ fn handouts(model: &TenantModel, files: &CredentialDir, host: &str) -> Result<Ve
         .collect()
 }
 
-fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<Live>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token_v2))
         .route("/{tenant}/oauth2/token", post(sts::token_v1))
@@ -247,6 +316,13 @@ impl RunningDemo {
         self.ca_file.as_deref()
     }
 
+    /// A handle that changes this tenant while it runs (the walkthrough's fixes).
+    pub fn control(&self) -> DemoControl {
+        DemoControl {
+            live: Arc::clone(&self.live),
+        }
+    }
+
     /// The directory holding the handed-out credential files.
     pub fn credentials_dir(&self) -> &Path {
         self.files.path()
@@ -299,19 +375,19 @@ fn tenant_for_documents(
 }
 
 async fn discovery_v2(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    discovery(&state, &segment, &headers, TokenVersion::V2)
+    discovery(&live.now(), &segment, &headers, TokenVersion::V2)
 }
 
 async fn discovery_v1(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    discovery(&state, &segment, &headers, TokenVersion::V1)
+    discovery(&live.now(), &segment, &headers, TokenVersion::V1)
 }
 
 fn discovery(
@@ -357,19 +433,19 @@ fn discovery(
 }
 
 async fn jwks_v2(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    jwks(&state, &segment, &headers, TokenVersion::V2)
+    jwks(&live.now(), &segment, &headers, TokenVersion::V2)
 }
 
 async fn jwks_v1(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     UrlPath(segment): UrlPath<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    jwks(&state, &segment, &headers, TokenVersion::V1)
+    jwks(&live.now(), &segment, &headers, TokenVersion::V1)
 }
 
 /// The tenant's signing keys, with the issuer of the token version they are asked for under.

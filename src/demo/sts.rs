@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::assertion::{self, Expected};
 use super::model::{Application, TenantModel};
-use super::server::AppState;
+use super::server::{AppState, Live};
 use super::sts_error::{StsError, sts_headers};
 use super::token::{self, ClientAuth, EXPIRES_IN};
 
@@ -31,21 +31,21 @@ enum Endpoint {
 }
 
 pub(super) async fn token_v2(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    token(&state, &tenant, Endpoint::V2, &headers, &body)
+    token(&live.now(), &tenant, Endpoint::V2, &headers, &body)
 }
 
 pub(super) async fn token_v1(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    token(&state, &tenant, Endpoint::V1, &headers, &body)
+    token(&live.now(), &tenant, Endpoint::V1, &headers, &body)
 }
 
 /// The `client-request-id` the client sent (Entra ID echoes it as the correlation id), or a

@@ -1,0 +1,286 @@
+//! The onboarding walkthrough: the seven things a working daemon app needs, each with a live
+//! check, in the order Entra ID itself checks them — tenant → app registration → credential →
+//! scope → token → application role → API call.
+//!
+//! A [`Session`] runs one step ([`Session::check`]) or all of them in order
+//! ([`Session::run_all`], which stops at the first failure: what comes after depends on it).
+//! Each [`StepReport`] says what was checked, the evidence, and on failure the finding and a
+//! [`Fix`]: where to click in the portal, the `az` command with the operator's own ids, and,
+//! where one exists, a [`DemoFix`] the embedded demo tenant (or the form, for a scope) can
+//! apply so a trainee watches the step turn green.
+
+mod apply;
+mod checks;
+mod demo_setup;
+mod fixes;
+mod text;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::auth::{ClientOptions, TokenClient, TokenRequest};
+use crate::diagnose::Finding;
+use crate::error::Result;
+
+pub use apply::{FixOutcome, apply};
+pub use checks::stage_of;
+pub use demo_setup::demo_setup;
+pub use text::render_text;
+
+/// The steps, in the order Entra ID checks a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepId {
+    Tenant,
+    App,
+    Credential,
+    Scope,
+    Token,
+    Role,
+    Api,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 7] = [
+        StepId::Tenant,
+        StepId::App,
+        StepId::Credential,
+        StepId::Scope,
+        StepId::Token,
+        StepId::Role,
+        StepId::Api,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            StepId::Tenant => "Tenant found",
+            StepId::App => "App registration found",
+            StepId::Credential => "Credential accepted",
+            StepId::Scope => "Scope right for the resource",
+            StepId::Token => "Token issued",
+            StepId::Role => "Application role granted",
+            StepId::Api => "API call succeeds",
+        }
+    }
+
+    /// 1-based, as the screen numbers the steps.
+    pub fn number(self) -> usize {
+        StepId::ALL.iter().position(|s| *s == self).unwrap_or(0) + 1
+    }
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    NotYet,
+    Passed,
+    Failed,
+    /// Nothing to check (no API URL to call).
+    Skipped,
+}
+
+impl Status {
+    /// The mark the screen and the text output show.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Status::NotYet => "·",
+            Status::Passed => "✓",
+            Status::Failed => "✗",
+            Status::Skipped => "–",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotYet => "not yet",
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// What one step found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    pub step: StepId,
+    pub title: &'static str,
+    pub status: Status,
+    /// What the check looked at, in a sentence.
+    pub checked: String,
+    pub evidence: Vec<String>,
+    /// On failure: the diagnosis, in the shape of every other finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl StepReport {
+    /// A step not run yet, with why.
+    pub fn not_yet(step: StepId, why: impl Into<String>) -> Self {
+        Self {
+            step,
+            title: step.title(),
+            status: Status::NotYet,
+            checked: why.into(),
+            evidence: Vec::new(),
+            finding: None,
+            fix: None,
+        }
+    }
+
+    /// Every step, none run.
+    pub fn fresh() -> Vec<Self> {
+        StepId::ALL
+            .iter()
+            .map(|s| Self::not_yet(*s, "not checked yet"))
+            .collect()
+    }
+}
+
+/// How to put a failing step right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// What to do, in a sentence.
+    pub summary: String,
+    /// Where to click in the Entra admin center.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portal: Option<String>,
+    /// The same with the Azure CLI, with the operator's ids filled in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub az: Option<String>,
+    /// What `x` can apply right away (to the demo tenant, or to the form for a scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply: Option<DemoFix>,
+}
+
+/// A fix the tool can apply itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DemoFix {
+    /// Grant an application permission of `resource` (admin consent), in the demo tenant.
+    GrantRole {
+        resource: String,
+        /// The path of the API call, so the demo grants the role that route needs.
+        path: Option<String>,
+        /// The roles that would do, least privileged first.
+        candidates: Vec<String>,
+    },
+    /// Add a new client secret in the demo tenant and use it.
+    AddSecret,
+    /// Upload the certificate in use to the app registration in the demo tenant.
+    RegisterCertificate {
+        thumbprint: String,
+        #[serde(skip)]
+        certificate_pem: String,
+    },
+    /// Ask for this scope instead (a change to the request, so it applies to any tenant).
+    CorrectScope { scope: String },
+}
+
+impl DemoFix {
+    /// Whether applying it needs the demo tenant (everything but a scope change does).
+    pub fn needs_demo_tenant(&self) -> bool {
+        !matches!(self, DemoFix::CorrectScope { .. })
+    }
+
+    /// What pressing `x` will do, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            DemoFix::GrantRole { candidates, .. } => match candidates.first() {
+                Some(role) => format!("grant {role} with admin consent in the demo tenant"),
+                None => "grant the role the API needs, in the demo tenant".to_owned(),
+            },
+            DemoFix::AddSecret => "add a new client secret in the demo tenant".to_owned(),
+            DemoFix::RegisterCertificate { thumbprint, .. } => {
+                format!("upload certificate {thumbprint} to the app in the demo tenant")
+            }
+            DemoFix::CorrectScope { scope } => format!("use scope {scope}"),
+        }
+    }
+}
+
+/// What a walkthrough checks: a prepared request (credential options or a profile), the
+/// client's timeouts, the API to call, and the preflight findings found while preparing.
+#[derive(Debug)]
+pub struct Setup {
+    pub request: TokenRequest,
+    pub options: ClientOptions,
+    pub probe: Option<Url>,
+    pub preflight: Vec<Finding>,
+}
+
+/// One pass over the steps. The token request is made once per session and shared by the
+/// steps that read it, so `run_all` asks Entra ID once; a new session asks again.
+#[derive(Debug)]
+pub struct Session {
+    setup: Setup,
+    client: TokenClient,
+    attempt: Option<checks::Attempt>,
+}
+
+impl Session {
+    pub fn new(setup: Setup) -> Result<Self> {
+        let client = TokenClient::new(setup.options)?;
+        Ok(Self::with_client(setup, client))
+    }
+
+    /// A session over a configured client (one that reports retries, say).
+    pub fn with_client(setup: Setup, client: TokenClient) -> Self {
+        Self {
+            setup,
+            client,
+            attempt: None,
+        }
+    }
+
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// The setup back, to change (a fix) and run again in a new session.
+    pub fn into_setup(self) -> Setup {
+        self.setup
+    }
+
+    /// Runs one step's live check.
+    pub async fn check(&mut self, step: StepId, now: chrono::DateTime<chrono::Utc>) -> StepReport {
+        checks::check(self, step, now).await
+    }
+
+    /// Runs every step in order; after the first failure the rest wait ("not yet").
+    pub async fn run_all(&mut self, now: chrono::DateTime<chrono::Utc>) -> Vec<StepReport> {
+        let mut reports = Vec::new();
+        let mut failed: Option<StepId> = None;
+        for step in StepId::ALL {
+            if let Some(at) = failed {
+                reports.push(StepReport::not_yet(
+                    step,
+                    format!("waits for step {} ({})", at.number(), at.title()),
+                ));
+                continue;
+            }
+            let report = self.check(step, now).await;
+            if report.status == Status::Failed {
+                failed = Some(step);
+            }
+            reports.push(report);
+        }
+        reports
+    }
+}
+
+/// The first failing step of a run, if any.
+pub fn first_failure(reports: &[StepReport]) -> Option<&StepReport> {
+    reports.iter().find(|r| r.status == Status::Failed)
+}
+
+/// The walkthrough as JSON: `ok` when every step passed (or had nothing to check).
+pub fn to_json(reports: &[StepReport]) -> serde_json::Value {
+    let ok = reports
+        .iter()
+        .all(|r| matches!(r.status, Status::Passed | Status::Skipped));
+    serde_json::json!({ "ok": ok, "steps": reports })
+}

@@ -1,0 +1,131 @@
+//! The fix of a failing step: where to click in the portal, the `az` command with the
+//! operator's ids, and what `x` can apply by itself.
+
+use super::{DemoFix, Fix, Setup, StepId};
+use crate::auth::Credential;
+use crate::diagnose::{Finding, FixContext, Resources};
+
+/// The roles the API call needs, least privileged first, when the API is a well-known one
+/// (by the URL's host, or by the scope's resource for the demo tenant's loopback copy).
+pub(super) fn needed_roles(setup: &Setup) -> Vec<String> {
+    let Some(url) = &setup.probe else {
+        return Vec::new();
+    };
+    let resources = Resources::builtin();
+    let resource = url
+        .host_str()
+        .and_then(|host| resources.by_host(host))
+        .or_else(|| resources.by_identifier(setup.request.scopes.resource()));
+    resource
+        .and_then(|r| r.route("GET", url.path()))
+        .map(|route| route.permissions.clone())
+        .unwrap_or_default()
+}
+
+pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
+    let request = &setup.request;
+    let mut context = FixContext::for_request(request);
+    let needed = needed_roles(setup);
+    context.role = needed.first().cloned();
+    // Catalog findings carry their portal path and az command as "Portal: …" / "az: …" fixes.
+    let tagged = |tag: &str| {
+        finding
+            .fixes
+            .iter()
+            .find_map(|f| f.strip_prefix(tag))
+            .map(|s| s.trim().to_owned())
+    };
+    let summary = finding
+        .fixes
+        .iter()
+        .find(|f| !f.starts_with("Portal:") && !f.starts_with("az:") && !f.starts_with("PowerShell:"))
+        .cloned()
+        .unwrap_or_else(|| finding.title.clone());
+    let mut fix = Fix {
+        summary,
+        portal: tagged("Portal:"),
+        az: tagged("az:"),
+        apply: None,
+    };
+    match step {
+        StepId::Credential => credential(&mut fix, finding, &request.credential),
+        StepId::Scope => scope(&mut fix, finding, setup, &context),
+        StepId::Role => role(&mut fix, setup, &needed, &context),
+        _ => {}
+    }
+    fix
+}
+
+fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential) {
+    fix.apply = match (finding.id.as_str(), credential) {
+        ("AADSTS7000215" | "AADSTS7000222" | "AADSTS7000218", Credential::Secret(_)) => {
+            Some(DemoFix::AddSecret)
+        }
+        ("AADSTS700027" | "AADSTS700030", Credential::Certificate { certificate, .. }) => {
+            certificate.chain_der.first().map(|der| DemoFix::RegisterCertificate {
+                thumbprint: certificate.info.thumbprint_sha1.clone(),
+                certificate_pem: pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())),
+            })
+        }
+        _ => None,
+    };
+}
+
+fn scope(fix: &mut Fix, finding: &Finding, setup: &Setup, context: &FixContext) {
+    let resource = setup.request.scopes.resource();
+    let known = Resources::builtin().by_identifier(resource);
+    // The lint's own suggestion wins ("Use --scope X"); else the well-known resource's scope;
+    // else the resource the request named, with /.default.
+    let suggested = finding
+        .fixes
+        .iter()
+        .find_map(|f| f.strip_prefix("Use --scope "))
+        .map(str::to_owned)
+        .or_else(|| known.map(|r| r.scope.clone()))
+        .unwrap_or_else(|| format!("{}/.default", resource.trim_end_matches('/')));
+    if suggested != setup.request.scopes.to_request_value() {
+        fix.summary = format!("Request the scope {suggested}");
+        fix.apply = Some(DemoFix::CorrectScope { scope: suggested });
+    }
+    if fix.portal.is_none() {
+        fix.portal = Some(
+            "Entra admin center › Enterprise applications › (the API) › Overview — its Application ID URI, with /.default after it, is the scope"
+                .to_owned(),
+        );
+    }
+    if fix.az.is_none() {
+        fix.az = Some(context.render(
+            "az ad sp show --id {resource} --query \"{{appId:appId, names:servicePrincipalNames}}\"",
+        ));
+    }
+}
+
+fn role(fix: &mut Fix, setup: &Setup, needed: &[String], context: &FixContext) {
+    let resource = setup.request.scopes.resource();
+    let known = Resources::builtin().by_identifier(resource);
+    let api_name = known.map_or("the API", |r| r.name.as_str());
+    let api_id = known.map_or_else(
+        || format!("$(az ad sp list --filter \"servicePrincipalNames/any(n:n eq '{resource}')\" --query [0].appId -o tsv)"),
+        |r| r.app_id.clone(),
+    );
+    let role = needed.first().map_or("<app-role>", String::as_str);
+    fix.summary = if needed.len() > 1 {
+        format!(
+            "Add the Application permission {role} of {api_name} (or another of: {}), grant admin consent, then acquire a new token",
+            needed[1..].iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!("Add an Application permission ({role}) of {api_name}, grant admin consent, then acquire a new token")
+    };
+    fix.portal = Some(context.render(&format!(
+        "Entra admin center › App registrations › {{client_id}} › API permissions › Add a permission › {api_name} › Application permissions › {role} › Add permissions, then Grant admin consent for the tenant"
+    )));
+    fix.az = Some(context.render(&format!(
+        "az ad app permission add --id {{client_id}} --api {api_id} --api-permissions $(az ad sp show --id {api_id} --query \"appRoles[?value=='{role}'].id\" -o tsv)=Role && az ad app permission admin-consent --id {{client_id}}"
+    )));
+    fix.apply = Some(DemoFix::GrantRole {
+        resource: resource.to_owned(),
+        path: setup.probe.as_ref().map(|u| u.path().to_owned()),
+        candidates: needed.to_vec(),
+    });
+}
