@@ -18,6 +18,7 @@ mod probe_cmd;
 pub mod redact;
 pub mod render;
 mod token_cmd;
+pub mod walkthrough_cmd;
 
 use std::io::Write as _;
 
@@ -53,6 +54,15 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Consent(args) => consent_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Walkthrough(args) => {
+                if cli_opens_walkthrough_ui(format) {
+                    return walkthrough_ui(&args, &env).await;
+                }
+                walkthrough_cmd::run(&args, &env, format, now, &mut report).await
+            }
+            Command::Demo(args) if args.walkthrough && !cli_opens_walkthrough_ui(format) => {
+                walkthrough_cmd::demo(&args, format, &mut report).await
+            }
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
                 args.output = format;
                 return scripted(args).await;
@@ -123,6 +133,38 @@ async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
             3
         }
     }
+}
+
+/// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
+/// steps otherwise (a pipe, CI, `--output json`, a build without the TUI).
+fn cli_opens_walkthrough_ui(format: OutputFormat) -> bool {
+    use std::io::IsTerminal as _;
+    cfg!(feature = "tui")
+        && format == OutputFormat::Text
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
+}
+
+#[cfg(feature = "tui")]
+async fn walkthrough_ui(args: &args::WalkthroughArgs, env: &Environment) -> u8 {
+    match crate::tui::Launch::for_walkthrough(args, env) {
+        Ok(launch) => match crate::tui::run(launch).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                3
+            }
+        },
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+#[cfg(not(feature = "tui"))]
+async fn walkthrough_ui(_args: &args::WalkthroughArgs, _env: &Environment) -> u8 {
+    2
 }
 
 /// `demo --export-svg DIR` and `demo --play NAME`.
@@ -229,7 +271,12 @@ async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String
             ));
         }
     }
-    Ok(crate::tui::Launch::demo(running, args.scenario.as_deref()))
+    let launch = crate::tui::Launch::demo(running, args.scenario.as_deref());
+    Ok(if args.walkthrough {
+        launch.on_walkthrough()
+    } else {
+        launch
+    })
 }
 
 #[cfg(not(feature = "tui"))]

@@ -18,9 +18,9 @@ pub mod probe;
 pub mod profile;
 pub mod secret;
 pub mod token;
-pub mod walkthrough;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod walkthrough;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

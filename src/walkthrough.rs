@@ -19,8 +19,8 @@ use serde::Serialize;
 use url::Url;
 
 use crate::auth::{ClientOptions, TokenClient, TokenRequest};
-use crate::diagnose::Finding;
-use crate::error::Result;
+use crate::diagnose::{Finding, FixContext};
+use crate::error::{Error, Result};
 
 pub use apply::{FixOutcome, apply};
 pub use checks::stage_of;
@@ -189,10 +189,10 @@ impl DemoFix {
     /// What pressing `x` will do, in a few words.
     pub fn describe(&self) -> String {
         match self {
-            DemoFix::GrantRole { candidates, .. } => match candidates.first() {
-                Some(role) => format!("grant {role} with admin consent in the demo tenant"),
-                None => "grant the role the API needs, in the demo tenant".to_owned(),
-            },
+            // The demo tenant picks the role (the one its route needs): name none here.
+            DemoFix::GrantRole { .. } => {
+                "grant an application permission this call accepts, with admin consent, in the demo tenant".to_owned()
+            }
             DemoFix::AddSecret => "add a new client secret in the demo tenant".to_owned(),
             DemoFix::RegisterCertificate { thumbprint, .. } => {
                 format!("upload certificate {thumbprint} to the app in the demo tenant")
@@ -270,6 +270,47 @@ impl Session {
         }
         reports
     }
+}
+
+/// The walkthrough of a setup that could not even be prepared (a malformed tenant, no
+/// credential, ...): the step the problem belongs to fails, nothing was sent for the others.
+pub fn unprepared(error: &Error, context: &FixContext) -> Vec<StepReport> {
+    let step = match error {
+        Error::InvalidTenant { .. }
+        | Error::InvalidAuthority { .. }
+        | Error::InsecureAuthority { .. } => StepId::Tenant,
+        Error::InvalidInput { what, .. } if what.starts_with("client id") => StepId::App,
+        Error::InvalidScope { .. } | Error::ScopesNameTwoResources { .. } => StepId::Scope,
+        Error::InvalidInput { what, .. } if what.contains("probe") || what.contains("API") => {
+            StepId::Api
+        }
+        _ => StepId::Credential,
+    };
+    let finding = crate::diagnose::preflight::error(error, context);
+    StepId::ALL
+        .iter()
+        .map(|s| {
+            if *s == step {
+                StepReport {
+                    step,
+                    title: step.title(),
+                    status: Status::Failed,
+                    checked: "the setup, before anything is sent".to_owned(),
+                    evidence: finding.evidence.clone(),
+                    fix: Some(fixes::from_finding(&finding)),
+                    finding: Some(finding.clone()),
+                }
+            } else {
+                StepReport::not_yet(
+                    *s,
+                    format!(
+                        "nothing was sent: step {} must be put right first",
+                        step.number()
+                    ),
+                )
+            }
+        })
+        .collect()
 }
 
 /// The first failing step of a run, if any.

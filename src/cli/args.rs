@@ -41,6 +41,10 @@ impl Cli {
             Some(Command::Demo(args)) => {
                 !args.serve && !args.list_scenarios && self.output == OutputFormat::Text
             }
+            Some(Command::Walkthrough(_)) => {
+                self.output == OutputFormat::Text
+                    && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            }
             Some(_) => false,
         }
     }
@@ -72,6 +76,10 @@ pub enum Command {
     /// Audit admin consent through Microsoft Graph: each permission requested as application or
     /// delegated, consented (and when), and present in the current token.
     Consent(Box<ConsentArgs>),
+    /// The onboarding walkthrough: tenant → app → credential → scope → token → role → API, each
+    /// checked live with the fix for what fails. Opens the terminal UI's walkthrough tab; with
+    /// --output json (or no terminal) prints every step.
+    Walkthrough(Box<WalkthroughArgs>),
     /// The terminal UI (the default without a command).
     #[command(hide = true)]
     Ui,
@@ -339,6 +347,16 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "N", default_value_t = 16, requires = "fleet",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct WalkthroughArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// The API URL the last step calls [default: the well-known resource's harmless call].
+    #[arg(long, value_name = "URL")]
+    pub probe: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub use super::args::OutputFormat;
 
 /// Arguments of `entra-doctor demo`.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // each flag is an independent switch of the CLI
 pub struct DemoArgs {
     /// Only serve the demo tenant (for scripts, other clients, benchmarks) until Ctrl-C/SIGTERM.
     #[arg(long)]
@@ -41,6 +42,10 @@ pub struct DemoArgs {
     /// Render every scripted demo's frames to SVG files in DIR (no terminal needed).
     #[arg(long, value_name = "DIR", conflicts_with = "serve")]
     pub export_svg: Option<PathBuf>,
+    /// Open the onboarding walkthrough on the scenario's app (healthy without --scenario); with
+    /// --output json, print its steps instead.
+    #[arg(long, conflicts_with_all = ["serve", "play", "export_svg", "list_scenarios"])]
+    pub walkthrough: bool,
     /// Output format: the global `--output`, set by [`super::run`].
     #[arg(skip)]
     pub output: OutputFormat,

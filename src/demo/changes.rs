@@ -146,7 +146,7 @@ fn grant_role(
     }
     Ok(Applied {
         summary: format!(
-            "Granted the application permission {role} of {api_name} to {} (admin consent given). Acquire a new token: it will carry the role.",
+            "Granted the application permission {role} of {api_name} to {} (admin consent given); tokens acquired from now on carry it.",
             app.display_name
         ),
         new_secret: None,

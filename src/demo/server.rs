@@ -18,11 +18,11 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::changes::{Applied, TenantChange};
 use super::error::{Error, Result};
 use super::handout::{self, CredentialDir};
 use super::keys::Keys;
 use super::model::{DemoSecret, TenantModel, TokenVersion};
-use super::changes::{Applied, TenantChange};
 use super::{resource_api, sts, tls, token};
 
 /// How to start the demo tenant.
@@ -113,7 +113,6 @@ pub struct DemoControl {
     live: Arc<Live>,
 }
 
-
 impl DemoControl {
     /// Applies `change` and says what it did; a change that cannot apply leaves the tenant as
     /// it was.
@@ -121,7 +120,9 @@ impl DemoControl {
         // One change at a time: the write lock is taken only to swap, so build under a guard
         // of our own.
         static CHANGING: Mutex<()> = Mutex::new(());
-        let _one_at_a_time = CHANGING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _one_at_a_time = CHANGING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.live.now();
         let mut model = current.model.clone();
         let applied = super::changes::apply(&mut model, change, chrono::Utc::now())?;

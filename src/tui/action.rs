@@ -7,6 +7,16 @@ use super::state::{Pane, RequestId, TokenView};
 use crate::cache::CacheEntry;
 use crate::diagnose::{Finding, Severity};
 use crate::probe::ProbeReport;
+use crate::secret::Secret;
+use crate::walkthrough::StepReport;
+
+/// What a walkthrough fix changed, for the form to follow.
+#[derive(Debug, Clone)]
+pub struct WalkFixApplied {
+    pub summary: String,
+    pub new_secret: Option<Secret>,
+    pub new_scope: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -37,6 +47,22 @@ pub enum Action {
     OpenScenarios,
     MoveScenario(i32),
     PickScenario,
+    /// Walkthrough: run the selected step (Enter), or every step in order (`r`).
+    WalkRun {
+        all: bool,
+    },
+    /// Walkthrough: apply the selected step's fix (`x`).
+    WalkFix,
+    /// Walkthrough: the reports of a run (one step, or all of them).
+    WalkReported {
+        id: RequestId,
+        reports: Vec<StepReport>,
+    },
+    /// Walkthrough: a fix was applied (what it did, and what the form now holds), or not.
+    WalkFixed {
+        id: RequestId,
+        result: Result<WalkFixApplied, String>,
+    },
     Tick(DateTime<Utc>),
     TokenAcquired {
         id: RequestId,

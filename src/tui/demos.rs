@@ -35,6 +35,10 @@ const SCRIPTS: &[(&str, &str)] = &[
         "unregistered-certificate",
         include_str!("../../assets/demos/unregistered-certificate.toml"),
     ),
+    (
+        "walkthrough",
+        include_str!("../../assets/demos/walkthrough.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -74,12 +74,18 @@ pub(super) fn copy(state: &mut State) -> Vec<Effect> {
             Load::Ready(report) => Some(report.pretty_body()),
             _ => None,
         },
+        Pane::Walkthrough => state
+            .walk
+            .selected_step()
+            .and_then(|r| r.fix.as_ref())
+            .and_then(|f| f.az.clone().or_else(|| f.portal.clone())),
         Pane::Credentials | Pane::Cache => None,
     };
     if let Some(text) = text {
         state.status = match state.focus {
             Pane::Token => "Copied the token's claims (not the token) to the clipboard.".into(),
             Pane::Probe => "Copied the response body to the clipboard.".into(),
+            Pane::Walkthrough => "Copied the fix's az command to the clipboard.".into(),
             _ => "Copied the fix to the clipboard.".into(),
         };
         vec![Effect::Copy(text)]

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 
-use super::action::Action;
+use super::action::{Action, WalkFixApplied};
 use super::form::Form;
 use super::state::{RequestId, TokenView};
 use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::TokenCache;
 use crate::cli::config::{Environment, prepare};
+use crate::demo::DemoControl;
 use crate::diagnose::{
     self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
 };
@@ -19,6 +20,7 @@ use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
 use crate::secret::Secret;
 use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
+use crate::walkthrough::{self, DemoFix, Session, Setup, StepId};
 
 #[derive(Debug, Clone)]
 pub enum Effect {
@@ -52,6 +54,20 @@ pub enum Effect {
         target: VerifyTarget,
         now: DateTime<Utc>,
     },
+    /// Walkthrough: check one step, or every step in order (`step` = None).
+    Walk {
+        id: RequestId,
+        form: Box<Form>,
+        step: Option<StepId>,
+        now: DateTime<Utc>,
+    },
+    /// Walkthrough: apply a fix (to the demo tenant, or the scope to the form).
+    WalkFix {
+        id: RequestId,
+        form: Box<Form>,
+        fix: Box<DemoFix>,
+        now: DateTime<Utc>,
+    },
     /// Abort the task of this request.
     Cancel(RequestId),
     ClearCache,
@@ -70,6 +86,8 @@ pub struct Services {
     pub profile_path: Option<std::path::PathBuf>,
     /// Where tasks report progress (retries) before their result; the runtime sets it.
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<Action>>,
+    /// The embedded demo tenant, when the TUI runs on it: walkthrough fixes change it.
+    pub demo: Option<DemoControl>,
 }
 
 impl Services {
@@ -81,6 +99,7 @@ impl Services {
                 .map(|client| Arc::new(Verifier::new(client))),
             profile_path,
             progress: None,
+            demo: None,
         }
     }
 }
@@ -125,6 +144,13 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             token,
             now,
         } => Some(consent(id, &form, token.as_ref(), now).await),
+        Effect::Walk {
+            id,
+            form,
+            step,
+            now,
+        } => Some(walk(id, &form, step, now, services).await),
+        Effect::WalkFix { id, form, fix, now } => Some(walk_fix(id, &form, &fix, now, services)),
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();
@@ -269,6 +295,70 @@ async fn run_probe(
         }
         Err(error) => failed(preflight::error(&error, context)),
     }
+}
+
+/// The walkthrough's setup from the form, as `entra-doctor walkthrough` builds it from options.
+fn walk_setup(form: &Form, now: DateTime<Utc>) -> crate::Result<Setup> {
+    let (args, secret) = form.to_args();
+    let env = if secret.is_empty() {
+        Environment::default()
+    } else {
+        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
+    };
+    let mut no_stdin = || Ok(String::new());
+    crate::cli::walkthrough_cmd::setup(
+        &args,
+        Some(form.probe_url.value()),
+        &env,
+        &mut no_stdin,
+        now,
+    )
+}
+
+async fn walk(
+    id: RequestId,
+    form: &Form,
+    step: Option<StepId>,
+    now: DateTime<Utc>,
+    services: &Services,
+) -> Action {
+    let (args, _) = form.to_args();
+    let context = FixContext {
+        tenant: args.tenant.clone(),
+        client_id: args.client_id.clone(),
+        ..FixContext::default()
+    };
+    let session = walk_setup(form, now).and_then(|setup| {
+        let client = TokenClient::new(setup.options)?;
+        Ok(Session::with_client(
+            setup,
+            with_progress(client, id, services),
+        ))
+    });
+    let reports = match (session, step) {
+        (Ok(mut session), Some(step)) => vec![session.check(step, now).await],
+        (Ok(mut session), None) => session.run_all(now).await,
+        (Err(error), _) => walkthrough::unprepared(&error, &context),
+    };
+    Action::WalkReported { id, reports }
+}
+
+fn walk_fix(
+    id: RequestId,
+    form: &Form,
+    fix: &DemoFix,
+    now: DateTime<Utc>,
+    services: &Services,
+) -> Action {
+    let result = walk_setup(form, now)
+        .and_then(|mut setup| walkthrough::apply(&mut setup, fix, services.demo.as_ref()))
+        .map(|outcome| WalkFixApplied {
+            summary: outcome.summary,
+            new_secret: outcome.new_secret,
+            new_scope: outcome.new_scope,
+        })
+        .map_err(|e| e.to_string());
+    Action::WalkFixed { id, result }
 }
 
 /// Reports retries to the status bar while the request goes on.

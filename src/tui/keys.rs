@@ -19,7 +19,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("g", "grants: audit admin consent through Microsoft Graph"),
     ("Esc", "cancel the running request / stop editing / close"),
     ("Tab / Shift-Tab", "next / previous pane"),
-    ("1-5", "go to a pane"),
+    ("1-6", "go to a pane (6: the walkthrough)"),
     ("j / k, ↓ / ↑", "next / previous field, finding or line"),
     (
         "Enter or i",
@@ -36,6 +36,11 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("x", "clear the token cache"),
     ("s", "pick a demo scenario"),
+    (
+        "Enter / r  (6)",
+        "walkthrough: check the selected step / every step in order",
+    ),
+    ("x  (6)", "walkthrough: apply the selected step's fix"),
     ("Ctrl-S", "save the form as your profile (never the secret)"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
@@ -54,6 +59,9 @@ pub fn hints(state: &State) -> &'static str {
         Pane::Cache => "f force refresh · x clear · ? help · q quit",
         Pane::Probe => "p probe · j/k scroll · c copy body · ? help · q quit",
         Pane::Findings => "j/k select · c copy fix · d doctor · g consent · ? help · q quit",
+        Pane::Walkthrough => {
+            "j/k step · Enter check · r run all · x fix · PgDn details · c copy az · q quit"
+        }
     }
 }
 
@@ -82,12 +90,20 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('s') {
         return Some(Action::SaveProfile);
     }
+    if state.focus == Pane::Walkthrough {
+        match key.code {
+            KeyCode::Enter => return Some(Action::WalkRun { all: false }),
+            KeyCode::Char('r') => return Some(Action::WalkRun { all: true }),
+            KeyCode::Char('x') => return Some(Action::WalkFix),
+            _ => {}
+        }
+    }
     Some(match key.code {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Esc => Action::Cancel,
         KeyCode::Tab => Action::FocusNext,
         KeyCode::BackTab => Action::FocusPrevious,
-        KeyCode::Char(digit @ '1'..='5') => {
+        KeyCode::Char(digit @ '1'..='6') => {
             Action::Focus(Pane::ALL[(digit as usize) - ('1' as usize)])
         }
         KeyCode::Char('a') => Action::Acquire { force: false },

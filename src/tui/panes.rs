@@ -6,6 +6,7 @@ pub mod findings;
 pub mod help;
 pub mod probe;
 pub mod token;
+pub mod walkthrough;
 
 /// Escapes control characters of attacker-shaped text (claims, bodies) before it is drawn.
 pub fn clean(text: &str) -> String {

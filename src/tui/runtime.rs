@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::action::Action;
 use super::effect::{Effect, Services, execute};
 use super::form::{CredentialKind, Field, Form};
-use super::state::{DemoPicker, RequestId, Scenario, State};
+use super::state::{DemoPicker, Pane, RequestId, Scenario, State};
 use super::{keys, update, view};
 use crate::cli::config::Environment;
 use crate::demo::RunningDemo;
@@ -69,9 +69,11 @@ impl Launch {
         if selected.is_some() {
             update::update(&mut state, Action::PickScenario);
         }
+        let mut services = Services::new(Profile::default_path());
+        services.demo = Some(demo.control());
         Self {
             state,
-            services: Services::new(Profile::default_path()),
+            services,
             demo: Some(demo),
         }
     }
@@ -119,6 +121,61 @@ impl Launch {
             }),
             warning,
         )
+    }
+}
+
+impl Launch {
+    /// Opens on the walkthrough tab, the demo scenario (if any) already loaded.
+    #[must_use]
+    pub fn on_walkthrough(mut self) -> Self {
+        self.state.focus = Pane::Walkthrough;
+        if self.state.demo.as_ref().is_some_and(|d| !d.open) || self.state.demo.is_none() {
+            self.state.status =
+                "Walkthrough: Enter checks the selected step, r runs every step, x applies a fix."
+                    .into();
+        }
+        self
+    }
+
+    /// The walkthrough of the operator's own app: the profile and `AZURE_*` variables, then the
+    /// command line's options on top.
+    pub fn for_walkthrough(
+        args: &crate::cli::args::WalkthroughArgs,
+        env: &Environment,
+    ) -> Result<Self, String> {
+        let credential = &args.credential;
+        if credential.secret_stdin {
+            return Err("--secret-stdin cannot be used with the terminal UI (standard input is the keyboard); set AZURE_CLIENT_SECRET, or add --output json".into());
+        }
+        let mut launch = Self::from_environment(env).0.unwrap_or_else(|| Self {
+            state: State::new(Form::default(), Utc::now()),
+            services: Services::new(Profile::default_path()),
+            demo: None,
+        });
+        let form = &mut launch.state.form;
+        let text = |value: &Option<String>| value.as_deref().map(str::to_owned);
+        for (value, field) in [
+            (text(&credential.tenant), Field::Tenant),
+            (text(&credential.client_id), Field::ClientId),
+            (text(&credential.authority_host), Field::Authority),
+            (text(&args.probe), Field::ProbeUrl),
+        ] {
+            if let Some(value) = value {
+                form.set(field, &value);
+            }
+        }
+        if !credential.scopes.is_empty() {
+            form.set(Field::Scope, &credential.scopes.join(" "));
+        }
+        if let Some(path) = &credential.certificate {
+            form.kind = CredentialKind::Certificate;
+            form.set(Field::Certificate, &path.display().to_string());
+        } else if let Some(path) = &credential.assertion_file {
+            form.kind = CredentialKind::Assertion;
+            form.set(Field::AssertionFile, &path.display().to_string());
+        }
+        super::update::refresh_lints(&mut launch.state);
+        Ok(launch.on_walkthrough())
     }
 }
 

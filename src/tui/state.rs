@@ -9,6 +9,7 @@ use crate::diagnose::{Finding, Severity};
 use crate::probe::ProbeReport;
 use crate::secret::Secret;
 use crate::token::{DecodedToken, VerifyTarget};
+use crate::walkthrough::{StepId, StepReport};
 
 /// The panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +19,18 @@ pub enum Pane {
     Cache,
     Probe,
     Findings,
+    /// The onboarding walkthrough: a tab of its own that takes the whole screen.
+    Walkthrough,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Credentials,
         Pane::Token,
         Pane::Cache,
         Pane::Probe,
         Pane::Findings,
+        Pane::Walkthrough,
     ];
 
     pub fn title(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Pane {
             Pane::Cache => "Cache",
             Pane::Probe => "Probe",
             Pane::Findings => "Findings",
+            Pane::Walkthrough => "Walkthrough",
         }
     }
 }
@@ -84,6 +89,37 @@ pub struct DemoPicker {
     pub open: bool,
 }
 
+/// The walkthrough tab: the last report of every step, and the one selected.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    pub steps: Vec<StepReport>,
+    pub selected: usize,
+    /// What the last fix did (or why it could not), shown under the steps.
+    pub note: Option<String>,
+    /// The step a running check is for; `None` while every step runs.
+    pub checking: Option<StepId>,
+    /// Lines of the selected step's details scrolled off the top (PageDown / PageUp).
+    pub scroll: u16,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Self {
+            steps: StepReport::fresh(),
+            selected: 0,
+            note: None,
+            checking: None,
+            scroll: 0,
+        }
+    }
+}
+
+impl Walk {
+    pub fn selected_step(&self) -> Option<&StepReport> {
+        self.steps.get(self.selected)
+    }
+}
+
 /// A running request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Running {
@@ -117,6 +153,7 @@ pub struct State {
     pub status: String,
     pub show_help: bool,
     pub demo: Option<DemoPicker>,
+    pub walk: Walk,
     pub next_id: RequestId,
     pub now: DateTime<Utc>,
     pub should_quit: bool,
@@ -144,6 +181,7 @@ impl State {
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
             show_help: false,
             demo: None,
+            walk: Walk::default(),
             next_id: 1,
             now,
             should_quit: false,

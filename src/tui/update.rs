@@ -1,6 +1,7 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
 mod trust;
+mod walk;
 
 use super::action::Action;
 pub use super::derive::refresh_lints;
@@ -113,6 +114,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             pick_scenario(state);
             Vec::new()
         }
+        Action::WalkRun { all } => walk::run(state, all),
+        Action::WalkFix => walk::fix(state),
+        Action::WalkReported { id, reports } => walk::reported(state, id, reports),
+        Action::WalkFixed { id, result } => walk::fixed(state, id, result),
         Action::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
@@ -229,6 +234,7 @@ pub(super) fn begin(
         .into_iter()
         .collect();
     let id = next_id(state);
+    state.walk.checking = None;
     state.running = Some(Running { id, what });
     (id, effects)
 }
@@ -282,6 +288,7 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
 }
 
 fn revert_loading(state: &mut State) {
+    state.walk.checking = None;
     if matches!(state.token, Load::Loading) {
         state.token = Load::Empty;
     }
@@ -356,6 +363,7 @@ fn scroll(state: &mut State, delta: i32) {
             .unwrap_or(0);
         }
         Pane::Credentials => state.field = step(&state.form.visible(), state.field, delta),
+        Pane::Walkthrough => walk::select(state, delta),
         Pane::Probe | Pane::Token | Pane::Cache => {
             let moved = i32::from(state.probe_scroll) + delta;
             state.probe_scroll = u16::try_from(moved.max(0)).unwrap_or(0);
@@ -370,15 +378,23 @@ fn pick_scenario(state: &mut State) {
     };
     demo.open = false;
     state.form = scenario.form;
+    walk::reset(state);
     state.token = Load::Empty;
     state.probe = Load::Empty;
     state.findings.clear();
     state.field = Field::Tenant;
-    state.focus = Pane::Credentials;
-    state.status = format!(
-        "Scenario {}: {} Press d to run every step.",
-        scenario.name, scenario.teaches
-    );
+    if state.focus == Pane::Walkthrough {
+        state.status = format!(
+            "Scenario {}: Enter checks the selected step, r runs them all.",
+            scenario.name
+        );
+    } else {
+        state.focus = Pane::Credentials;
+        state.status = format!(
+            "Scenario {}: {} Press d to run every step.",
+            scenario.name, scenario.teaches
+        );
+    }
     refresh_lints(state);
 }
 

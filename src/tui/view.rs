@@ -34,7 +34,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     ])
     .areas(area);
     render_header(state, frame, header);
-    if area.width >= 120 && area.height >= 40 {
+    if state.focus == Pane::Walkthrough {
+        render_pane(state, frame, Pane::Walkthrough, body);
+    } else if area.width >= 120 && area.height >= 40 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(44), Constraint::Percentage(56)])
                 .areas(body);
@@ -80,7 +82,10 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .position(|p| *p == state.focus)
         .unwrap_or(0);
-    let [name, tabs] = Layout::horizontal([Constraint::Length(16), Constraint::Min(0)]).areas(area);
+    // The name yields its room to the six tabs on a narrow terminal.
+    let name_width = if area.width >= 100 { 16 } else { 0 };
+    let [name, tabs] =
+        Layout::horizontal([Constraint::Length(name_width), Constraint::Min(0)]).areas(area);
     frame.render_widget(Span::styled(" entra-doctor ", theme::title()), name);
     frame.render_widget(
         Tabs::new(titles)
@@ -102,6 +107,11 @@ fn pane_has_problem(state: &State, pane: Pane) -> bool {
             super::state::Load::Failed(_) => true,
             super::state::Load::Empty | super::state::Load::Loading => false,
         },
+        Pane::Walkthrough => state
+            .walk
+            .steps
+            .iter()
+            .any(|r| r.status == crate::walkthrough::Status::Failed),
         Pane::Credentials | Pane::Cache => false,
     }
 }
@@ -125,6 +135,7 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         Pane::Cache => panes::cache::render(state, inner, buffer),
         Pane::Probe => panes::probe::render(state, inner, buffer),
         Pane::Findings => panes::findings::render(state, inner, buffer),
+        Pane::Walkthrough => panes::walkthrough::render(state, inner, buffer),
     }
     if focused && state.editing && pane == Pane::Credentials {
         if let Some((x, y)) = panes::credentials::cursor(state, inner) {

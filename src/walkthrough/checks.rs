@@ -216,7 +216,8 @@ fn step_evidence(session: &Session, step: StepId, now: Option<DateTime<Utc>>) ->
                     .as_ref()
                     .map(|a| a.values().join(", "))
                     .unwrap_or_default();
-                let expires = now + chrono::Duration::seconds(i64::try_from(*expires_in).unwrap_or(0));
+                let expires =
+                    now + chrono::Duration::seconds(i64::try_from(*expires_in).unwrap_or(0));
                 vec![
                     format!(
                         "a v{} access token for aud {aud}",
@@ -255,11 +256,18 @@ fn credential_evidence(credential: &Credential) -> Vec<String> {
                     "certificate thumbprint {} — compare with Certificates & secrets › Certificates in the portal",
                     info.thumbprint_sha1
                 ),
-                format!("subject {}, valid until {}", info.subject, info.not_after.format("%Y-%m-%d")),
+                format!(
+                    "subject {}, valid until {}",
+                    info.subject,
+                    info.not_after.format("%Y-%m-%d")
+                ),
             ]
         }
         Credential::Assertion { path, .. } => {
-            vec![format!("a federated assertion read from {}", path.display())]
+            vec![format!(
+                "a federated assertion read from {}",
+                path.display()
+            )]
         }
     }
 }
@@ -292,7 +300,7 @@ async fn role(session: &mut Session, now: DateTime<Utc>, context: &FixContext) -
     } else {
         format!(
             "the token's roles claim against what the API call needs (any one of: {})",
-            needed.join(", ")
+            short_list(&needed)
         )
     };
     let decoded = match attempt(session, now).await {
@@ -305,15 +313,13 @@ async fn role(session: &mut Session, now: DateTime<Utc>, context: &FixContext) -
         return passed(
             StepId::Role,
             checked,
-            vec!["the token is not a JWT: its roles cannot be read here; the API call will tell".to_owned()],
+            vec![
+                "the token is not a JWT: its roles cannot be read here; the API call will tell"
+                    .to_owned(),
+            ],
         );
     };
     let roles = token.claims.roles.clone().unwrap_or_default();
-    let mut evidence = vec![if roles.is_empty() {
-        "roles: absent".to_owned()
-    } else {
-        format!("roles: {}", roles.join(", "))
-    }];
     if roles.is_empty() {
         let context = FixContext {
             role: needed.first().cloned(),
@@ -322,15 +328,16 @@ async fn role(session: &mut Session, now: DateTime<Utc>, context: &FixContext) -
         let finding = diagnose::token_checks::check(&token, now, None, &context)
             .into_iter()
             .find(|f| f.id == "token.no-roles" || f.id == "token.not-app-only")
-            .unwrap_or_else(|| missing_role(&needed, &roles));
-        return failed(StepId::Role, checked, evidence, finding, session);
+            .unwrap_or_else(|| missing_role(&needed));
+        return failed(StepId::Role, checked, Vec::new(), finding, session);
     }
+    let mut evidence = vec![format!("roles: {}", roles.join(", "))];
     if !needed.is_empty() && !roles.iter().any(|r| needed.contains(r)) {
         return failed(
             StepId::Role,
             checked,
             evidence,
-            missing_role(&needed, &roles),
+            missing_role(&needed),
             session,
         );
     }
@@ -340,15 +347,23 @@ async fn role(session: &mut Session, now: DateTime<Utc>, context: &FixContext) -
     passed(StepId::Role, checked, evidence)
 }
 
-fn missing_role(needed: &[String], roles: &[String]) -> Finding {
+fn missing_role(needed: &[String]) -> Finding {
     Finding::new(
         "token.missing-role",
         Severity::Error,
         "The token lacks the application role this call needs",
     )
     .cause("the app holds other application permissions of this API, but none that this call accepts; the API will answer 403")
-    .evidence(format!("roles: {}", roles.join(", ")))
-    .evidence(format!("the call needs one of: {}", needed.join(", ")))
+    .evidence(format!("the call needs one of: {}", short_list(needed)))
+}
+
+/// The first few of a long list, and how many there are.
+fn short_list(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if items.len() <= SHOWN + 1 {
+        return items.join(", ");
+    }
+    format!("{}, … ({} in all)", items[..SHOWN].join(", "), items.len())
 }
 
 async fn call_api(session: &mut Session, now: DateTime<Utc>, context: &FixContext) -> StepReport {

@@ -27,7 +27,19 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
     let mut context = FixContext::for_request(request);
     let needed = needed_roles(setup);
     context.role = needed.first().cloned();
-    // Catalog findings carry their portal path and az command as "Portal: …" / "az: …" fixes.
+    let mut fix = from_finding(finding);
+    match step {
+        StepId::Credential => credential(&mut fix, finding, &request.credential),
+        StepId::Scope => scope(&mut fix, finding, setup, &context),
+        StepId::Role => role(&mut fix, setup, &needed, &context),
+        _ => {}
+    }
+    fix
+}
+
+/// The fix a finding itself names. Catalog findings carry their portal path and az command
+/// as "Portal: …" / "az: …" fixes.
+pub(super) fn from_finding(finding: &Finding) -> Fix {
     let tagged = |tag: &str| {
         finding
             .fixes
@@ -38,22 +50,17 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
     let summary = finding
         .fixes
         .iter()
-        .find(|f| !f.starts_with("Portal:") && !f.starts_with("az:") && !f.starts_with("PowerShell:"))
+        .find(|f| {
+            !f.starts_with("Portal:") && !f.starts_with("az:") && !f.starts_with("PowerShell:")
+        })
         .cloned()
         .unwrap_or_else(|| finding.title.clone());
-    let mut fix = Fix {
+    Fix {
         summary,
         portal: tagged("Portal:"),
         az: tagged("az:"),
         apply: None,
-    };
-    match step {
-        StepId::Credential => credential(&mut fix, finding, &request.credential),
-        StepId::Scope => scope(&mut fix, finding, setup, &context),
-        StepId::Role => role(&mut fix, setup, &needed, &context),
-        _ => {}
     }
-    fix
 }
 
 fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential) {
@@ -62,10 +69,13 @@ fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential) {
             Some(DemoFix::AddSecret)
         }
         ("AADSTS700027" | "AADSTS700030", Credential::Certificate { certificate, .. }) => {
-            certificate.chain_der.first().map(|der| DemoFix::RegisterCertificate {
-                thumbprint: certificate.info.thumbprint_sha1.clone(),
-                certificate_pem: pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())),
-            })
+            certificate
+                .chain_der
+                .first()
+                .map(|der| DemoFix::RegisterCertificate {
+                    thumbprint: certificate.info.thumbprint_sha1.clone(),
+                    certificate_pem: pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())),
+                })
         }
         _ => None,
     };
@@ -111,11 +121,13 @@ fn role(fix: &mut Fix, setup: &Setup, needed: &[String], context: &FixContext) {
     let role = needed.first().map_or("<app-role>", String::as_str);
     fix.summary = if needed.len() > 1 {
         format!(
-            "Add the Application permission {role} of {api_name} (or another of: {}), grant admin consent, then acquire a new token",
-            needed[1..].iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            "Add the Application permission {role} of {api_name} (or one of the {} others this call accepts), grant admin consent, then acquire a new token",
+            needed.len() - 1
         )
     } else {
-        format!("Add an Application permission ({role}) of {api_name}, grant admin consent, then acquire a new token")
+        format!(
+            "Add an Application permission ({role}) of {api_name}, grant admin consent, then acquire a new token"
+        )
     };
     fix.portal = Some(context.render(&format!(
         "Entra admin center › App registrations › {{client_id}} › API permissions › Add a permission › {api_name} › Application permissions › {role} › Add permissions, then Grant admin consent for the tenant"

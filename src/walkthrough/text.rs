@@ -15,7 +15,11 @@ pub fn render_text(reports: &[StepReport]) -> String {
             report.title,
             report.status.label()
         );
-        let _ = writeln!(out, "    checked: {}", report.checked);
+        let label = match report.status {
+            Status::Passed | Status::Failed => "checked",
+            Status::NotYet | Status::Skipped => "note",
+        };
+        let _ = writeln!(out, "    {label}: {}", report.checked);
         for line in &report.evidence {
             let _ = writeln!(out, "    evidence: {line}");
         }

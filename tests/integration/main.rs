@@ -21,5 +21,5 @@ mod hostile;
 mod support;
 mod token_client;
 mod trust;
-mod walkthrough;
 mod tui_flows;
+mod walkthrough;

@@ -29,7 +29,10 @@ const FIRST_FAILURE: &[(&str, Option<(StepId, &str)>)] = &[
         "trailing-slash",
         Some((StepId::Scope, "scope.trailing-slash-audience")),
     ),
-    ("expired-secret", Some((StepId::Credential, "AADSTS7000222"))),
+    (
+        "expired-secret",
+        Some((StepId::Credential, "AADSTS7000222")),
+    ),
     (
         "unregistered-certificate",
         Some((StepId::Credential, "AADSTS700027")),
@@ -50,8 +53,7 @@ async fn every_scenario_fails_first_at_the_step_it_teaches() {
     );
     for (scenario, expected) in FIRST_FAILURE {
         let (reports, _) = run(demo_setup(&demo, scenario).unwrap()).await;
-        let got = first_failure(&reports)
-            .map(|r| (r.step, r.finding.as_ref().unwrap().id.clone()));
+        let got = first_failure(&reports).map(|r| (r.step, r.finding.as_ref().unwrap().id.clone()));
         assert_eq!(
             got,
             expected.map(|(step, id)| (step, id.to_owned())),
@@ -68,7 +70,10 @@ async fn every_scenario_fails_first_at_the_step_it_teaches() {
             // Every failure says what to do, in the portal and with az.
             if report.status == Status::Failed {
                 let fix = report.fix.as_ref().unwrap();
-                assert!(fix.portal.is_some() && fix.az.is_some(), "{scenario}: {fix:?}");
+                assert!(
+                    fix.portal.is_some() && fix.az.is_some(),
+                    "{scenario}: {fix:?}"
+                );
             }
         }
     }
@@ -190,10 +195,7 @@ async fn one_step_runs_alone_and_later_steps_wait_for_earlier_failures() {
     let demo = start().await;
     let mut session = Session::new(demo_setup(&demo, "expired-secret").unwrap()).unwrap();
     let now = Utc::now();
-    assert_eq!(
-        session.check(StepId::App, now).await.status,
-        Status::Passed
-    );
+    assert_eq!(session.check(StepId::App, now).await.status, Status::Passed);
     let role = session.check(StepId::Role, now).await;
     assert_eq!(role.status, Status::NotYet);
     assert!(role.checked.contains("needs a token"), "{role:?}");
@@ -214,4 +216,252 @@ async fn an_unknown_tenant_fails_the_first_step_with_aadsts90002() {
     let failure = first_failure(&reports).unwrap();
     assert_eq!(failure.step, StepId::Tenant);
     assert_eq!(failure.finding.as_ref().unwrap().id, "AADSTS90002");
+}
+
+// --- The commands: `walkthrough` with credential options, `demo --walkthrough`. ---
+
+fn binary() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
+    command.env_clear();
+    command
+}
+
+fn walkthrough_command(demo: &RunningDemo, scenario: &str) -> assert_cmd::Command {
+    let app = demo.app(scenario).unwrap();
+    let mut command = binary();
+    command
+        .args(["walkthrough", "--authority-host", demo.authority_host()])
+        .args(["--tenant", demo.tenant_id(), "--client-id", &app.client_id])
+        .args(["--scope", &app.scope, "--probe", &app.probe_url])
+        .env("AZURE_CLIENT_SECRET", app.secret.as_ref().unwrap().expose());
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_prints_every_step_as_json_and_exits_1_on_a_failure() {
+    let demo = start().await;
+    let output = walkthrough_command(&demo, "no-consent")
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    let statuses: Vec<(&str, &str)> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("tenant", "passed"),
+            ("app", "passed"),
+            ("credential", "passed"),
+            ("scope", "passed"),
+            ("token", "passed"),
+            ("role", "failed"),
+            ("api", "not-yet"),
+        ]
+    );
+    let role = &json["steps"][5];
+    assert_eq!(role["finding"]["id"], "token.no-roles");
+    assert_eq!(role["fix"]["apply"]["kind"], "grant-role");
+    assert!(
+        role["fix"]["az"]
+            .as_str()
+            .unwrap()
+            .contains("admin-consent")
+    );
+    let secret = demo.app("no-consent").unwrap().secret.as_ref().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(secret.expose()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_exits_0_when_every_step_passes() {
+    let demo = start().await;
+    walkthrough_command(&demo, "healthy")
+        .args(["-o", "json"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(r#""ok":true"#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_the_command_prints_the_steps_as_text() {
+    let demo = start().await;
+    let output = walkthrough_command(&demo, "expired-secret")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let text = text
+        .lines()
+        .filter(|l| {
+            !l.contains("trace id") && !l.contains("correlation id") && !l.contains("timestamp")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    crate::assert_cli_snapshot!("walkthrough_expired_secret", text);
+}
+
+#[test]
+fn a_setup_that_cannot_be_prepared_fails_the_step_it_belongs_to() {
+    let output = binary()
+        .args(["walkthrough", "--tenant", "common", "--client-id"])
+        .arg("9999d1be-e182-4efa-8b0d-029e5af3dbcf")
+        .args(["-o", "json"])
+        .env("AZURE_CLIENT_SECRET", "x")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["steps"][0]["status"], "failed");
+    assert_eq!(json["steps"][0]["finding"]["id"], "tenant.not-allowed");
+    assert_eq!(json["steps"][1]["status"], "not-yet");
+
+    let output = binary()
+        .args(["walkthrough", "--tenant", "contoso.onmicrosoft.com"])
+        .args(["--client-id", "not-a-guid", "-o", "json"])
+        .env("AZURE_CLIENT_SECRET", "x")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["steps"][1]["status"], "failed", "{json}");
+    assert_eq!(json["steps"][0]["status"], "not-yet");
+}
+
+#[test]
+fn demo_walkthrough_prints_a_scenarios_steps_without_a_terminal() {
+    let output = binary()
+        .args([
+            "demo",
+            "--walkthrough",
+            "--scenario",
+            "wrong-scope",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["steps"][3]["finding"]["id"], "scope.delegated");
+    assert_eq!(
+        json["steps"][3]["fix"]["apply"],
+        serde_json::json!({"kind": "correct-scope", "scope": "https://graph.microsoft.com/.default"})
+    );
+    binary()
+        .args(["demo", "--walkthrough", "--scenario", "nope", "-o", "json"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains("the scenarios are: healthy"));
+}
+
+// --- The TUI tab, driven headlessly as an operator drives it. ---
+
+#[cfg(feature = "tui")]
+mod tab {
+    use entra_doctor::tui::Launch;
+    use entra_doctor::tui::form::Field;
+    use entra_doctor::tui::headless::Headless;
+    use entra_doctor::tui::state::Pane;
+    use entra_doctor::walkthrough::{Status, StepId};
+    use pretty_assertions::assert_eq;
+
+    use super::start;
+
+    async fn open(scenario: &str) -> Headless {
+        Headless::new(Launch::demo(start().await, Some(scenario)).on_walkthrough())
+    }
+
+    fn text(driver: &Headless, width: u16, height: u16) -> String {
+        let buffer = driver.render(width, height).unwrap();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    fn statuses(driver: &Headless) -> Vec<Status> {
+        driver.state.walk.steps.iter().map(|r| r.status).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn r_finds_the_trailing_slash_and_x_fixes_the_scope_in_the_form() {
+        let mut driver = open("trailing-slash").await;
+        assert_eq!(driver.state.focus, Pane::Walkthrough);
+        driver.press_script("r").unwrap();
+        driver.settle().await;
+        assert_eq!(driver.state.walk.selected, StepId::Scope.number() - 1);
+        crate::assert_frame!("walkthrough_trailing_slash_80x24", text(&driver, 80, 24));
+        driver.press_script("x").unwrap();
+        driver.settle().await;
+        assert_eq!(
+            driver.state.form.input(Field::Scope).unwrap().value(),
+            "https://database.windows.net//.default"
+        );
+        assert_eq!(statuses(&driver), vec![Status::Passed; 7]);
+        crate::assert_frame!(
+            "walkthrough_trailing_slash_fixed_80x24",
+            text(&driver, 80, 24)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn enter_checks_only_the_selected_step() {
+        let mut driver = open("healthy").await;
+        driver.press_script("jj<Enter>").unwrap();
+        driver.settle().await;
+        let mut expected = vec![Status::NotYet; 7];
+        expected[2] = Status::Passed;
+        assert_eq!(statuses(&driver), expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_secret_from_the_demo_tenant_replaces_the_expired_one_in_the_form() {
+        let mut driver = open("expired-secret").await;
+        let old = driver.state.form.secret.0.value().to_owned();
+        driver.press_script("r").unwrap();
+        driver.settle().await;
+        driver.press_script("x").unwrap();
+        driver.settle().await;
+        let new = driver.state.form.secret.0.value().to_owned();
+        assert_ne!(old, new);
+        assert_eq!(new.len(), 40, "a secret shaped as the portal makes them");
+        assert_eq!(statuses(&driver), vec![Status::Passed; 7]);
+        // Neither secret is drawn: the form masks it, the walkthrough counts its characters.
+        let frame = text(&driver, 120, 40);
+        assert!(!frame.contains(&new) && !frame.contains(&old));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn without_the_demo_tenant_x_says_the_fix_is_the_operators_to_make() {
+        let mut driver = open("no-consent").await;
+        driver.services.demo = None;
+        driver.press_script("r").unwrap();
+        driver.settle().await;
+        driver.press_script("x").unwrap();
+        driver.settle().await;
+        assert!(
+            driver
+                .state
+                .status
+                .contains("only its embedded demo tenant"),
+            "{}",
+            driver.state.status
+        );
+        assert_eq!(driver.state.walk.steps[5].status, Status::Failed);
+        driver.press_script("c").unwrap();
+        assert!(
+            driver.state.status.contains("az command"),
+            "{}",
+            driver.state.status
+        );
+    }
 }

@@ -1,0 +1,129 @@
+//! `entra-doctor walkthrough`: the seven steps of a working daemon app, checked live. With
+//! `--output json` (or without a terminal) it runs every step and prints them; on a terminal
+//! it opens the TUI's walkthrough tab. `demo --walkthrough` does the same on a demo scenario.
+
+use chrono::{DateTime, Utc};
+
+use super::args::WalkthroughArgs;
+use super::config::{Environment, prepare};
+use super::probe_cmd::stdin_reader;
+use super::{OutputFormat, Report};
+use crate::diagnose::{FixContext, Resources};
+use crate::error::{Error, Result};
+use crate::walkthrough::{self, Session, Setup, Status, StepReport};
+
+/// A walkthrough setup from the credential options: the request as `token` would send it, the
+/// API to call (`--probe`, else the resource's well-known harmless call).
+pub fn setup(
+    credential: &super::args::CredentialArgs,
+    probe: Option<&str>,
+    env: &Environment,
+    stdin: &mut dyn FnMut() -> std::io::Result<String>,
+    now: DateTime<Utc>,
+) -> Result<Setup> {
+    let prepared = prepare(credential, env, stdin, now)?;
+    let probe = match probe.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(url) => Some(url::Url::parse(url).map_err(|e| Error::InvalidInput {
+            what: format!("API URL {url:?}"),
+            reason: format!("is not a URL ({e})"),
+        })?),
+        None => Resources::builtin()
+            .by_identifier(prepared.request.scopes.resource())
+            .and_then(|r| r.probe.as_deref())
+            .and_then(|p| url::Url::parse(p).ok()),
+    };
+    Ok(Setup {
+        request: prepared.request,
+        options: prepared.options,
+        probe,
+        preflight: prepared.warnings,
+    })
+}
+
+/// Every step of `setup` (or of the setup that failed to prepare), in order.
+pub async fn run_steps(
+    setup: Result<Setup>,
+    context: &FixContext,
+    now: DateTime<Utc>,
+) -> Vec<StepReport> {
+    match setup.and_then(Session::new) {
+        Ok(mut session) => session.run_all(now).await,
+        Err(error) => walkthrough::unprepared(&error, context),
+    }
+}
+
+pub async fn run(
+    args: &WalkthroughArgs,
+    env: &Environment,
+    format: OutputFormat,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let context = FixContext {
+        tenant: args.credential.tenant.clone(),
+        client_id: args.credential.client_id.clone(),
+        ..FixContext::default()
+    };
+    let mut stdin = stdin_reader();
+    let prepared = setup(
+        &args.credential,
+        args.probe.as_deref(),
+        env,
+        &mut stdin,
+        now,
+    );
+    let reports = run_steps(prepared, &context, now).await;
+    print(&reports, format, report);
+    Ok(())
+}
+
+/// Prints the steps; the exit code is 0 when all passed, 3 when the network failed a step,
+/// else 1.
+pub fn print(reports: &[StepReport], format: OutputFormat, report: &mut Report) {
+    report.exit = match walkthrough::first_failure(reports) {
+        None => 0,
+        Some(failed)
+            if failed
+                .finding
+                .as_ref()
+                .is_some_and(|f| f.id.starts_with("network.")) =>
+        {
+            3
+        }
+        Some(_) => 1,
+    };
+    if reports.iter().all(|r| r.status == Status::Skipped) {
+        report.exit = 1;
+    }
+    report.stdout = match format {
+        OutputFormat::Json => format!("{}\n", walkthrough::to_json(reports)),
+        OutputFormat::Text => walkthrough::render_text(reports),
+    };
+}
+
+/// `demo --walkthrough` without the TUI: every step of the scenario's app (healthy by default)
+/// against a demo tenant started for the run.
+pub async fn demo(
+    args: &super::demo::DemoArgs,
+    format: OutputFormat,
+    report: &mut Report,
+) -> Result<()> {
+    let demo_error = |e: crate::demo::Error| Error::InvalidInput {
+        what: "the demo tenant".into(),
+        reason: e.to_string(),
+    };
+    let model = match &args.tenant_file {
+        Some(path) => crate::demo::TenantModel::from_toml_file(path),
+        None => crate::demo::TenantModel::builtin(),
+    }
+    .map_err(demo_error)?;
+    let running = crate::demo::start(crate::demo::DemoOptions::new(model))
+        .await
+        .map_err(demo_error)?;
+    let scenario = args.scenario.as_deref().unwrap_or("healthy");
+    let setup = walkthrough::demo_setup(&running, scenario)?;
+    let reports = run_steps(Ok(setup), &FixContext::default(), Utc::now()).await;
+    print(&reports, format, report);
+    running.shutdown().await;
+    Ok(())
+}
