@@ -43,9 +43,19 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
     let format = cli.output;
     // Warnings gathered before a failure are printed with it: they often explain it.
     let mut report = Report::default();
+    let ca_file = cli.ca_file.clone();
+    let mut command = cli.command.unwrap_or(Command::Ui);
+    match &mut command {
+        Command::Token(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Probe(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Doctor(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Consent(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Decode(args) => args.ca_file.clone_from(&ca_file),
+        Command::Cache(_) | Command::Explain(_) | Command::Ui | Command::Demo(_) => {}
+    }
     let result = match env.now() {
         Err(error) => Err(error),
-        Ok(now) => match cli.command.unwrap_or(Command::Ui) {
+        Ok(now) => match command {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report).await,
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
@@ -55,7 +65,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Consent(args) => consent_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
                 args.output = format;
-                return scripted(args).await;
+                return Box::pin(scripted(args)).await;
             }
             Command::Demo(mut args) => {
                 args.output = format;
@@ -66,9 +76,9 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
                 {
                     return demo::run(args).await;
                 }
-                return ui(Some(args), &env).await;
+                return ui(Some(args), &env, ca_file).await;
             }
-            Command::Ui => return ui(None, &env).await,
+            Command::Ui => return ui(None, &env, ca_file).await,
         },
     };
     let code = match result {
@@ -89,7 +99,11 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
 /// Opens the TUI: on the demo tenant (`demo`), on the operator's profile or `AZURE_*`
 /// variables, or — with neither — on the demo tenant, which beats an empty form.
 #[cfg(feature = "tui")]
-async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
+async fn ui(
+    demo_args: Option<demo::DemoArgs>,
+    env: &Environment,
+    ca_file: Option<std::path::PathBuf>,
+) -> u8 {
     use std::io::IsTerminal as _;
 
     use crate::tui::{Launch, run};
@@ -114,6 +128,13 @@ async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
                 eprintln!("error: {message}");
                 return code;
             }
+        }
+    };
+    let launch = match launch.with_network(ca_file, env) {
+        Ok(launch) => launch,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return error.failure().exit_code();
         }
     };
     match run(launch).await {
@@ -233,7 +254,11 @@ async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String
 }
 
 #[cfg(not(feature = "tui"))]
-async fn ui(_demo_args: Option<demo::DemoArgs>, _env: &Environment) -> u8 {
+async fn ui(
+    _demo_args: Option<demo::DemoArgs>,
+    _env: &Environment,
+    _ca_file: Option<std::path::PathBuf>,
+) -> u8 {
     eprintln!(
         "error: this build has no terminal UI (built without the `tui` feature); use a command, see --help"
     );
