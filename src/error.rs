@@ -122,7 +122,7 @@ pub enum Error {
     #[error("could not reach {url}: {detail}")]
     Network { url: String, detail: String },
 
-    #[error("the TLS certificate of {url} is not trusted: {reason}; {hint}")]
+    #[error("the server's TLS certificate at {url} is not trusted: {reason}; {hint}")]
     UntrustedCertificate {
         url: String,
         reason: String,

@@ -279,7 +279,7 @@ impl Transport {
                     ),
                     None => "if a TLS-inspecting proxy sits on the way, trust its root CA with \
                              --ca-file PATH or SSL_CERT_FILE=PATH (a PEM bundle); otherwise \
-                             check that --authority-host names the real server"
+                             check that the URL names the real server"
                         .to_owned(),
                 },
             ),
@@ -316,19 +316,19 @@ enum CertProblem {
     Other(String),
 }
 
-/// Finds rustls's certificate error in the chain; it sits inside an `io::Error`, whose
-/// `source()` skips it, so each `io::Error` is opened by hand.
+/// Finds rustls's certificate error in the chain. It sits inside `io::Error`s (two, nested),
+/// whose `source()` skips what they wrap, so each `io::Error` is opened by hand.
 fn certificate_problem(error: &reqwest::Error) -> Option<CertProblem> {
     use tokio_rustls::rustls::{CertificateError, Error as TlsError};
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = cause {
-        let tls = current.downcast_ref::<TlsError>().or_else(|| {
-            current
-                .downcast_ref::<std::io::Error>()
-                .and_then(std::io::Error::get_ref)
-                .and_then(|inner| inner.downcast_ref::<TlsError>())
-        });
-        if let Some(TlsError::InvalidCertificate(kind)) = tls {
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+        if let Some(TlsError::InvalidCertificate(kind)) = current.downcast_ref::<TlsError>() {
             return Some(match kind {
                 CertificateError::UnknownIssuer => CertProblem::UnknownIssuer,
                 CertificateError::NotValidForName
@@ -339,7 +339,6 @@ fn certificate_problem(error: &reqwest::Error) -> Option<CertProblem> {
                 other => CertProblem::Other(format!("the certificate was refused: {other}")),
             });
         }
-        cause = current.source();
     }
     None
 }

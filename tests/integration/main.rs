@@ -20,5 +20,6 @@ mod fleet;
 mod hostile;
 mod support;
 mod token_client;
+mod transport;
 mod trust;
 mod tui_flows;
