@@ -4,8 +4,9 @@
 //! `refresh_in` has passed when the response gave one. Tokens are sealed with a key derived from
 //! the credential that obtained them ([`crate::auth::Credential::sealing_key`]), in memory and on
 //! disk alike, so the cache file holds no usable token and a changed credential is a miss.
-//! Persistence is opt-in; the file is written atomically with mode 0600, and a corrupt one is set
-//! aside with a warning.
+//! Persistence is opt-in; the file is written atomically with mode 0600 under a lock that lets
+//! several processes share it without losing entries, a corrupt one is set aside with a warning,
+//! and one from a newer entra-doctor is refused and left alone (see [`file`]).
 
 mod file;
 mod seal;
@@ -133,6 +134,12 @@ pub struct TokenCache {
     path: Option<PathBuf>,
 }
 
+/// What one save changes in the file: the rest of it is whatever other processes put there.
+enum Change {
+    Store(Box<CacheEntry>),
+    Clear,
+}
+
 impl TokenCache {
     pub fn in_memory() -> Self {
         Self::default()
@@ -141,7 +148,6 @@ impl TokenCache {
     /// Opens (or starts) the cache file at `path`. Warnings say what was set aside.
     pub fn open(path: &Path) -> Result<(Self, Vec<String>)> {
         let (entries, warnings) = file::load(path)?;
-        let entries = entries.into_iter().map(|e| (e.key.id(), e)).collect();
         Ok((
             Self {
                 entries,
@@ -219,7 +225,7 @@ impl TokenCache {
             source: source.to_owned(),
         };
         self.entries.insert(id, entry.clone());
-        self.save()?;
+        self.save(Change::Store(Box::new(entry.clone())))?;
         Ok(entry)
     }
 
@@ -227,14 +233,30 @@ impl TokenCache {
     pub fn clear(&mut self) -> Result<usize> {
         let dropped = self.entries.len();
         self.entries.clear();
-        self.save()?;
+        self.save(Change::Clear)?;
         Ok(dropped)
     }
 
-    fn save(&self) -> Result<()> {
-        match &self.path {
-            Some(path) => file::save(path, self.entries.values()),
-            None => Ok(()),
-        }
+    /// Applies `change` to the file as it is now on disk, under its lock, and takes the result
+    /// as this cache's entries: what other processes stored since is kept, and seen.
+    fn save(&mut self, change: Change) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let (entries, _warnings) = file::update(path, |entries| match change {
+            Change::Clear => entries.clear(),
+            Change::Store(entry) => {
+                let id = entry.key.id();
+                // Two processes refreshing the same entry: the newer token wins.
+                let theirs_is_newer = entries
+                    .get(&id)
+                    .is_some_and(|theirs| theirs.acquired_at > entry.acquired_at);
+                if !theirs_is_newer {
+                    entries.insert(id, *entry);
+                }
+            }
+        })?;
+        self.entries = entries;
+        Ok(())
     }
 }

@@ -44,9 +44,20 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
     let format = cli.output;
     // Warnings gathered before a failure are printed with it: they often explain it.
     let mut report = Report::default();
+    let ca_file = cli.ca_file.clone();
+    let mut command = cli.command.unwrap_or(Command::Ui);
+    match &mut command {
+        Command::Token(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Probe(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Doctor(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Consent(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Walkthrough(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Decode(args) => args.ca_file.clone_from(&ca_file),
+        Command::Cache(_) | Command::Explain(_) | Command::Ui | Command::Demo(_) => {}
+    }
     let result = match env.now() {
         Err(error) => Err(error),
-        Ok(now) => match cli.command.unwrap_or(Command::Ui) {
+        Ok(now) => match command {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report).await,
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
@@ -65,7 +76,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             }
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
                 args.output = format;
-                return scripted(args).await;
+                return Box::pin(scripted(args)).await;
             }
             Command::Demo(mut args) => {
                 args.output = format;
@@ -76,9 +87,9 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
                 {
                     return demo::run(args).await;
                 }
-                return ui(Some(args), &env).await;
+                return ui(Some(args), &env, ca_file).await;
             }
-            Command::Ui => return ui(None, &env).await,
+            Command::Ui => return ui(None, &env, ca_file).await,
         },
     };
     let code = match result {
@@ -99,7 +110,11 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
 /// Opens the TUI: on the demo tenant (`demo`), on the operator's profile or `AZURE_*`
 /// variables, or — with neither — on the demo tenant, which beats an empty form.
 #[cfg(feature = "tui")]
-async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
+async fn ui(
+    demo_args: Option<demo::DemoArgs>,
+    env: &Environment,
+    ca_file: Option<std::path::PathBuf>,
+) -> u8 {
     use std::io::IsTerminal as _;
 
     use crate::tui::{Launch, run};
@@ -126,6 +141,13 @@ async fn ui(demo_args: Option<demo::DemoArgs>, env: &Environment) -> u8 {
             }
         }
     };
+    let launch = match launch.with_network(ca_file, env) {
+        Ok(launch) => launch,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return error.failure().exit_code();
+        }
+    };
     match run(launch).await {
         Ok(()) => 0,
         Err(e) => {
@@ -147,7 +169,12 @@ fn cli_opens_walkthrough_ui(format: OutputFormat) -> bool {
 
 #[cfg(feature = "tui")]
 async fn walkthrough_ui(args: &args::WalkthroughArgs, env: &Environment) -> u8 {
-    match crate::tui::Launch::for_walkthrough(args, env) {
+    let launch = crate::tui::Launch::for_walkthrough(args, env).and_then(|launch| {
+        launch
+            .with_network(args.credential.ca_file.clone(), env)
+            .map_err(|e| e.to_string())
+    });
+    match launch {
         Ok(launch) => match crate::tui::run(launch).await {
             Ok(()) => 0,
             Err(e) => {
@@ -280,7 +307,11 @@ async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String
 }
 
 #[cfg(not(feature = "tui"))]
-async fn ui(_demo_args: Option<demo::DemoArgs>, _env: &Environment) -> u8 {
+async fn ui(
+    _demo_args: Option<demo::DemoArgs>,
+    _env: &Environment,
+    _ca_file: Option<std::path::PathBuf>,
+) -> u8 {
     eprintln!(
         "error: this build has no terminal UI (built without the `tui` feature); use a command, see --help"
     );

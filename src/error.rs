@@ -122,6 +122,13 @@ pub enum Error {
     #[error("could not reach {url}: {detail}")]
     Network { url: String, detail: String },
 
+    #[error("the server's TLS certificate at {url} is not trusted: {reason}; {hint}")]
+    UntrustedCertificate {
+        url: String,
+        reason: String,
+        hint: String,
+    },
+
     #[error("token cache {path}: {reason}")]
     Cache { path: PathBuf, reason: String },
 }
@@ -133,7 +140,8 @@ impl Error {
             Error::UnexpectedResponse { .. }
             | Error::Redirected { .. }
             | Error::Timeout { .. }
-            | Error::Network { .. } => Failure::Network,
+            | Error::Network { .. }
+            | Error::UntrustedCertificate { .. } => Failure::Network,
             Error::InvalidTenant { .. }
             | Error::InvalidAuthority { .. }
             | Error::InsecureAuthority { .. }

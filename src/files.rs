@@ -1,17 +1,22 @@
-//! Files the tool writes (token cache, profiles): atomically, readable by the owner alone.
+//! Files the tool writes (token cache, profiles): atomically, readable by the owner alone, and
+//! (for the cache) under a lock that other entra-doctor processes respect.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
-/// half-written file; the file is mode 0600 and a created directory 0700.
+/// Writes `bytes` to `path` through a temporary file in the same directory, fsynced, then
+/// renamed over `path` (and the directory fsynced on Unix, so the rename itself survives a
+/// crash): a reader sees the old file or the new one, never half of one. The file is mode 0600,
+/// and a directory created on the way 0700.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
         create_private_dir(dir)?;
     }
     let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".tmp-{}", std::process::id()));
+    // Unique per write, so two writers (two threads, or two processes) never share one.
+    temp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let temp = PathBuf::from(temp);
     let written = (|| {
         let mut out = private_file(&temp)?;
@@ -22,7 +27,64 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if written.is_err() {
         let _ = fs::remove_file(&temp);
     }
-    written
+    written?;
+    sync_dir(dir.unwrap_or(Path::new(".")))
+}
+
+/// An exclusive lock on `<path>.lock`, held until it is dropped.
+///
+/// The lock is on a file of its own because the data file is replaced by a rename: a lock on it
+/// would stay with the old file, and the next writer would lock the new one. It is an advisory
+/// lock (`flock` on Unix, `LockFileEx` on Windows) that the OS releases when the process ends,
+/// so a crashed writer never leaves the file locked.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: fs::File,
+}
+
+/// Waits for the exclusive lock beside `path`, creating its directory (0700) and the lock file
+/// (0600) when needed. The lock is held only to read, merge and write, a few milliseconds.
+pub fn lock_beside(path: &Path) -> std::io::Result<FileLock> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = lock_file(Path::new(&name))?;
+    // fs4 rather than std's `File::lock`, which needs Rust 1.89 (rust-version is 1.85).
+    fs4::fs_std::FileExt::lock_exclusive(&file)?;
+    Ok(FileLock { _file: file })
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Windows cannot open a directory as a file; its rename is already durable once it returns.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn lock_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn lock_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 #[cfg(unix)]
@@ -59,12 +121,59 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)
 }
 
-/// Moves an unreadable file aside as `<name>.corrupt-<UTC time>` and returns the new path.
+/// Moves an unreadable file aside as `<name>.corrupt-<UTC time>` (with `-2`, `-3`… when that
+/// name is taken, so one backup never replaces another) and returns the new path.
 pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let mut backup = path.as_os_str().to_owned();
-    backup.push(format!(".corrupt-{stamp}"));
-    let backup = PathBuf::from(backup);
+    let mut base = path.as_os_str().to_owned();
+    base.push(format!(".corrupt-{stamp}"));
+    let mut backup = PathBuf::from(&base);
+    let mut n = 1;
+    while backup.try_exists()? {
+        n += 1;
+        let mut numbered = base.clone();
+        numbered.push(format!("-{n}"));
+        backup = PathBuf::from(numbered);
+    }
     fs::rename(path, &backup)?;
     Ok(backup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_never_replaces_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        let mut backups = Vec::new();
+        for text in ["one", "two", "three"] {
+            fs::write(&path, text).unwrap();
+            backups.push(set_aside(&path).unwrap());
+        }
+        let texts: Vec<String> = backups
+            .iter()
+            .map(|b| fs::read_to_string(b).unwrap())
+            .collect();
+        assert_eq!(texts, ["one", "two", "three"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_private_even_over_a_public_one() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/file");
+        write_private(&path, b"first").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"second").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path().join("a/b")).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
 }

@@ -18,6 +18,7 @@ pub mod probe;
 pub mod profile;
 pub mod secret;
 pub mod token;
+pub mod transport;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod walkthrough;

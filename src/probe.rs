@@ -10,11 +10,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
+use crate::auth::ClientOptions;
 use crate::auth::authority::ensure_secure;
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::transport::Transport;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -68,35 +70,41 @@ impl ProbeReport {
     }
 }
 
-/// Sends probes: no redirects, the given timeouts.
+/// Sends probes: no redirects, the given timeouts, roots and proxies.
 #[derive(Debug, Clone)]
 pub struct Prober {
     http: reqwest::Client,
     timeout: Duration,
+    transport: Transport,
 }
 
 impl Prober {
-    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self> {
-        let http = crate::auth::client::http_client(connect_timeout, timeout)?;
-        Ok(Self { http, timeout })
+    pub fn new(options: &ClientOptions) -> Result<Self> {
+        let http = crate::auth::client::http_client(options)?;
+        Ok(Self::with_http(http, options))
     }
 
-    /// A prober over an existing [`crate::auth::client::http_client`] built with `timeout`, so
+    /// A prober over an existing [`crate::auth::client::http_client`] built with `options`, so
     /// many probes share its connections (fleet mode).
-    pub fn with_http(http: reqwest::Client, timeout: Duration) -> Self {
-        Self { http, timeout }
+    pub fn with_http(http: reqwest::Client, options: &ClientOptions) -> Self {
+        Self {
+            http,
+            timeout: options.timeout,
+            transport: options.transport.clone(),
+        }
     }
 
     pub async fn send(&self, request: &ProbeRequest) -> Result<ProbeReport> {
-        send(&self.http, self.timeout, request).await
+        send(self, request).await
     }
 }
 
-async fn send(
-    http: &reqwest::Client,
-    timeout: Duration,
-    request: &ProbeRequest,
-) -> Result<ProbeReport> {
+async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
+    let Prober {
+        http,
+        timeout,
+        transport,
+    } = prober;
     if request.token.is_some() {
         ensure_secure(&request.url)?;
     }
@@ -118,7 +126,9 @@ async fn send(
     let url = request.url.to_string();
     let started = Instant::now();
     let fail = |e: &reqwest::Error| {
-        if e.is_timeout() {
+        if let Some(untrusted) = transport.untrusted(&url, e) {
+            untrusted
+        } else if e.is_timeout() {
             Error::Timeout {
                 url: url.clone(),
                 phase: "the probe",

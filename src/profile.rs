@@ -1,7 +1,9 @@
 //! Profiles: what the operator typed into the TUI, saved for next time — never the secret.
 //!
 //! One TOML file in the user's config directory (`directories`), written atomically with mode
-//! 0600. A file that cannot be read is set aside with a warning, like the token cache.
+//! 0600 ([`crate::files::write_private`]). A file that cannot be read is set aside with a
+//! warning, like the token cache. It has no format version: every field has a default and
+//! unknown keys are ignored, so a profile from another version still loads.
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +80,15 @@ mod tests {
             ..Profile::default()
         };
         profile.save(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("cfg")).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
         assert_eq!(Profile::load(&path).unwrap(), (Some(profile), None));
         std::fs::write(&path, "tenant = [").unwrap();
         let (loaded, warning) = Profile::load(&path).unwrap();

@@ -223,7 +223,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(setup: Setup) -> Result<Self> {
-        let client = TokenClient::new(setup.options)?;
+        let client = TokenClient::new(setup.options.clone())?;
         Ok(Self::with_client(setup, client))
     }
 

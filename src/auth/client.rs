@@ -14,12 +14,13 @@ use super::authority::ensure_secure;
 use super::retry::{self, RetryNotice};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
+use crate::transport::Transport;
 
 /// Largest body read from the token endpoint or discovery; a real one is a few KiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const SNIPPET_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
     pub timeout: Duration,
@@ -27,6 +28,8 @@ pub struct ClientOptions {
     pub retries: u32,
     /// The first back-off; it doubles. Tests set it to zero.
     pub backoff: Duration,
+    /// Extra CAs and proxies.
+    pub transport: Transport,
 }
 
 impl Default for ClientOptions {
@@ -36,6 +39,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             retries: retry::MAX_RETRIES,
             backoff: Duration::from_secs(1),
+            transport: Transport::default(),
         }
     }
 }
@@ -81,7 +85,7 @@ impl std::fmt::Debug for TokenClient {
 
 impl TokenClient {
     pub fn new(options: ClientOptions) -> Result<Self> {
-        let http = http_client(options.connect_timeout, options.timeout)?;
+        let http = http_client(&options)?;
         Ok(Self {
             http,
             options,
@@ -238,6 +242,9 @@ impl TokenClient {
 
     /// Maps a transport failure to an error that says what to try.
     pub(crate) fn transport(&self, url: &str, error: &reqwest::Error) -> Error {
+        if let Some(untrusted) = self.options.transport.untrusted(url, error) {
+            return untrusted;
+        }
         let detail = error_chain(error);
         if error.is_timeout() {
             let connecting = error.is_connect();
@@ -301,18 +308,21 @@ fn short(error: &Error) -> String {
     }
 }
 
-/// The HTTP client every request of the tool uses: the given timeouts, and no redirects, since
-/// a credential or a token must never follow one to another host.
-pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
+/// The HTTP client every request of the tool uses: the given timeouts, roots and proxies (see
+/// [`Transport`]), and no redirects, since a credential or a token must never follow one to
+/// another host.
+pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
+    options
+        .transport
+        .client_builder()
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Network {
             url: String::new(),
-            detail: e.to_string(),
+            detail: error_chain(&e),
         })
 }
 

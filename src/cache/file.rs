@@ -1,6 +1,15 @@
 //! The cache file: JSON, written to a temporary file and renamed, readable by the owner alone.
-//! A file that cannot be read as a cache is moved aside, never deleted and never a crash.
+//!
+//! Several entra-doctor processes may share one file (a script running `token` in parallel, the
+//! TUI beside a CLI). Each save therefore takes the lock beside the file
+//! ([`crate::files::lock_beside`]), reads what is on disk, applies this process's changes, writes
+//! and lets go: no process overwrites an entry another one stored in the meantime.
+//!
+//! A file that cannot be read as a cache is moved aside, never deleted and never a crash. A file
+//! written by a newer entra-doctor (a higher `version`) is refused and left exactly as it is:
+//! moving it aside would lose what the newer version keeps there.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::CacheEntry;
 use crate::error::{Error, Result};
 
-const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 1;
 /// A real cache is a few KiB per entry; anything this large is not ours.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -19,10 +28,59 @@ struct CacheFile {
     entries: Vec<CacheEntry>,
 }
 
-pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
+/// Only the version, read first: a newer format may have changed everything else.
+#[derive(Deserialize)]
+struct Versioned {
+    version: Option<u32>,
+}
+
+/// Entries by [`super::CacheKey::id`].
+pub(super) type Entries = BTreeMap<String, CacheEntry>;
+
+/// Reads the file (under the lock, so a corrupt file is not set aside while another process
+/// replaces it); a missing file is an empty cache and creates nothing.
+pub(super) fn load(path: &Path) -> Result<(Entries, Vec<String>)> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Entries::new(), Vec::new())),
+        Err(e) => Err(Error::file(path, e)),
+        Ok(_) => {
+            let _lock = lock(path)?;
+            read(path)
+        }
+    }
+}
+
+/// Under the lock: reads the file, lets `change` apply this process's changes to its entries,
+/// writes the result and returns it (with warnings when an unreadable file was set aside).
+pub(super) fn update(
+    path: &Path,
+    change: impl FnOnce(&mut Entries),
+) -> Result<(Entries, Vec<String>)> {
+    let _lock = lock(path)?;
+    let (mut entries, warnings) = read(path)?;
+    change(&mut entries);
+    write(path, &entries)?;
+    Ok((entries, warnings))
+}
+
+fn lock(path: &Path) -> Result<crate::files::FileLock> {
+    crate::files::lock_beside(path).map_err(|e| Error::Cache {
+        path: path.to_owned(),
+        reason: format!(
+            "cannot take the lock {}.lock ({e}); check the directory is writable, or give \
+             another --cache-file",
+            path.display()
+        ),
+    })
+}
+
+/// Reads the file; the caller holds the lock.
+fn read(path: &Path) -> Result<(Entries, Vec<String>)> {
     let metadata = match fs::metadata(path) {
         Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Entries::new(), Vec::new()));
+        }
         Err(e) => return Err(Error::file(path, e)),
     };
     if metadata.is_dir() {
@@ -32,30 +90,47 @@ pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
         });
     }
     let problem = if metadata.len() > MAX_FILE_BYTES {
-        Some(format!(
+        format!(
             "it is {} bytes, far larger than any token cache",
             metadata.len()
-        ))
+        )
     } else {
         let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
+        let version = serde_json::from_slice::<Versioned>(&bytes)
+            .ok()
+            .and_then(|v| v.version);
+        if let Some(version) = version.filter(|v| *v > VERSION) {
+            return Err(Error::Cache {
+                path: path.to_owned(),
+                reason: format!(
+                    "was written by a newer entra-doctor (format version {version}; this one \
+                     reads version {VERSION}) and was left as it is; upgrade entra-doctor, or \
+                     give another --cache-file"
+                ),
+            });
+        }
         match serde_json::from_slice::<CacheFile>(&bytes) {
-            Ok(file) if file.version == VERSION => return Ok((file.entries, Vec::new())),
-            Ok(file) => Some(format!(
+            Ok(file) if file.version == VERSION => {
+                let entries = file.entries.into_iter().map(|e| (e.key.id(), e)).collect();
+                return Ok((entries, Vec::new()));
+            }
+            Ok(file) => format!(
                 "it has version {}, this entra-doctor reads {VERSION}",
                 file.version
-            )),
-            Err(e) => Some(format!("it is not a token cache ({e})")),
+            ),
+            Err(e) if e.is_eof() => format!("it is cut short ({e})"),
+            Err(e) => format!("it is not a token cache ({e})"),
         }
     };
     let backup = set_aside(path)?;
     let warning = format!(
-        "the token cache {} could not be read: {}; it was moved to {} and an empty cache started",
+        "the token cache {} could not be read: {problem}; it was moved to {} and an empty cache \
+         started",
         path.display(),
-        problem.unwrap_or_default(),
         backup.display()
     );
     tracing::warn!("{warning}");
-    Ok((Vec::new(), vec![warning]))
+    Ok((Entries::new(), vec![warning]))
 }
 
 fn set_aside(path: &Path) -> Result<PathBuf> {
@@ -65,10 +140,10 @@ fn set_aside(path: &Path) -> Result<PathBuf> {
     })
 }
 
-pub(super) fn save<'a>(path: &Path, entries: impl Iterator<Item = &'a CacheEntry>) -> Result<()> {
+fn write(path: &Path, entries: &Entries) -> Result<()> {
     let file = CacheFile {
         version: VERSION,
-        entries: entries.cloned().collect(),
+        entries: entries.values().cloned().collect(),
     };
     let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::Cache {
         path: path.to_owned(),

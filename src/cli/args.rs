@@ -31,6 +31,11 @@ pub struct Cli {
     /// Write logs to this file instead of standard error.
     #[arg(long, value_name = "PATH", global = true)]
     pub log_file: Option<PathBuf>,
+
+    /// Also trust the CA certificate(s) in this PEM file, e.g. the root CA of a TLS-inspecting
+    /// proxy [default: SSL_CERT_FILE, which also replaces the platform's roots, as in OpenSSL].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -189,6 +194,11 @@ pub struct CredentialArgs {
     /// Seconds to wait for a whole request.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// The global --ca-file, copied here by [`super::run`] so everything that builds a client
+    /// from these arguments sees it.
+    #[arg(skip)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -237,6 +247,10 @@ pub struct DecodeArgs {
     /// Client id of an app with custom signing keys (fetches the metadata with ?appid=).
     #[arg(long, value_name = "GUID", requires = "verify")]
     pub appid: Option<String>,
+
+    /// The global --ca-file, copied here by [`super::run`].
+    #[arg(skip)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

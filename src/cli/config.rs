@@ -19,6 +19,7 @@ use crate::auth::{
 use crate::diagnose::{Finding, FixContext, preflight};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::transport::{CaBundle, Proxies, Transport};
 
 /// The process environment, captured once so tests can pass their own.
 #[derive(Clone, Default)]
@@ -81,6 +82,21 @@ impl Environment {
         Self { vars }
     }
 
+    /// Only the variables that say how to reach servers ([`NETWORK_VARS`]): what the TUI keeps
+    /// from the environment it was started in.
+    #[must_use]
+    pub fn network(&self) -> Self {
+        let pairs: Vec<(&str, &str)> = NETWORK_VARS.iter().map(|name| (*name, *name)).collect();
+        self.pick(&pairs)
+    }
+
+    /// A copy with one more variable.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
     /// A variable's value; an empty one counts as unset, as the Azure SDKs treat it.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
@@ -89,6 +105,19 @@ impl Environment {
             .filter(|v| !v.is_empty())
     }
 }
+
+/// The variables [`transport`] reads.
+pub const NETWORK_VARS: [&str; 9] = [
+    "SSL_CERT_FILE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 /// A validated request, the client options, and what preflight found.
 #[derive(Debug)]
@@ -132,11 +161,7 @@ pub fn prepare(
         ..FixContext::default()
     };
     let credential = credential(args, env, stdin, now, &mut warnings, &context)?;
-    let options = ClientOptions {
-        connect_timeout: Duration::from_secs(args.connect_timeout),
-        timeout: Duration::from_secs(args.timeout),
-        ..ClientOptions::default()
-    };
+    let options = client_options(args, env)?;
     let request = TokenRequest {
         authority: Authority::new(host, tenant),
         token_endpoint,
@@ -149,6 +174,52 @@ pub fn prepare(
         request,
         options,
         warnings,
+    })
+}
+
+/// The timeouts, CA bundles and proxies of `args` and the environment.
+pub fn client_options(args: &CredentialArgs, env: &Environment) -> Result<ClientOptions> {
+    Ok(ClientOptions {
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        timeout: Duration::from_secs(args.timeout),
+        transport: transport(args.ca_file.as_deref(), env)?,
+        ..ClientOptions::default()
+    })
+}
+
+/// `--ca-file`, `SSL_CERT_FILE` and the proxy variables, read as curl reads them:
+/// `HTTPS_PROXY` for https, `HTTP_PROXY` for http, `ALL_PROXY` for both, `NO_PROXY` for
+/// exceptions; upper case first, then lower case.
+pub fn transport(ca_file: Option<&Path>, env: &Environment) -> Result<Transport> {
+    let mut ca_bundles = Vec::new();
+    if let Some(path) = ca_file {
+        ca_bundles.push(CaBundle::load(path, "--ca-file")?);
+    }
+    // Also read by the platform-roots loader, where it replaces the platform's store; loading it
+    // here too turns a missing or empty file into a clear error instead of "not trusted".
+    if let Some(path) = env.get("SSL_CERT_FILE") {
+        ca_bundles.push(CaBundle::load(Path::new(path), "SSL_CERT_FILE")?);
+    }
+    let first = |names: [&str; 2]| -> Result<Option<Url>> {
+        names
+            .iter()
+            .find_map(|name| Some((*name, env.get(name)?)))
+            .map(|(name, value)| Proxies::parse_url(name, value))
+            .transpose()
+    };
+    let all = first(["ALL_PROXY", "all_proxy"])?;
+    let proxies = Proxies {
+        https: first(["HTTPS_PROXY", "https_proxy"])?.or_else(|| all.clone()),
+        http: first(["HTTP_PROXY", "http_proxy"])?.or(all),
+        no_proxy: env
+            .get("NO_PROXY")
+            .or_else(|| env.get("no_proxy"))
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    Ok(Transport {
+        ca_bundles,
+        proxies,
     })
 }
 

@@ -81,7 +81,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
         None => {
             acquire(
                 request,
-                &super::token_cmd::cli_client(prepared.options)?,
+                &super::token_cmd::cli_client(prepared.options.clone())?,
                 &mut cache,
                 true,
                 now,
@@ -105,7 +105,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
         .graph_url
         .clone()
         .unwrap_or_else(|| default_graph_url(&request.authority.host));
-    let client = crate::auth::TokenClient::new(prepared.options)?;
+    let client = crate::auth::TokenClient::new(prepared.options.clone())?;
     let read = consent::read(
         &client,
         &graph_url,

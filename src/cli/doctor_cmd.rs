@@ -120,13 +120,13 @@ pub async fn run(
     Ok(())
 }
 
-/// Runs every step for one app. `shared` is the fleet's HTTP client, so a thousand apps share
-/// its connections; without it the step builds its own.
+/// Runs every step for one app. `shared` is the fleet's HTTP client and the transport it was
+/// built with, so a thousand apps share its connections; without it the step builds its own.
 pub(super) async fn check(
     args: &DoctorArgs,
     env: &Environment,
     now: DateTime<Utc>,
-    shared: Option<&reqwest::Client>,
+    shared: Option<(&reqwest::Client, &crate::transport::Transport)>,
 ) -> Checklist {
     let mut context = FixContext {
         tenant: args.credential.tenant.clone(),
@@ -134,10 +134,14 @@ pub(super) async fn check(
         ..FixContext::default()
     };
     let mut stdin = stdin_reader();
-    let prepared = match prepare(&args.credential, env, &mut stdin, now) {
+    let mut prepared = match prepare(&args.credential, env, &mut stdin, now) {
         Ok(prepared) => prepared,
         Err(error) => return Checklist::preflight_failed(&error, &context),
     };
+    let shared = shared.map(|(http, transport)| {
+        prepared.options.transport = transport.clone();
+        http
+    });
     let mut list = Checklist {
         steps: Vec::new(),
         findings: Vec::new(),
@@ -163,8 +167,11 @@ pub(super) async fn check(
 
     let mut cache = TokenCache::in_memory();
     let client = match shared {
-        Some(http) => Ok(TokenClient::with_http(http.clone(), prepared.options)),
-        None => super::token_cmd::cli_client(prepared.options),
+        Some(http) => Ok(TokenClient::with_http(
+            http.clone(),
+            prepared.options.clone(),
+        )),
+        None => super::token_cmd::cli_client(prepared.options.clone()),
     };
     let acquired = match client {
         Ok(client) => acquire(request, &client, &mut cache, true, now).await,
@@ -195,7 +202,7 @@ pub(super) async fn check(
         acquired.token.expose(),
         decoded.as_ref(),
         request,
-        prepared.options,
+        prepared.options.clone(),
         now,
     )
     .await;
@@ -207,7 +214,7 @@ pub(super) async fn check(
         acquired.token,
         decoded.as_ref(),
         (now, &context),
-        shared,
+        (shared, &prepared.options),
     )
     .await;
     trust::consent_step(&mut list, args, env, now).await;
@@ -221,7 +228,7 @@ async fn probe_step(
     token: crate::secret::Secret,
     decoded: Option<&crate::token::DecodedToken>,
     (now, context): (DateTime<Utc>, &FixContext),
-    shared: Option<&reqwest::Client>,
+    (shared, options): (Option<&reqwest::Client>, &crate::auth::ClientOptions),
 ) {
     let resource = Resources::builtin().by_identifier(scope_resource);
     let Some(url) = args
@@ -253,13 +260,9 @@ async fn probe_step(
             return;
         }
     };
-    let timeout = std::time::Duration::from_secs(args.credential.timeout);
     let prober = match shared {
-        Some(http) => Ok(probe::Prober::with_http(http.clone(), timeout)),
-        None => probe::Prober::new(
-            std::time::Duration::from_secs(args.credential.connect_timeout),
-            timeout,
-        ),
+        Some(http) => Ok(probe::Prober::with_http(http.clone(), options)),
+        None => probe::Prober::new(options),
     };
     let sent = match prober {
         Ok(prober) => prober.send(&probe_request).await,

@@ -78,10 +78,9 @@ async fn check_all(
     env: &Environment,
     now: DateTime<Utc>,
 ) -> Result<Vec<AppResult>> {
-    let http = crate::auth::client::http_client(
-        Duration::from_secs(args.credential.connect_timeout),
-        Duration::from_secs(args.credential.timeout),
-    )?;
+    let options = super::config::client_options(&args.credential, env)?;
+    let http = crate::auth::client::http_client(&options)?;
+    let transport = Arc::new(options.transport);
     let permits = Arc::new(Semaphore::new(usize::from(args.concurrency)));
     let mut results: Vec<Option<AppResult>> = Vec::new();
     results.resize_with(apps.len(), || None);
@@ -98,10 +97,11 @@ async fn check_all(
         }
         let (app_args, app_env) = per_app(&app, args, env);
         let http = http.clone();
+        let transport = Arc::clone(&transport);
         tasks.spawn(async move {
             let started = Instant::now();
             let checklist = match app_env {
-                Ok(app_env) => check(&app_args, &app_env, now, Some(&http)).await,
+                Ok(app_env) => check(&app_args, &app_env, now, Some((&http, &transport))).await,
                 Err(error) => Checklist::preflight_failed(&error, &context_of(&app)),
             };
             drop(permit);
@@ -146,6 +146,8 @@ fn per_app(
     }
     credential.token_endpoint = None;
     credential.secret_stdin = false;
+    // The shared client already trusts it; `check` hands its transport to each app.
+    credential.ca_file = None;
     credential.assertion_file = None;
     credential.certificate.clone_from(&app.certificate);
     credential.private_key.clone_from(&app.private_key);

@@ -28,7 +28,6 @@ pub async fn run(
     let url = parse_url(&args.url)?;
     let resource = url.host_str().and_then(|h| Resources::builtin().by_host(h));
     let mut context = FixContext::default();
-    let timeouts = (args.credential.connect_timeout, args.credential.timeout);
     let token = if let Some(given) = &args.token {
         Secret::new(read_token(given)?)
     } else {
@@ -73,10 +72,7 @@ pub async fn run(
                 .transpose()?,
             token: Some(token),
         };
-        let http = probe::Prober::new(
-            std::time::Duration::from_secs(timeouts.0),
-            std::time::Duration::from_secs(timeouts.1),
-        )?;
+        let http = probe::Prober::new(&super::config::client_options(&args.credential, env)?)?;
         let sent = http.send(&request).await?;
         found.extend(api::explain(
             &sent.answer(),

@@ -102,6 +102,9 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         Error::MissingCredential { .. } => simple("credential.missing", "No credential was given"),
         Error::Timeout { .. } => simple("network.timeout", "The request timed out"),
         Error::Network { .. } => simple("network.unreachable", "The server could not be reached"),
+        Error::UntrustedCertificate { url, .. } => simple("network.untrusted-certificate", "The server's TLS certificate is not trusted")
+            .evidence(format!("url: {url}"))
+            .fix("Behind a TLS-inspecting proxy, trust its root CA: --ca-file PATH or SSL_CERT_FILE=PATH (a PEM bundle)"),
         Error::Redirected { .. } => simple("network.redirect", "The token endpoint redirected the request"),
         Error::UnexpectedResponse { .. } => simple("network.unexpected-response", "The answer was not a token response"),
         Error::Decode(_) => simple("token.malformed", "The token cannot be decoded"),

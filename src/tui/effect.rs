@@ -1,6 +1,7 @@
 //! Side effects `update` asks for, and how they run: each in a tokio task that calls the domain
 //! and sends its result back as an [`Action`]. Nothing here touches the state.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,11 +12,13 @@ use super::form::Form;
 use super::state::{RequestId, TokenView};
 use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::TokenCache;
-use crate::cli::config::{Environment, prepare};
+use crate::cli::args::CredentialArgs;
+use crate::cli::config::{self, Environment, prepare};
 use crate::demo::DemoControl;
 use crate::diagnose::{
     self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
 };
+use crate::error::Result;
 use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
 use crate::secret::Secret;
@@ -77,7 +80,7 @@ pub enum Effect {
 }
 
 /// What effects share: the token cache, the signature checker (whose key sets are cached for
-/// the run), and where the profile lives.
+/// the run), where the profile lives, and how to reach servers.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub cache: Arc<Mutex<TokenCache>>,
@@ -88,6 +91,10 @@ pub struct Services {
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<Action>>,
     /// The embedded demo tenant, when the TUI runs on it: walkthrough fixes change it.
     pub demo: Option<DemoControl>,
+    /// `--ca-file` of the command line the TUI was started with.
+    pub ca_file: Option<PathBuf>,
+    /// `SSL_CERT_FILE` and the proxy variables of the environment it was started in.
+    pub network: Environment,
 }
 
 impl Services {
@@ -100,7 +107,40 @@ impl Services {
             profile_path,
             progress: None,
             demo: None,
+            ca_file: None,
+            network: Environment::default(),
         }
+    }
+
+    /// Reaches servers with `ca_file` and the network variables of `env` (checked here, so a
+    /// bad CA file is an error before the TUI opens, not on every request).
+    pub fn with_network(mut self, ca_file: Option<PathBuf>, env: &Environment) -> Result<Self> {
+        self.network = env.network();
+        let options = self.client_options_with(ca_file.as_deref())?;
+        self.verifier = Some(Arc::new(Verifier::new(TokenClient::new(options)?)));
+        self.ca_file = ca_file;
+        Ok(self)
+    }
+
+    fn client_options_with(&self, ca_file: Option<&Path>) -> Result<ClientOptions> {
+        Ok(ClientOptions {
+            transport: config::transport(ca_file, &self.network)?,
+            ..ClientOptions::default()
+        })
+    }
+
+    /// The form's credential arguments and environment, with this run's network settings.
+    fn args_and_env(&self, form: &Form) -> (CredentialArgs, Environment) {
+        let (mut args, secret) = form.to_args();
+        args.ca_file.clone_from(&self.ca_file);
+        let env = if secret.is_empty() {
+            self.network.clone()
+        } else {
+            self.network
+                .clone()
+                .with("AZURE_CLIENT_SECRET", secret.expose())
+        };
+        (args, env)
     }
 }
 
@@ -121,7 +161,17 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             decoded,
             context,
             now,
-        } => Some(run_probe(id, &url, token, decoded.as_deref(), &context, now).await),
+        } => Some(
+            run_probe(
+                id,
+                &url,
+                token,
+                (decoded.as_deref(), &context),
+                now,
+                services,
+            )
+            .await,
+        ),
         Effect::Verify {
             id,
             raw,
@@ -143,7 +193,7 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             form,
             token,
             now,
-        } => Some(consent(id, &form, token.as_ref(), now).await),
+        } => Some(consent(id, &form, token.as_ref(), now, services).await),
         Effect::Walk {
             id,
             form,
@@ -176,12 +226,7 @@ async fn acquire(
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
-    let (args, secret) = form.to_args();
-    let env = if secret.is_empty() {
-        Environment::default()
-    } else {
-        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
-    };
+    let (args, env) = services.args_and_env(form);
     let mut no_stdin = || Ok(String::new());
     let failed = |finding: Finding, findings: Vec<Finding>| Action::TokenAcquired {
         id,
@@ -250,9 +295,9 @@ async fn run_probe(
     id: RequestId,
     url: &str,
     token: Secret,
-    decoded: Option<&DecodedToken>,
-    context: &FixContext,
+    (decoded, context): (Option<&DecodedToken>, &FixContext),
     now: DateTime<Utc>,
+    services: &Services,
 ) -> Action {
     let failed = |finding: Finding| Action::ProbeFinished {
         id,
@@ -276,10 +321,10 @@ async fn run_probe(
         body: None,
         token: Some(token),
     };
-    let sent = match probe::Prober::new(
-        std::time::Duration::from_secs(10),
-        std::time::Duration::from_secs(30),
-    ) {
+    let sent = match services
+        .client_options_with(services.ca_file.as_deref())
+        .and_then(|options| probe::Prober::new(&options))
+    {
         Ok(prober) => prober.send(&request).await,
         Err(error) => Err(error),
     };
@@ -298,13 +343,8 @@ async fn run_probe(
 }
 
 /// The walkthrough's setup from the form, as `entra-doctor walkthrough` builds it from options.
-fn walk_setup(form: &Form, now: DateTime<Utc>) -> crate::Result<Setup> {
-    let (args, secret) = form.to_args();
-    let env = if secret.is_empty() {
-        Environment::default()
-    } else {
-        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
-    };
+fn walk_setup(form: &Form, now: DateTime<Utc>, services: &Services) -> crate::Result<Setup> {
+    let (args, env) = services.args_and_env(form);
     let mut no_stdin = || Ok(String::new());
     crate::cli::walkthrough_cmd::setup(
         &args,
@@ -328,8 +368,8 @@ async fn walk(
         client_id: args.client_id.clone(),
         ..FixContext::default()
     };
-    let session = walk_setup(form, now).and_then(|setup| {
-        let client = TokenClient::new(setup.options)?;
+    let session = walk_setup(form, now, services).and_then(|setup| {
+        let client = TokenClient::new(setup.options.clone())?;
         Ok(Session::with_client(
             setup,
             with_progress(client, id, services),
@@ -350,7 +390,7 @@ fn walk_fix(
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
-    let result = walk_setup(form, now)
+    let result = walk_setup(form, now, services)
         .and_then(|mut setup| walkthrough::apply(&mut setup, fix, services.demo.as_ref()))
         .map(|outcome| WalkFixApplied {
             summary: outcome.summary,
@@ -392,13 +432,14 @@ fn label(finding: &Finding) -> (Severity, String) {
     (finding.severity, text.to_owned())
 }
 
-async fn consent(id: RequestId, form: &Form, token: Option<&Secret>, now: DateTime<Utc>) -> Action {
-    let (args, secret) = form.to_args();
-    let env = if secret.is_empty() {
-        Environment::default()
-    } else {
-        Environment::from_pairs([("AZURE_CLIENT_SECRET", secret.expose())])
-    };
+async fn consent(
+    id: RequestId,
+    form: &Form,
+    token: Option<&Secret>,
+    now: DateTime<Utc>,
+    services: &Services,
+) -> Action {
+    let (args, env) = services.args_and_env(form);
     let consent_args = crate::cli::args::ConsentArgs {
         credential: args,
         graph_url: None,

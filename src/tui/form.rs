@@ -185,6 +185,8 @@ impl Form {
             send_x5c: false,
             connect_timeout: 10,
             timeout: 30,
+            // The TUI's transport comes from the command line it was started with (`Services`).
+            ca_file: None,
         };
         let secret = Secret::new(self.secret.0.value().trim());
         (args, secret)

@@ -30,6 +30,17 @@ pub struct Launch {
 }
 
 impl Launch {
+    /// Reaches servers with `--ca-file` and the network variables of `env`; an error when the
+    /// CA file or a proxy variable cannot be used.
+    pub fn with_network(
+        mut self,
+        ca_file: Option<std::path::PathBuf>,
+        env: &Environment,
+    ) -> crate::error::Result<Self> {
+        self.services = self.services.with_network(ca_file, env)?;
+        Ok(self)
+    }
+
     /// The TUI pointed at a running demo tenant, on `scenario` or with the picker open.
     pub fn demo(demo: RunningDemo, scenario: Option<&str>) -> Self {
         let scenarios: Vec<Scenario> = demo

@@ -390,8 +390,7 @@ async fn call_api(session: &mut Session, now: DateTime<Utc>, context: &FixContex
         body: None,
         token: Some(raw),
     };
-    let options = session.setup.options;
-    let sent = match Prober::new(options.connect_timeout, options.timeout) {
+    let sent = match Prober::new(&session.setup.options) {
         Ok(prober) => prober.send(&request).await,
         Err(error) => Err(error),
     };

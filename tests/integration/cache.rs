@@ -1,4 +1,5 @@
-//! The application token cache: lookup rules, sealing, the file on disk.
+//! The application token cache: lookup rules, sealing, the file on disk (private, atomic, shared
+//! by two processes without a lost entry, set aside when corrupt, left alone when newer).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entra_doctor::auth::{Authority, AuthorityHost, Credential, ScopeSet, Tenant, TokenResponse};
@@ -170,8 +171,20 @@ fn file_is_private_sealed_and_survives_a_reopen() {
             0o700
         );
     }
-    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
-    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let lock = path.with_file_name("tokens.json.lock");
+        assert_eq!(
+            std::fs::metadata(&lock).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(
+        names_in(path.parent().unwrap()),
+        ["tokens.json", "tokens.json.lock"],
+        "no temporary file left behind"
+    );
     let (mut cache, _) = TokenCache::open(&path).unwrap();
     assert_eq!(
         cache
@@ -185,6 +198,32 @@ fn file_is_private_sealed_and_survives_a_reopen() {
     assert!(TokenCache::open(&path).unwrap().0.is_empty());
 }
 
+/// File names in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The backups beside `tokens.json` (not the file, not its lock).
+fn backups_in(dir: &std::path::Path) -> Vec<String> {
+    names_in(dir)
+        .into_iter()
+        .filter(|n| n.starts_with("tokens.json.corrupt-"))
+        .collect()
+}
+
+fn store_one(cache: &mut TokenCache, scope: &str) -> entra_doctor::Result<()> {
+    let key = key(scope);
+    let seal = sealing("s", &key);
+    cache
+        .store(key, "r", &response(3600, None), &seal, "secret", t0())
+        .map(|_| ())
+}
+
 #[test]
 fn corrupt_file_is_set_aside_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,15 +232,8 @@ fn corrupt_file_is_set_aside_with_a_warning() {
     let (cache, warnings) = TokenCache::open(&path).unwrap();
     assert!(cache.is_empty());
     assert_eq!(warnings.len(), 1);
-    let backups: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(backups.len(), 1);
-    assert!(
-        backups[0].starts_with("tokens.json.corrupt-"),
-        "{backups:?}"
-    );
+    let backups = backups_in(dir.path());
+    assert_eq!(backups.len(), 1, "{backups:?}");
     assert!(
         warnings[0].contains(&backups[0]),
         "the warning names the backup: {}",
@@ -212,6 +244,116 @@ fn corrupt_file_is_set_aside_with_a_warning() {
         b"{ this is not json",
         "nothing lost"
     );
+}
+
+#[test]
+fn truncated_file_is_set_aside_and_the_next_save_starts_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let (mut cache, _) = TokenCache::open(&path).unwrap();
+    store_one(&mut cache, "api://a/.default").unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    let cut = &whole[..whole.len() / 2];
+    std::fs::write(&path, cut).unwrap();
+
+    let (reopened, warnings) = TokenCache::open(&path).unwrap();
+    assert!(reopened.is_empty());
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("cut short"), "{}", warnings[0]);
+    let backups = backups_in(dir.path());
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(std::fs::read(dir.path().join(&backups[0])).unwrap(), cut);
+
+    // A process that opened the cache before the damage sets it aside on its next save too.
+    std::fs::write(&path, cut).unwrap();
+    store_one(&mut cache, "api://b/.default").unwrap();
+    assert_eq!(backups_in(dir.path()).len(), 2);
+    let (after, warnings) = TokenCache::open(&path).unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!(after.len(), 1, "only the entry stored after the damage");
+}
+
+#[test]
+fn a_newer_format_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let newer = br#"{"version": 2, "tokens": {"something": "new"}}"#;
+
+    // Opened before the newer version wrote it: the save is refused, the file untouched.
+    let (mut cache, _) = TokenCache::open(&path).unwrap();
+    std::fs::write(&path, newer).unwrap();
+    let error = store_one(&mut cache, "api://a/.default").unwrap_err();
+    let message = error.to_string();
+    for part in [
+        "newer entra-doctor",
+        "format version 2",
+        "reads version 1",
+        "left as it is",
+    ] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    assert!(matches!(error, Error::Cache { .. }), "{error:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), newer);
+
+    // Opened after: refused the same way, and nothing set aside or written.
+    let error = TokenCache::open(&path).unwrap_err();
+    assert_eq!(error.to_string(), message);
+    assert!(cache.clear().is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), newer);
+    assert_eq!(names_in(dir.path()), ["tokens.json", "tokens.json.lock"]);
+}
+
+/// Two processes (this test binary, run again) each store 100 entries in one cache file at the
+/// same time; with the lock, every save merges with what is on disk, so all 200 are there.
+#[test]
+fn two_processes_writing_at_once_lose_no_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let children: Vec<_> = ["first", "second"]
+        .iter()
+        .map(|prefix| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["cache::writer_child", "--exact", "--ignored", "--nocapture"])
+                .env(WRITER_PATH, &path)
+                .env(WRITER_PREFIX, prefix)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let (cache, warnings) = TokenCache::open(&path).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(cache.len(), 2 * WRITES);
+}
+
+const WRITER_PATH: &str = "ENTRA_DOCTOR_TEST_CACHE_PATH";
+const WRITER_PREFIX: &str = "ENTRA_DOCTOR_TEST_CACHE_PREFIX";
+const WRITES: usize = 100;
+
+/// The child of [`two_processes_writing_at_once_lose_no_entry`]; does nothing on its own.
+#[test]
+#[ignore = "run by two_processes_writing_at_once_lose_no_entry in a child process"]
+fn writer_child() {
+    let (Some(path), Some(prefix)) = (
+        std::env::var_os(WRITER_PATH),
+        std::env::var(WRITER_PREFIX).ok(),
+    ) else {
+        return;
+    };
+    let (mut cache, _) = TokenCache::open(std::path::Path::new(&path)).unwrap();
+    for i in 0..WRITES {
+        store_one(&mut cache, &format!("api://{prefix}-{i}/.default")).unwrap();
+    }
 }
 
 #[test]

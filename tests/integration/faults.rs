@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use entra_doctor::Secret;
+use entra_doctor::auth::ClientOptions;
 use entra_doctor::probe::{MAX_BODY_BYTES, ProbeRequest, Prober};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -19,7 +20,12 @@ fn request(url: &str) -> ProbeRequest {
 }
 
 fn prober(timeout: Duration) -> Prober {
-    Prober::new(Duration::from_secs(5), timeout).unwrap()
+    Prober::new(&ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout,
+        ..ClientOptions::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod fleet;
 mod hostile;
 mod support;
 mod token_client;
+mod transport;
 mod trust;
 mod tui_flows;
 mod walkthrough;

@@ -220,6 +220,7 @@ async fn slow_server_times_out_with_advice() {
         timeout: Duration::from_millis(200),
         retries: 0,
         backoff: Duration::ZERO,
+        ..ClientOptions::default()
     };
     let request = request(
         &server,

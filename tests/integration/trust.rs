@@ -420,11 +420,7 @@ async fn a_claims_challenge_from_the_demo_is_explained_and_answered_with_claims(
 
     let demo = start().await;
     let url = format!("{}/graph/v1.0/security/alerts_v2", demo.authority_host());
-    let prober = Prober::new(
-        std::time::Duration::from_secs(5),
-        std::time::Duration::from_secs(10),
-    )
-    .unwrap();
+    let prober = Prober::new(&entra_doctor::auth::ClientOptions::default()).unwrap();
     let call = |token: String| ProbeRequest {
         url: url::Url::parse(&url).unwrap(),
         method: "GET".into(),
