@@ -96,6 +96,16 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
         doctor.env("AZURE_CLIENT_SECRET", CANARY_SECRET);
         record("doctor", doctor);
 
+        let mut walk = entra_doctor();
+        let mut walk_args = token_args(server);
+        walk_args[0] = "walkthrough".into();
+        walk.args(walk_args)
+            .args(["-o", format, "-vv", "--log-file"])
+            .arg(&log)
+            .args(["--probe", &format!("{}/v1.0/users", server.uri())])
+            .env("AZURE_CLIENT_SECRET", CANARY_SECRET);
+        record("walkthrough", walk);
+
         let mut probe = entra_doctor();
         probe.args([
             "probe",
@@ -145,8 +155,19 @@ fn run_everything(server: &MockServer, dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_secret_ever_leaks() {
     // Eight commands' tokens, plus one Graph token per doctor run: its 403 calls for the
-    // consent audit, whose Graph reads (and their bearer token) must not leak either.
-    let server = token_server(12).await;
+    // consent audit, whose Graph reads (and their bearer token) must not leak either; plus one
+    // per walkthrough run, which finds the tenant through the discovery document.
+    let server = token_server(14).await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path_regex(r"/v2\.0/\.well-known/openid-configuration$"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": format!("https://login.microsoftonline.com/{}/v2.0", crate::support::TENANT_ID),
+            "token_endpoint": format!("{}/{}/oauth2/v2.0/token", server.uri(), crate::support::TENANT_ID),
+            "jwks_uri": format!("{}/{}/discovery/v2.0/keys", server.uri(), crate::support::TENANT_ID),
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .respond_with(wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({
             "error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}

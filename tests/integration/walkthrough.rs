@@ -438,6 +438,8 @@ mod tab {
         // Neither secret is drawn: the form masks it, the walkthrough counts its characters.
         let frame = text(&driver, 120, 40);
         assert!(!frame.contains(&new) && !frame.contains(&old));
+        let debug = format!("{:?}", driver.state);
+        assert!(!debug.contains(&new) && !debug.contains(&old), "State's Debug shows a secret");
     }
 
     #[tokio::test(flavor = "multi_thread")]
