@@ -64,17 +64,72 @@ pub async fn run(
         client_id: args.credential.client_id.clone(),
         ..FixContext::default()
     };
+    let (credential, probe, warning) =
+        with_profile(args, env, crate::profile::Profile::default_path());
+    report
+        .stderr
+        .extend(warning.map(|w| format!("warning: {w}")));
     let mut stdin = stdin_reader();
-    let prepared = setup(
-        &args.credential,
-        args.probe.as_deref(),
-        env,
-        &mut stdin,
-        now,
-    );
+    let prepared = setup(&credential, probe.as_deref(), env, &mut stdin, now);
     let reports = run_steps(prepared, &context, now).await;
     print(&reports, format, report);
     Ok(())
+}
+
+/// The options, with what they leave out taken from the saved profile (the TUI's Ctrl-S): the
+/// walkthrough is often run again and again on one app. The secret never comes from a profile.
+pub fn with_profile(
+    args: &WalkthroughArgs,
+    env: &Environment,
+    path: Option<std::path::PathBuf>,
+) -> (super::args::CredentialArgs, Option<String>, Option<String>) {
+    let mut credential = args.credential.clone();
+    let mut probe = args.probe.clone();
+    let loaded = path.as_deref().map(crate::profile::Profile::load);
+    let (profile, warning) = match loaded {
+        Some(Ok(loaded)) => loaded,
+        Some(Err(error)) => (None, Some(error.to_string())),
+        None => (None, None),
+    };
+    let Some(profile) = profile else {
+        return (credential, probe, warning);
+    };
+    let fill = |slot: &mut Option<String>, value: &str| {
+        if slot.is_none() && !value.is_empty() {
+            *slot = Some(value.to_owned());
+        }
+    };
+    fill(&mut credential.tenant, &profile.tenant);
+    fill(&mut credential.client_id, &profile.client_id);
+    if credential.cloud.is_none() {
+        fill(&mut credential.authority_host, &profile.authority_host);
+    }
+    fill(&mut probe, &profile.probe_url);
+    if credential.scopes.is_empty() {
+        credential.scopes.clone_from(&profile.scopes);
+    }
+    let credential_given = credential.certificate.is_some()
+        || credential.assertion_file.is_some()
+        || credential.secret_stdin
+        || [
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ]
+        .iter()
+        .any(|var| env.get(var).is_some());
+    if !credential_given {
+        match profile.credential_kind.as_str() {
+            "certificate" if !profile.certificate.is_empty() => {
+                credential.certificate = Some(profile.certificate.into());
+            }
+            "assertion" if !profile.assertion_file.is_empty() => {
+                credential.assertion_file = Some(profile.assertion_file.into());
+            }
+            _ => {}
+        }
+    }
+    (credential, probe, warning)
 }
 
 /// Prints the steps; the exit code is 0 when all passed, 3 when the network failed a step,

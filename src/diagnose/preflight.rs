@@ -85,6 +85,8 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
                 .evidence(format!("tenant: {tenant}"))
                 .fix("Use the Directory (tenant) ID from the app registration's Overview page, or a verified domain")
         }
+        Error::InvalidTenant { tenant, .. } if tenant.is_empty() => simple("tenant.missing", "No tenant was given")
+            .fix("Pass --tenant with the Directory (tenant) ID from the app registration's Overview page, or set AZURE_TENANT_ID"),
         Error::InvalidTenant { tenant, .. } => simple("tenant.invalid", "The tenant is malformed").evidence(format!("tenant: {tenant:?}")),
         Error::InsecureAuthority { url } => simple("authority.insecure", "Credentials would travel over plain http")
             .evidence(format!("authority: {url}"))

@@ -439,7 +439,10 @@ mod tab {
         let frame = text(&driver, 120, 40);
         assert!(!frame.contains(&new) && !frame.contains(&old));
         let debug = format!("{:?}", driver.state);
-        assert!(!debug.contains(&new) && !debug.contains(&old), "State's Debug shows a secret");
+        assert!(
+            !debug.contains(&new) && !debug.contains(&old),
+            "State's Debug shows a secret"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -466,4 +469,33 @@ mod tab {
             driver.state.status
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_fills_what_its_options_leave_out_from_the_saved_profile() {
+    let demo = start().await;
+    let app = demo.app("healthy").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("entra-doctor");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("profile.toml"),
+        format!(
+            "tenant = {:?}\nclient_id = {:?}\nauthority_host = {:?}\ncredential_kind = \"secret\"\nscopes = [{:?}]\nprobe_url = {:?}\n",
+            demo.tenant_id(),
+            app.client_id,
+            demo.authority_host(),
+            app.scope,
+            app.probe_url
+        ),
+    )
+    .unwrap();
+    binary()
+        .args(["walkthrough", "-o", "json"])
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("HOME", home.path())
+        .env("AZURE_CLIENT_SECRET", app.secret.as_ref().unwrap().expose())
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(r#""ok":true"#));
 }
