@@ -11,6 +11,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::auth::authority::ensure_secure;
+use crate::auth::transport::{self, Limits, Target};
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
@@ -72,29 +73,41 @@ impl ProbeReport {
 #[derive(Debug, Clone)]
 pub struct Prober {
     http: reqwest::Client,
-    timeout: Duration,
+    limits: Limits,
 }
 
 impl Prober {
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self> {
         let http = crate::auth::client::http_client(connect_timeout, timeout)?;
-        Ok(Self { http, timeout })
+        Ok(Self {
+            http,
+            limits: Limits {
+                connect: connect_timeout,
+                total: timeout,
+            },
+        })
     }
 
-    /// A prober over an existing [`crate::auth::client::http_client`] built with `timeout`, so
-    /// many probes share its connections (fleet mode).
-    pub fn with_http(http: reqwest::Client, timeout: Duration) -> Self {
-        Self { http, timeout }
+    /// A prober over an existing [`crate::auth::client::http_client`] built with these
+    /// timeouts, so many probes share its connections (fleet mode).
+    pub fn with_http(http: reqwest::Client, connect_timeout: Duration, timeout: Duration) -> Self {
+        Self {
+            http,
+            limits: Limits {
+                connect: connect_timeout,
+                total: timeout,
+            },
+        }
     }
 
     pub async fn send(&self, request: &ProbeRequest) -> Result<ProbeReport> {
-        send(&self.http, self.timeout, request).await
+        send(&self.http, self.limits, request).await
     }
 }
 
 async fn send(
     http: &reqwest::Client,
-    timeout: Duration,
+    limits: Limits,
     request: &ProbeRequest,
 ) -> Result<ProbeReport> {
     if request.token.is_some() {
@@ -117,21 +130,7 @@ async fn send(
     }
     let url = request.url.to_string();
     let started = Instant::now();
-    let fail = |e: &reqwest::Error| {
-        if e.is_timeout() {
-            Error::Timeout {
-                url: url.clone(),
-                phase: "the probe",
-                seconds: timeout.as_secs(),
-                hint: "the API did not answer in time; retry, or raise --timeout",
-            }
-        } else {
-            Error::Network {
-                url: url.clone(),
-                detail: crate::auth::client::error_chain(e),
-            }
-        }
-    };
+    let fail = |e: &reqwest::Error| transport::error(&url, e, limits, Target::Api);
     let mut response = builder.send().await.map_err(|e| fail(&e))?;
     let status = response.status();
     let headers: Vec<(String, String)> = response

@@ -12,6 +12,8 @@ use url::Url;
 
 use super::authority::ensure_secure;
 use super::retry::{self, RetryNotice};
+pub use super::transport::http_client;
+use super::transport::{self, Limits, Target};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 
@@ -236,35 +238,17 @@ impl TokenClient {
         }
     }
 
-    /// Maps a transport failure to an error that says what to try.
+    /// Maps a transport failure to an error that says what happened and what to try.
     pub(crate) fn transport(&self, url: &str, error: &reqwest::Error) -> Error {
-        let detail = error_chain(error);
-        if error.is_timeout() {
-            let connecting = error.is_connect();
-            return Error::Timeout {
-                url: url.to_owned(),
-                phase: if connecting {
-                    "connecting"
-                } else {
-                    "the request"
-                },
-                seconds: if connecting {
-                    self.options.connect_timeout.as_secs()
-                } else {
-                    self.options.timeout.as_secs()
-                },
-                hint: if connecting {
-                    "check the host name, a proxy or firewall, or raise --connect-timeout"
-                } else {
-                    "the server accepted the connection but did not answer in time; retry, or \
-                     raise --timeout"
-                },
-            };
-        }
-        Error::Network {
-            url: url.to_owned(),
-            detail,
-        }
+        transport::error(
+            url,
+            error,
+            Limits {
+                connect: self.options.connect_timeout,
+                total: self.options.timeout,
+            },
+            Target::Authority,
+        )
     }
 }
 
@@ -285,9 +269,16 @@ impl Attempt {
             Attempt::Answered {
                 status,
                 content_type,
+                retry_after,
                 body,
-                ..
-            } => parse_token_body(endpoint, status, &content_type, &body),
+            } => match parse_token_body(endpoint, status, &content_type, &body) {
+                // Not Entra's own error body: a bare 429 from Entra ID or a gateway.
+                Err(Error::UnexpectedResponse { .. }) if status == 429 => Err(Error::Throttled {
+                    url: endpoint.to_owned(),
+                    retry_after,
+                }),
+                other => other,
+            },
             Attempt::Failed(error) => Err(error),
         }
     }
@@ -299,21 +290,6 @@ fn short(error: &Error) -> String {
         Error::Timeout { phase, .. } => format!("{phase} timed out"),
         other => other.to_string(),
     }
-}
-
-/// The HTTP client every request of the tool uses: the given timeouts, and no redirects, since
-/// a credential or a token must never follow one to another host.
-pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Network {
-            url: String::new(),
-            detail: e.to_string(),
-        })
 }
 
 /// Reads the whole token endpoint answer into a token or a typed error.
@@ -392,21 +368,4 @@ pub fn snippet(body: &[u8]) -> String {
     } else {
         out
     }
-}
-
-/// reqwest's error and its causes on one line ("connection refused", "dns error: …").
-pub(crate) fn error_chain(error: &reqwest::Error) -> String {
-    let mut parts = vec![];
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(error.to_string());
-    }
-    parts.join(": ")
 }

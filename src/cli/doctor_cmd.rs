@@ -254,12 +254,14 @@ async fn probe_step(
         }
     };
     let timeout = std::time::Duration::from_secs(args.credential.timeout);
+    let connect_timeout = std::time::Duration::from_secs(args.credential.connect_timeout);
     let prober = match shared {
-        Some(http) => Ok(probe::Prober::with_http(http.clone(), timeout)),
-        None => probe::Prober::new(
-            std::time::Duration::from_secs(args.credential.connect_timeout),
+        Some(http) => Ok(probe::Prober::with_http(
+            http.clone(),
+            connect_timeout,
             timeout,
-        ),
+        )),
+        None => probe::Prober::new(connect_timeout, timeout),
     };
     let sent = match prober {
         Ok(prober) => prober.send(&probe_request).await,
