@@ -24,4 +24,5 @@ mod support;
 mod token_client;
 mod token_faults;
 mod trust;
+mod tui_faults;
 mod tui_flows;
