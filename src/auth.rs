@@ -14,6 +14,7 @@ pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod tenant;
+pub mod transport;
 
 pub use assertion::{AssertionAlg, AssertionOptions};
 pub use authority::{Authority, AuthorityHost, Cloud};

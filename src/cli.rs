@@ -369,6 +369,13 @@ pub fn default_log_file() -> Option<std::path::PathBuf> {
     Some(dirs.cache_dir().join("entra-doctor.log"))
 }
 
+/// The file logs go to, once [`init_logging`] opened one: the TUI's crash message names it.
+static LOG_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+pub fn log_file() -> Option<&'static std::path::Path> {
+    LOG_FILE.get().map(std::path::PathBuf::as_path)
+}
+
 /// Installs logging: `-v` debug, `-vv` trace, to standard error or `--log-file`.
 pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
     use tracing_subscriber::EnvFilter;
@@ -388,6 +395,7 @@ pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(
                 .append(true)
                 .open(path)
                 .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+            let _ = LOG_FILE.set(path.to_path_buf());
             builder
                 .with_ansi(false)
                 .with_writer(redact::RedactingMakeWriter(std::sync::Mutex::new(file)))

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use crate::auth::EntraError;
+use crate::auth::transport::NetworkFault;
 use crate::token::DecodeError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -92,7 +93,8 @@ pub enum Error {
 
     #[error(
         "{url} answered HTTP {status} with {content_type} that is not a token response: \
-         {snippet:?}; a proxy or a wrong --authority-host / --token-endpoint is the usual cause"
+         {snippet:?}; {}",
+        unexpected_advice(*.status)
     )]
     UnexpectedResponse {
         url: String,
@@ -102,8 +104,21 @@ pub enum Error {
     },
 
     #[error(
+        "{url} is throttling this app (HTTP 429){}; an app \
+         that asks for a new token on every run gets throttled, so reuse tokens until they \
+         near expiry (--persist-cache keeps them between runs)",
+        retry_after_text(.retry_after.as_deref())
+    )]
+    Throttled {
+        url: String,
+        retry_after: Option<String>,
+    },
+
+    #[error(
         "{url} answered HTTP {status} with a redirect to {location:?}: entra-doctor does not \
-         follow redirects with credentials; point --authority-host at the real endpoint"
+         follow redirects with credentials (that would hand them to whoever answered); a proxy \
+         or a wrong host sent it: point --authority-host (or --token-endpoint) at the real \
+         token endpoint"
     )]
     Redirected {
         url: String,
@@ -119,8 +134,13 @@ pub enum Error {
         hint: &'static str,
     },
 
-    #[error("could not reach {url}: {detail}")]
-    Network { url: String, detail: String },
+    #[error("{fault} {url} ({detail}): {hint}")]
+    Network {
+        url: String,
+        fault: NetworkFault,
+        detail: String,
+        hint: String,
+    },
 
     #[error("the server's TLS certificate at {url} is not trusted: {reason}; {hint}")]
     UntrustedCertificate {
@@ -133,11 +153,31 @@ pub enum Error {
     Cache { path: PathBuf, reason: String },
 }
 
+/// What to try after an answer that is not a token response, by its status.
+fn unexpected_advice(status: u16) -> &'static str {
+    match status {
+        500..=599 => {
+            "a 5xx is a failure on the server's side (or a proxy's), not in the request: try \
+             again in a few minutes; if it persists, check the Azure status page and any proxy \
+             in between"
+        }
+        _ => "a proxy or a wrong --authority-host / --token-endpoint is the usual cause",
+    }
+}
+
+fn retry_after_text(retry_after: Option<&str>) -> String {
+    retry_after.map_or_else(
+        || ": wait a minute, then try again".to_owned(),
+        |value| format!(" and asks to wait (Retry-After: {value}): wait that long, then try again"),
+    )
+}
+
 impl Error {
     pub fn failure(&self) -> Failure {
         match self {
             Error::Entra(_) => Failure::Refused,
             Error::UnexpectedResponse { .. }
+            | Error::Throttled { .. }
             | Error::Redirected { .. }
             | Error::Timeout { .. }
             | Error::Network { .. }

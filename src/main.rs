@@ -7,13 +7,12 @@ use entra_doctor::cli::{self, Cli, Environment};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The TUI owns the screen: its logs go to a file, never to the terminal.
-    let log_file = cli.log_file.clone().or_else(|| {
-        let wants_logs = cli.verbose > 0 || std::env::var_os("RUST_LOG").is_some();
-        (wants_logs && cli.opens_tui())
-            .then(cli::default_log_file)
-            .flatten()
-    });
+    // The TUI owns the screen: its logs go to a file, never to the terminal, and always, so a
+    // crash can point at its details.
+    let log_file = cli
+        .log_file
+        .clone()
+        .or_else(|| cli.opens_tui().then(cli::default_log_file).flatten());
     if let Err(message) = cli::init_logging(cli.verbose, log_file.as_deref()) {
         eprintln!("error: {message}");
         return ExitCode::from(2);
@@ -28,5 +27,9 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    ExitCode::from(runtime.block_on(cli::run(cli, Environment::capture())))
+    let code = runtime.block_on(cli::run(cli, Environment::capture()));
+    // A DNS lookup runs on a blocking thread that cannot be cancelled: after Ctrl-C it must not
+    // hold the exit for its whole timeout.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    ExitCode::from(code)
 }

@@ -4,7 +4,7 @@
 //! are reported, not followed (a token must not follow a redirect to another host), and the body
 //! is read up to [`MAX_BODY_BYTES`] with a note when it was cut.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::auth::ClientOptions;
 use crate::auth::authority::ensure_secure;
+use crate::auth::transport::{self, Limits, Target};
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
@@ -74,7 +75,7 @@ impl ProbeReport {
 #[derive(Debug, Clone)]
 pub struct Prober {
     http: reqwest::Client,
-    timeout: Duration,
+    limits: Limits,
     transport: Transport,
 }
 
@@ -89,7 +90,10 @@ impl Prober {
     pub fn with_http(http: reqwest::Client, options: &ClientOptions) -> Self {
         Self {
             http,
-            timeout: options.timeout,
+            limits: Limits {
+                connect: options.connect_timeout,
+                total: options.timeout,
+            },
             transport: options.transport.clone(),
         }
     }
@@ -102,9 +106,10 @@ impl Prober {
 async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
     let Prober {
         http,
-        timeout,
-        transport,
+        limits,
+        transport: trust,
     } = prober;
+    let limits = *limits;
     if request.token.is_some() {
         ensure_secure(&request.url)?;
     }
@@ -126,21 +131,9 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
     let url = request.url.to_string();
     let started = Instant::now();
     let fail = |e: &reqwest::Error| {
-        if let Some(untrusted) = transport.untrusted(&url, e) {
-            untrusted
-        } else if e.is_timeout() {
-            Error::Timeout {
-                url: url.clone(),
-                phase: "the probe",
-                seconds: timeout.as_secs(),
-                hint: "the API did not answer in time; retry, or raise --timeout",
-            }
-        } else {
-            Error::Network {
-                url: url.clone(),
-                detail: crate::auth::client::error_chain(e),
-            }
-        }
+        trust
+            .untrusted(&url, e)
+            .unwrap_or_else(|| transport::error(&url, e, limits, Target::Api))
     };
     let mut response = builder.send().await.map_err(|e| fail(&e))?;
     let status = response.status();

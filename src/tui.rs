@@ -6,6 +6,7 @@
 //! [`runtime`] owns the terminal, the channel and the tokio tasks that run effects.
 
 pub mod action;
+pub mod crash;
 pub mod demos;
 mod derive;
 pub mod effect;

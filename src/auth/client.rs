@@ -12,6 +12,8 @@ use url::Url;
 
 use super::authority::ensure_secure;
 use super::retry::{self, RetryNotice};
+
+use super::transport::{self, Limits, Target};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -240,38 +242,20 @@ impl TokenClient {
         }
     }
 
-    /// Maps a transport failure to an error that says what to try.
+    /// Maps a transport failure to an error that says what happened and what to try.
     pub(crate) fn transport(&self, url: &str, error: &reqwest::Error) -> Error {
         if let Some(untrusted) = self.options.transport.untrusted(url, error) {
             return untrusted;
         }
-        let detail = error_chain(error);
-        if error.is_timeout() {
-            let connecting = error.is_connect();
-            return Error::Timeout {
-                url: url.to_owned(),
-                phase: if connecting {
-                    "connecting"
-                } else {
-                    "the request"
-                },
-                seconds: if connecting {
-                    self.options.connect_timeout.as_secs()
-                } else {
-                    self.options.timeout.as_secs()
-                },
-                hint: if connecting {
-                    "check the host name, a proxy or firewall, or raise --connect-timeout"
-                } else {
-                    "the server accepted the connection but did not answer in time; retry, or \
-                     raise --timeout"
-                },
-            };
-        }
-        Error::Network {
-            url: url.to_owned(),
-            detail,
-        }
+        transport::error(
+            url,
+            error,
+            Limits {
+                connect: self.options.connect_timeout,
+                total: self.options.timeout,
+            },
+            Target::Authority,
+        )
     }
 }
 
@@ -292,9 +276,16 @@ impl Attempt {
             Attempt::Answered {
                 status,
                 content_type,
+                retry_after,
                 body,
-                ..
-            } => parse_token_body(endpoint, status, &content_type, &body),
+            } => match parse_token_body(endpoint, status, &content_type, &body) {
+                // Not Entra's own error body: a bare 429 from Entra ID or a gateway.
+                Err(Error::UnexpectedResponse { .. }) if status == 429 => Err(Error::Throttled {
+                    url: endpoint.to_owned(),
+                    retry_after,
+                }),
+                other => other,
+            },
             Attempt::Failed(error) => Err(error),
         }
     }
@@ -309,8 +300,8 @@ fn short(error: &Error) -> String {
 }
 
 /// The HTTP client every request of the tool uses: the given timeouts, roots and proxies (see
-/// [`Transport`]), and no redirects, since a credential or a token must never follow one to
-/// another host.
+/// [`Transport`]), no redirects (a credential or a token must never follow one to another
+/// host), and a resolver that answers reserved names itself.
 pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
     options
         .transport
@@ -318,11 +309,14 @@ pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(transport::SpecialUseResolver))
         .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Network {
             url: String::new(),
-            detail: error_chain(&e),
+            fault: transport::NetworkFault::Other,
+            detail: transport::error_chain(&e),
+            hint: "the HTTP client could not be built".into(),
         })
 }
 
@@ -402,21 +396,4 @@ pub fn snippet(body: &[u8]) -> String {
     } else {
         out
     }
-}
-
-/// reqwest's error and its causes on one line ("connection refused", "dns error: …").
-pub(crate) fn error_chain(error: &reqwest::Error) -> String {
-    let mut parts = vec![];
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(error.to_string());
-    }
-    parts.join(": ")
 }

@@ -64,8 +64,11 @@ pub async fn run(
         client_id: args.credential.client_id.clone(),
         ..FixContext::default()
     };
-    let (credential, probe, warning) =
-        with_profile(args, env, crate::profile::Profile::default_path());
+    let (credential, probe, warning) = with_profile(
+        args,
+        env,
+        crate::profile::Profile::default_path().as_deref(),
+    );
     report
         .stderr
         .extend(warning.map(|w| format!("warning: {w}")));
@@ -81,11 +84,11 @@ pub async fn run(
 pub fn with_profile(
     args: &WalkthroughArgs,
     env: &Environment,
-    path: Option<std::path::PathBuf>,
+    path: Option<&std::path::Path>,
 ) -> (super::args::CredentialArgs, Option<String>, Option<String>) {
     let mut credential = args.credential.clone();
     let mut probe = args.probe.clone();
-    let loaded = path.as_deref().map(crate::profile::Profile::load);
+    let loaded = path.map(crate::profile::Profile::load);
     let (profile, warning) = match loaded {
         Some(Ok(loaded)) => loaded,
         Some(Err(error)) => (None, Some(error.to_string())),

@@ -1,4 +1,4 @@
-//! API answers explained: 401, 403, 429, audience complaints, clock skew.
+//! API answers explained: 401, 403, 429, 5xx, redirects, audience complaints, clock skew.
 //!
 //! Azure services word the same problem many ways (Graph JSON, ARM JSON, Key Vault's AKV codes,
 //! Storage XML, Batch's OData, bare `WWW-Authenticate`), so the checks look at the words, not the
@@ -6,6 +6,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
+
+mod gateway;
 
 pub use super::audience::audience_complaint;
 use super::www_authenticate::{self, Challenge};
@@ -214,16 +216,12 @@ pub fn explain(
         }
         Some(403) if authentication_failed(&error) => {}
         Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
-        Some(429) => findings.push(throttled(answer)),
-        Some(status) if status >= 500 => findings.push(
-            Finding::new(
-                "api.server-error",
-                Severity::Warning,
-                format!("The API failed on its side (HTTP {status})"),
-            )
-            .cause("a server error is not caused by the token; retry later")
-            .evidence(format!("{status_line}: {}", said.trim())),
-        ),
+        Some(429) => findings.push(gateway::throttled(answer, now)),
+        Some(status) if status >= 500 => {
+            findings.push(gateway::server_error(answer, status, &said));
+        }
+        Some(status @ 300..=399) => findings.push(gateway::redirected(answer, status)),
+        Some(status) if findings.is_empty() => findings.extend(gateway::html_page(answer, status)),
         _ => {}
     }
     if let Some(skew) = clock_skew(answer, now) {
@@ -409,19 +407,4 @@ fn worded(
         );
     }
     found
-}
-
-fn throttled(answer: &ApiAnswer) -> Finding {
-    let retry = answer.header("retry-after").unwrap_or("not given");
-    Finding::new(
-        "throttled",
-        Severity::Warning,
-        "The API is throttling this app (429)",
-    )
-    .cause("too many requests in a short time; the API asks the client to wait")
-    .evidence(format!("Retry-After: {retry}"))
-    .fix(format!(
-        "Wait {retry} seconds (Retry-After) before calling again, and back off on further 429s"
-    ))
-    .doc("https://learn.microsoft.com/graph/throttling")
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Catalog, Finding, FixContext, Severity};
+use crate::auth::transport::NetworkFault;
 use crate::auth::{CertificateInfo, ScopeAdvice, Validity};
 use crate::error::Error;
 use crate::secret::Secret;
@@ -103,7 +104,16 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         Error::Certificate { .. } => simple("credential.certificate-unreadable", "The certificate cannot be used"),
         Error::MissingCredential { .. } => simple("credential.missing", "No credential was given"),
         Error::Timeout { .. } => simple("network.timeout", "The request timed out"),
-        Error::Network { .. } => simple("network.unreachable", "The server could not be reached"),
+        Error::Network { fault, .. } => match fault {
+            NetworkFault::Dns => simple("network.dns", "The host name does not resolve (DNS)"),
+            NetworkFault::Interrupted => simple("network.interrupted", "The connection broke before the whole answer arrived"),
+            NetworkFault::Tls => simple("network.tls", "The TLS handshake failed"),
+            NetworkFault::Refused | NetworkFault::Other => simple("network.unreachable", "The server could not be reached"),
+        },
+        Error::Throttled { retry_after, .. } => simple("throttled", "Entra ID is throttling this app (429)")
+            .evidence(format!("Retry-After: {}", retry_after.as_deref().unwrap_or("not given")))
+            .fix("Wait for the Retry-After time, then try again")
+            .fix("Reuse a token until it nears expiry instead of asking for one per call (--persist-cache keeps them between runs)"),
         Error::UntrustedCertificate { url, .. } => simple("network.untrusted-certificate", "The server's TLS certificate is not trusted")
             .evidence(format!("url: {url}"))
             .fix("Behind a TLS-inspecting proxy, trust its root CA: --ca-file PATH or SSL_CERT_FILE=PATH (a PEM bundle)"),

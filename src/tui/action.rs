@@ -93,6 +93,13 @@ pub enum Action {
         id: RequestId,
         notice: String,
     },
+    /// A task panicked (a bug): its request fails with this message; the TUI goes on.
+    TaskPanicked {
+        id: RequestId,
+        message: String,
+        /// Where the log is, for the bug report.
+        log_note: String,
+    },
     CacheCleared {
         cache: Vec<CacheEntry>,
     },

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,13 +11,13 @@ use chrono::Utc;
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
 use super::action::Action;
 use super::effect::{Effect, Services, execute};
 use super::form::{CredentialKind, Field, Form};
 use super::state::{DemoPicker, Pane, RequestId, Scenario, State};
-use super::{keys, update, view};
+use super::{crash, keys, update, view};
 use crate::cli::config::Environment;
 use crate::demo::RunningDemo;
 use crate::profile::Profile;
@@ -211,6 +212,7 @@ pub async fn run(launch: Launch) -> std::io::Result<()> {
             return Err(error);
         }
     };
+    crash::install_hook(crate::cli::log_file().map(Path::to_path_buf));
     let result = event_loop(&mut terminal, &mut state, &services).await;
     ratatui::restore();
     drop(demo);
@@ -228,10 +230,18 @@ async fn event_loop(
         ..services.clone()
     };
     let mut events = EventStream::new();
-    let mut tasks: HashMap<RequestId, JoinHandle<()>> = HashMap::new();
+    let mut tasks = Tasks::default();
     let mut terminate = terminate_signal();
     let mut dirty = true;
     loop {
+        if crash::has_crashed() {
+            // A panic outside a task restored the terminal and said so: drawing again would
+            // scribble over that message.
+            tasks.abort_all();
+            return Err(std::io::Error::other(
+                "entra-doctor stopped after an internal error (see the message above)",
+            ));
+        }
         if dirty {
             terminal.draw(|frame| view::render(state, frame))?;
             dirty = false;
@@ -260,24 +270,43 @@ async fn event_loop(
         for effect in update::update(state, action) {
             spawn(effect, services, &tx, &mut tasks);
         }
-        tasks.retain(|_, task| !task.is_finished());
+        tasks.forget_finished();
         dirty = true;
     }
-    for task in tasks.values() {
-        task.abort();
-    }
+    // Quit (q, Ctrl-C, SIGTERM) with a request in flight: it stops here, not after its timeout.
+    tasks.abort_all();
     Ok(())
+}
+
+/// The running tasks: by request where they have one, so `Effect::Cancel` can abort them.
+#[derive(Default)]
+struct Tasks {
+    by_request: HashMap<RequestId, AbortHandle>,
+    others: Vec<AbortHandle>,
+}
+
+impl Tasks {
+    fn forget_finished(&mut self) {
+        self.by_request.retain(|_, task| !task.is_finished());
+        self.others.retain(|task| !task.is_finished());
+    }
+
+    fn abort_all(&mut self) {
+        for task in self.by_request.values().chain(&self.others) {
+            task.abort();
+        }
+    }
 }
 
 fn spawn(
     effect: Effect,
     services: &Services,
     tx: &mpsc::UnboundedSender<Action>,
-    tasks: &mut HashMap<RequestId, JoinHandle<()>>,
+    tasks: &mut Tasks,
 ) {
     match effect {
         Effect::Cancel(id) => {
-            if let Some(task) = tasks.remove(&id) {
+            if let Some(task) = tasks.by_request.remove(&id) {
                 task.abort();
             }
         }
@@ -286,17 +315,25 @@ fn spawn(
             let id = match &other {
                 Effect::Acquire { id, .. }
                 | Effect::Probe { id, .. }
-                | Effect::Consent { id, .. } => *id,
-                _ => 0,
+                | Effect::Consent { id, .. }
+                | Effect::Verify { id, .. }
+                | Effect::Walk { id, .. }
+                | Effect::WalkFix { id, .. } => Some(*id),
+                Effect::ClearCache
+                | Effect::SaveProfile(_)
+                | Effect::Cancel(_)
+                | Effect::Copy(_) => None,
             };
-            let (services, tx) = (services.clone(), tx.clone());
-            let task = tokio::spawn(async move {
-                if let Some(action) = execute(other, &services).await {
-                    let _ = tx.send(action);
+            let services = services.clone();
+            let log = crate::cli::log_file().map(Path::to_path_buf);
+            let work = async move { execute(other, &services).await };
+            let task = crash::supervise(id.unwrap_or(0), work, tx.clone(), log);
+            match id {
+                // A signature check shares its token's id, so it must not take its slot.
+                Some(id) if !tasks.by_request.contains_key(&id) => {
+                    tasks.by_request.insert(id, task);
                 }
-            });
-            if id != 0 {
-                tasks.insert(id, task);
+                Some(_) | None => tasks.others.push(task),
             }
         }
     }

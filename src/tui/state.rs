@@ -125,6 +125,8 @@ impl Walk {
 pub struct Running {
     pub id: RequestId,
     pub what: &'static str,
+    /// What it is doing now, when that is worth a word: "HTTP 503; retrying (1/2) in 1 s".
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -147,8 +147,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             state.running = None;
+            // The last probe's findings give way to this one's; the token's stay. A network
+            // finding here can only be an earlier probe's: the token was acquired.
             state.findings.retain(|f| {
                 !f.id.starts_with("api.")
+                    && !f.id.starts_with("network.")
                     && !f.id.starts_with("audience.")
                     && f.id != "throttled"
                     && f.id != "clock.skew"
@@ -183,9 +186,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Retrying { id, notice } => {
-            if state.running.as_ref().is_some_and(|r| r.id == id) {
-                state.status = format!("Entra ID: {notice}");
+            if let Some(running) = state.running.as_mut().filter(|r| r.id == id) {
+                running.note = Some(format!("Entra ID: {notice}"));
             }
+            Vec::new()
+        }
+        Action::TaskPanicked {
+            id,
+            message,
+            log_note,
+        } => {
+            task_panicked(state, id, &message, &log_note);
             Vec::new()
         }
         Action::CacheCleared { cache } => {
@@ -235,7 +246,11 @@ pub(super) fn begin(
         .collect();
     let id = next_id(state);
     state.walk.checking = None;
-    state.running = Some(Running { id, what });
+    state.running = Some(Running {
+        id,
+        what,
+        note: None,
+    });
     (id, effects)
 }
 
@@ -396,6 +411,36 @@ fn pick_scenario(state: &mut State) {
         );
     }
     refresh_lints(state);
+}
+
+/// A bug in a task: its request fails like any other failure, so nothing stays busy, and the
+/// finding says where the log is.
+fn task_panicked(state: &mut State, id: u64, message: &str, log_note: &str) {
+    let current = state.running.take_if(|r| r.id == id);
+    let what = current.as_ref().map_or("a background task", |r| r.what);
+    let finding = Finding::new(
+        "internal.bug",
+        diagnose::Severity::Error,
+        format!("entra-doctor hit a bug ({what})"),
+    )
+    .cause(format!("an internal error stopped it: {message}"))
+    .fix(format!(
+        "Try again; if it happens again, please report it at {}/issues: {log_note}",
+        env!("CARGO_PKG_REPOSITORY")
+    ));
+    if current.is_some() {
+        if matches!(state.token, Load::Loading) {
+            state.token = Load::Failed(Box::new(finding.clone()));
+        }
+        if matches!(state.probe, Load::Loading) {
+            state.probe = Load::Failed(Box::new(finding.clone()));
+        }
+        state.then_probe = false;
+    }
+    state.status = format!("Internal error in {what}: see Findings.");
+    state.findings.insert(0, finding);
+    state.selected_finding = 0;
+    state.focus = Pane::Findings;
 }
 
 /// Esc: cancel the running request, or else close whatever overlay is open.

@@ -147,9 +147,10 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
 fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     let running = state.running.as_ref().map(|r| {
         format!(
-            " {} {}… (Esc cancels) ",
+            " {} {}…{} (Esc cancels) ",
             SPINNER[state.spinner % SPINNER.len()],
-            r.what
+            r.what,
+            r.note.as_ref().map(|n| format!(" {n}")).unwrap_or_default()
         )
     });
     let left = running.unwrap_or_else(|| format!(" {} ", state.status));

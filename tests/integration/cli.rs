@@ -293,7 +293,7 @@ fn connection_refused_exits_3() {
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("could not reach"),
+        stderr(&output).contains("connection refused by"),
         "{}",
         stderr(&output)
     );

@@ -6,6 +6,7 @@
 use chrono::{DateTime, TimeZone as _, Utc};
 use entra_doctor::Error;
 use entra_doctor::Secret;
+use entra_doctor::auth::transport::NetworkFault;
 use entra_doctor::auth::{AuthorityHost, CertificateSource, ClientCertificate, ScopeSet, Tenant};
 use entra_doctor::diagnose::api::{self, ApiAnswer, ApiError};
 use entra_doctor::diagnose::explain::{Extra, Recognised, explain};
@@ -679,10 +680,27 @@ fn network_and_other_library_errors_are_findings() {
         (
             Error::Network {
                 url: url.into(),
-                detail: "error trying to connect: dns error: failed to lookup address information"
-                    .into(),
+                fault: NetworkFault::Dns,
+                detail: "dns error: failed to lookup address information".into(),
+                hint: "check the host's spelling".into(),
+            },
+            "network.dns",
+        ),
+        (
+            Error::Network {
+                url: url.into(),
+                fault: NetworkFault::Refused,
+                detail: "tcp connect error: Connection refused (os error 111)".into(),
+                hint: "nothing listens there".into(),
             },
             "network.unreachable",
+        ),
+        (
+            Error::Throttled {
+                url: url.into(),
+                retry_after: Some("120".into()),
+            },
+            "throttled",
         ),
         (
             Error::Timeout {

@@ -436,7 +436,7 @@ async fn a_third_failure_is_returned_and_long_retry_after_is_not_waited_out() {
     );
     let error = client().acquire(&throttled, now()).await.unwrap_err();
     assert!(
-        matches!(error, Error::UnexpectedResponse { status: 429, .. }),
+        matches!(&error, Error::Throttled { retry_after: Some(after), .. } if after == "120"),
         "{error:?}"
     );
     assert_eq!(

@@ -402,13 +402,18 @@ async fn retries_show_in_the_status_bar_and_stale_ones_do_not() {
         id,
         notice: "HTTP 503; retrying (1/2) in 1 s".into(),
     });
-    assert_eq!(h.state.status, "Entra ID: HTTP 503; retrying (1/2) in 1 s");
+    let note = |h: &Harness| h.state.running.as_ref().unwrap().note.clone();
+    assert_eq!(
+        note(&h).as_deref(),
+        Some("Entra ID: HTTP 503; retrying (1/2) in 1 s")
+    );
     h.dispatch(Action::Retrying {
         id: id + 100,
         notice: "other".into(),
     });
     assert_eq!(
-        h.state.status, "Entra ID: HTTP 503; retrying (1/2) in 1 s",
+        note(&h).as_deref(),
+        Some("Entra ID: HTTP 503; retrying (1/2) in 1 s"),
         "a stale request's notice is dropped"
     );
 }
