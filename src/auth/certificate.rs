@@ -115,7 +115,14 @@ fn read(path: &Path) -> Result<Vec<u8>> {
             "is a directory; give the certificate file",
         ));
     }
-    std::fs::read(path).map_err(|e| Error::file(path, e))
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::certificate(
+            path,
+            "is empty; was the certificate exported or copied in full?",
+        ));
+    }
+    Ok(bytes)
 }
 
 fn load_pem(path: &Path, key_path: Option<&Path>) -> Result<ClientCertificate> {

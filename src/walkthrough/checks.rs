@@ -40,8 +40,11 @@ pub fn stage_of(error: &Error) -> StepId {
     const SCOPE: &[u64] = &[
         70011, 1_002_012, 700_022, 700_023, 901_002, 90009, 500_011, 50001, 500_014, 90014,
     ];
-    let Error::Entra(entra) = error else {
-        return StepId::App;
+    let entra = match error {
+        Error::Entra(entra) => entra,
+        // A 429 that outlasted the retries: Entra ID knew the app and let it ask.
+        Error::Throttled { .. } => return StepId::Token,
+        _ => return StepId::App,
     };
     match entra.code() {
         Some(code) if TENANT.contains(&code) => StepId::Tenant,

@@ -266,3 +266,55 @@ async fn each_assertion_is_fresh() {
     let (second, ..) = captured_assertion(AssertionOptions::default()).await;
     assert_ne!(first, second, "a new jti every time");
 }
+
+/// A PEM whose base64 is broken, a path that is not UTF-8, a file that is empty: each a clear
+/// message naming the file, exit 2, never a panic.
+#[cfg(unix)]
+#[test]
+fn malformed_files_and_odd_paths_are_named() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nMIIB!!!not base64???\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9-\xff.pem"));
+    std::fs::write(&odd, std::fs::read(fixture("daemon-pkcs8.pem")).unwrap()).unwrap();
+    let missing_odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"gone-\xff.pem"));
+    for (path, says) in [
+        (&broken, "broken.pem: is not valid PEM"),
+        (&empty, "empty.pem: is empty"),
+        (&missing_odd, "gone-\u{fffd}.pem"),
+    ] {
+        let output = crate::cli::entra_doctor()
+            .args(["token", "--tenant", "contoso.onmicrosoft.com"])
+            .args(["--client-id", crate::support::CLIENT_ID])
+            .args([
+                "--scope",
+                "https://graph.microsoft.com/.default",
+                "--certificate",
+            ])
+            .arg(path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // A certificate at a non-UTF-8 path loads: the path is only displayed lossily.
+    let loaded = ClientCertificate::load(&CertificateSource::Pem {
+        path: odd,
+        key: None,
+    });
+    assert!(loaded.is_ok(), "{loaded:?}");
+}
