@@ -3,9 +3,9 @@
 # lesson, runs doctor once (`d`), then leaves it alone and samples /proc/PID/stat (utime+stime)
 # over SECONDS; prints the CPU used as a percentage of one core.
 #
-# usage: scripts/bench-tui-idle.sh [SECONDS]   (default 10; env ENTRA_DOCTOR_BIN; needs tmux, Linux)
+# usage: tests/benches/bench-tui-idle.sh [SECONDS]   (default 10; env ENTRA_DOCTOR_BIN; needs tmux, Linux)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SECONDS_IDLE="${1:-10}"
 BIN="${ENTRA_DOCTOR_BIN:-}"
 if [ -z "$BIN" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs commands interleaved, each in a fresh process, and reports median wall time and peak RSS.
 
-Used by scripts/bench-peers.sh and scripts/bench-fleet.sh. Reads a JSON spec on stdin:
+Used by tests/benches/bench-peers.sh and tests/benches/bench-fleet.sh. Reads a JSON spec on stdin:
   {"runs": N, "warmup": W, "baseline": "curl", "commands": [
      {"name": "...", "argv": [...], "env": {...}, "stdin": "...", "vs": "<name>"}, ...]}
 A command's ratio is its median over the median of the command named in its "vs".

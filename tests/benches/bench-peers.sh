@@ -10,11 +10,11 @@
 # Every command runs in a fresh process, interleaved round by round; the script prints the median
 # wall time, the peak RSS (wait4's ru_maxrss) and each median's ratio to its curl.
 #
-# usage: scripts/bench-peers.sh [RUNS]     (default 21; env: ENTRA_DOCTOR_BIN, BENCH_VENV)
+# usage: tests/benches/bench-peers.sh [RUNS]     (default 21; env: ENTRA_DOCTOR_BIN, BENCH_VENV)
 # needs: python3 (with venv), curl, GNU time (/usr/bin/time); MSAL and PyJWT are installed from
 # PyPI into a local venv (target/bench-venv).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 RUNS="${1:-21}"
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -55,7 +55,7 @@ echo "entra-doctor $("$BIN" --version | cut -d' ' -f2), $(curl --version | head 
   "msal $("$VENV/bin/python" -c 'import msal; print(msal.__version__)')," \
   "PyJWT $("$VENV/bin/python" -c 'import jwt; print(jwt.__version__)'), $(uname -sm), $(nproc) CPU(s)"
 
-python3 - "$WORK" "$BIN" "$VENV/bin/python" "$RUNS" <<'PY' | python3 scripts/bench_measure.py
+python3 - "$WORK" "$BIN" "$VENV/bin/python" "$RUNS" <<'PY' | python3 tests/benches/bench_measure.py
 import json, os, subprocess, sys
 work, bin_, py, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 docs = {k: json.load(open(f"{work}/{k}.json")) for k in ("http", "tls")}

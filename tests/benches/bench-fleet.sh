@@ -4,10 +4,10 @@
 # entry reuses its credentials: each entry is still a full token request, decode and probe.
 # Prints median wall time, peak RSS and milliseconds per app for each size.
 #
-# usage: scripts/bench-fleet.sh [RUNS] [SIZES...]   (default 5 runs; 10 100 1000; env:
+# usage: tests/benches/bench-fleet.sh [RUNS] [SIZES...]   (default 5 runs; 10 100 1000; env:
 #        ENTRA_DOCTOR_BIN, CONCURRENCY default 16; needs python3 and GNU time)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 RUNS="${1:-5}"
 shift || true
@@ -55,7 +55,7 @@ json.dump({"runs": runs, "warmup": 1, "commands": cmds}, sys.stdout)
 PY
 
 echo "entra-doctor $("$BIN" --version | cut -d' ' -f2), concurrency $CONCURRENCY, $(nproc) CPU(s)"
-python3 scripts/bench_measure.py --json <"$WORK/spec.json" >"$WORK/result.json"
+python3 tests/benches/bench_measure.py --json <"$WORK/spec.json" >"$WORK/result.json"
 python3 - "$WORK" <<'PY'
 import json, sys
 work = sys.argv[1]
