@@ -103,13 +103,17 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         Error::PfxPassword { .. } => simple("credential.pfx-password", "The PFX cannot be opened with this password"),
         Error::Certificate { .. } => simple("credential.certificate-unreadable", "The certificate cannot be used"),
         Error::MissingCredential { .. } => simple("credential.missing", "No credential was given"),
-        Error::Timeout { .. } => simple("network.timeout", "The request timed out"),
-        Error::Network { fault, .. } => match fault {
+        Error::Timeout { url, hint, .. } => simple("network.timeout", "The request timed out")
+            .evidence(format!("url: {url}"))
+            .fix(capitalised(hint)),
+        Error::Network { fault, url, hint, .. } => match fault {
             NetworkFault::Dns => simple("network.dns", "The host name does not resolve (DNS)"),
             NetworkFault::Interrupted => simple("network.interrupted", "The connection broke before the whole answer arrived"),
             NetworkFault::Tls => simple("network.tls", "The TLS handshake failed"),
             NetworkFault::Refused | NetworkFault::Other => simple("network.unreachable", "The server could not be reached"),
-        },
+        }
+        .evidence(format!("url: {url}"))
+        .fix(capitalised(hint)),
         Error::Throttled { retry_after, .. } => simple("throttled", "Entra ID is throttling this app (429)")
             .evidence(format!("Retry-After: {}", retry_after.as_deref().unwrap_or("not given")))
             .fix("Wait for the Retry-After time, then try again")
@@ -122,4 +126,12 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         Error::Decode(_) => simple("token.malformed", "The token cannot be decoded"),
         _ => simple("input.invalid", "The input cannot be used"),
     }
+}
+
+/// A hint written to follow a colon, as a sentence of its own.
+fn capitalised(hint: &str) -> String {
+    let mut chars = hint.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
