@@ -499,3 +499,54 @@ async fn the_command_fills_what_its_options_leave_out_from_the_saved_profile() {
         .code(0)
         .stdout(predicates::str::contains(r#""ok":true"#));
 }
+
+#[cfg(feature = "tui")]
+#[test]
+fn the_command_opens_the_tab_with_its_options_in_the_form() {
+    use clap::Parser as _;
+    use entra_doctor::cli::{Cli, Command, Environment};
+    use entra_doctor::tui::Launch;
+    use entra_doctor::tui::form::{CredentialKind, Field};
+    use entra_doctor::tui::state::Pane;
+
+    let cli = Cli::try_parse_from([
+        "entra-doctor",
+        "walkthrough",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        "9999d1be-e182-4efa-8b0d-029e5af3dbcf",
+        "--scope",
+        "https://database.windows.net//.default",
+        "--certificate",
+        "/etc/daemon.pem",
+        "--probe",
+        "https://contoso.database.windows.net/",
+    ])
+    .unwrap();
+    let Some(Command::Walkthrough(args)) = cli.command else {
+        panic!("not the walkthrough")
+    };
+    let launch = Launch::for_walkthrough(&args, &Environment::default()).unwrap();
+    let form = &launch.state.form;
+    assert_eq!(launch.state.focus, Pane::Walkthrough);
+    assert_eq!(form.kind, CredentialKind::Certificate);
+    for (field, value) in [
+        (Field::Tenant, "contoso.onmicrosoft.com"),
+        (Field::ClientId, "9999d1be-e182-4efa-8b0d-029e5af3dbcf"),
+        (Field::Scope, "https://database.windows.net//.default"),
+        (Field::Certificate, "/etc/daemon.pem"),
+        (Field::ProbeUrl, "https://contoso.database.windows.net/"),
+    ] {
+        assert_eq!(form.input(field).unwrap().value(), value, "{field:?}");
+    }
+    // Standard input is the keyboard in the TUI: a secret cannot come from it.
+    let cli = Cli::try_parse_from(["entra-doctor", "walkthrough", "--secret-stdin"]).unwrap();
+    let Some(Command::Walkthrough(args)) = cli.command else {
+        panic!("not the walkthrough")
+    };
+    let refused = Launch::for_walkthrough(&args, &Environment::default())
+        .err()
+        .unwrap();
+    assert!(refused.contains("AZURE_CLIENT_SECRET"), "{refused}");
+}
