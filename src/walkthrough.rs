@@ -12,8 +12,10 @@
 mod apply;
 mod checks;
 mod demo_setup;
+mod evidence;
 mod fixes;
 mod text;
+mod token_use;
 
 use serde::Serialize;
 use url::Url;
