@@ -11,7 +11,8 @@
 //! Layout: `model` (the tenant file), `keys` (signing key, JWKS, registered certificates),
 //! `handout` (credential files written for the operator), `server` + `tls` (axum on loopback),
 //! `sts` + `sts_error` + `scope` + `assertion` + `token` (the token endpoint in Entra ID's order),
-//! `resource_api` (the APIs that check tokens).
+//! `resource_api` (the APIs that check tokens), `changes` (a walkthrough's fixes, applied to the
+//! running tenant through [`DemoControl`]).
 
 mod assertion;
 mod changes;

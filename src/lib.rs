@@ -2,7 +2,8 @@
 //!
 //! The domain lives here and knows nothing about terminals: [`auth`] acquires app-only tokens
 //! with the client credentials flow, [`token`] decodes them, [`cache`] keeps them, and
-//! [`demo`] is a local Entra ID that fails in the instructive ways. The CLI
+//! [`demo`] is a local Entra ID that fails in the instructive ways;
+//! [`walkthrough`] leads through the seven steps of a working daemon app. The CLI
 //! ([`cli`]) and the TUI are thin shells over these calls, so anything the TUI shows the CLI can
 //! print as JSON. CI proves the boundary with `cargo check --lib --no-default-features`.
 

@@ -3,7 +3,7 @@
 //! is told where the log is.
 //!
 //! A panic hook cannot tell a tokio task from the render loop by itself, so the tasks the
-//! runtime spawns mark the thread while they are polled ([`Marked`]); the hook reads the mark.
+//! runtime spawns mark the thread while they are polled (`Marked`); the hook reads the mark.
 
 use std::cell::Cell;
 use std::future::Future;
