@@ -10,11 +10,11 @@ pub mod certificate;
 pub mod client;
 pub mod credential;
 pub mod discovery;
+pub mod net_failure;
 pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod tenant;
-pub mod transport;
 
 pub use assertion::{AssertionAlg, AssertionOptions};
 pub use authority::{Authority, AuthorityHost, Cloud};

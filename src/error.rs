@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use crate::auth::EntraError;
-use crate::auth::transport::NetworkFault;
+use crate::auth::net_failure::NetworkFault;
 use crate::token::DecodeError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::auth::ClientOptions;
 use crate::auth::authority::ensure_secure;
-use crate::auth::transport::{self, Limits, Target};
+use crate::auth::net_failure::{self, Limits, Target};
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
@@ -133,7 +133,7 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
     let fail = |e: &reqwest::Error| {
         trust
             .untrusted(&url, e)
-            .unwrap_or_else(|| transport::error(&url, e, limits, Target::Api))
+            .unwrap_or_else(|| net_failure::error(&url, e, limits, Target::Api))
     };
     let mut response = builder.send().await.map_err(|e| fail(&e))?;
     let status = response.status();

@@ -13,7 +13,7 @@ use url::Url;
 use super::authority::ensure_secure;
 use super::retry::{self, RetryNotice};
 
-use super::transport::{self, Limits, Target};
+use super::net_failure::{self, Limits, Target};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -247,7 +247,7 @@ impl TokenClient {
         if let Some(untrusted) = self.options.transport.untrusted(url, error) {
             return untrusted;
         }
-        transport::error(
+        net_failure::error(
             url,
             error,
             Limits {
@@ -309,13 +309,13 @@ pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(std::sync::Arc::new(transport::SpecialUseResolver))
+        .dns_resolver(std::sync::Arc::new(net_failure::SpecialUseResolver))
         .user_agent(concat!("entra-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Network {
             url: String::new(),
-            fault: transport::NetworkFault::Other,
-            detail: transport::error_chain(&e),
+            fault: net_failure::NetworkFault::Other,
+            detail: net_failure::error_chain(&e),
             hint: "the HTTP client could not be built".into(),
         })
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Catalog, Finding, FixContext, Severity};
-use crate::auth::transport::NetworkFault;
+use crate::auth::net_failure::NetworkFault;
 use crate::auth::{CertificateInfo, ScopeAdvice, Validity};
 use crate::error::Error;
 use crate::secret::Secret;

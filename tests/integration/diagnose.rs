@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone as _, Utc};
 use entra_doctor::Error;
 use entra_doctor::Secret;
-use entra_doctor::auth::transport::NetworkFault;
+use entra_doctor::auth::net_failure::NetworkFault;
 use entra_doctor::auth::{AuthorityHost, CertificateSource, ClientCertificate, ScopeSet, Tenant};
 use entra_doctor::diagnose::api::{self, ApiAnswer, ApiError};
 use entra_doctor::diagnose::explain::{Extra, Recognised, explain};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use entra_doctor::auth::transport::NetworkFault;
+use entra_doctor::auth::net_failure::NetworkFault;
 use entra_doctor::auth::{
     Authority, AuthorityHost, ClientOptions, Credential, RetryNotice, ScopeSet, Tenant,
     TokenClient, TokenRequest,

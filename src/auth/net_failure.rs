@@ -1,4 +1,4 @@
-//! The HTTP client every request of the tool uses, and its transport failures (the answer never
+//! Transport failures of the HTTP client every request uses (the answer never
 //! came, or came broken) as errors that say what happened and what to try.
 //!
 //! reqwest reports a failure as a chain of causes whose top says little ("error decoding response
