@@ -38,13 +38,9 @@ pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
         ))
     } else {
         let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
-        match serde_json::from_slice::<CacheFile>(&bytes) {
-            Ok(file) if file.version == VERSION => return Ok((file.entries, Vec::new())),
-            Ok(file) => Some(format!(
-                "it has version {}, this entra-doctor reads {VERSION}",
-                file.version
-            )),
-            Err(e) => Some(format!("it is not a token cache ({e})")),
+        match parse(&bytes) {
+            Ok(entries) => return Ok((entries, Vec::new())),
+            Err(problem) => Some(problem),
         }
     };
     let backup = set_aside(path)?;
@@ -56,6 +52,18 @@ pub(super) fn load(path: &Path) -> Result<(Vec<CacheEntry>, Vec<String>)> {
     );
     tracing::warn!("{warning}");
     Ok((Vec::new(), vec![warning]))
+}
+
+/// The entries of a cache file's bytes; the error says why they are not a cache.
+pub(super) fn parse(bytes: &[u8]) -> std::result::Result<Vec<CacheEntry>, String> {
+    match serde_json::from_slice::<CacheFile>(bytes) {
+        Ok(file) if file.version == VERSION => Ok(file.entries),
+        Ok(file) => Err(format!(
+            "it has version {}, this entra-doctor reads {VERSION}",
+            file.version
+        )),
+        Err(e) => Err(format!("it is not a token cache ({e})")),
+    }
 }
 
 fn set_aside(path: &Path) -> Result<PathBuf> {
