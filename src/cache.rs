@@ -157,6 +157,16 @@ impl TokenCache {
         ))
     }
 
+    /// A cache read from a cache file's bytes, kept in memory only; the error says why they are
+    /// not a cache (where [`TokenCache::open`] would set the file aside).
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let entries = file::parse(bytes).map_err(|e| e.to_string())?;
+        Ok(Self {
+            entries: entries.into_iter().map(|e| (e.key.id(), e)).collect(),
+            path: None,
+        })
+    }
+
     /// The default location: the user's cache directory.
     pub fn default_path() -> Option<PathBuf> {
         directories::ProjectDirs::from("", "", "entra-doctor")

@@ -33,6 +33,11 @@ impl Profile {
             .map(|d| d.config_dir().join("profile.toml"))
     }
 
+    /// Reads a profile file's text; the error says why it is not one.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.message().to_owned())
+    }
+
     /// Loads the profile; `Ok(None)` when there is none, and a warning when one was set aside.
     pub fn load(path: &Path) -> Result<(Option<Self>, Option<String>)> {
         let text = match std::fs::read_to_string(path) {
@@ -40,16 +45,16 @@ impl Profile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, None)),
             Err(e) => return Err(Error::file(path, e)),
         };
-        match toml::from_str::<Profile>(&text) {
+        match Self::parse(&text) {
             Ok(profile) => Ok((Some(profile), None)),
-            Err(e) => {
+            Err(reason) => {
                 let backup = crate::files::set_aside(path).map_err(|io| Error::file(path, io))?;
                 Ok((
                     None,
                     Some(format!(
                         "the profile {} could not be read ({}); it was moved to {}",
                         path.display(),
-                        e.message(),
+                        reason,
                         backup.display()
                     )),
                 ))

@@ -376,7 +376,9 @@ fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> St
 
 /// The first characters of a body, control characters escaped, for error messages.
 pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    // A body quoted in a message may echo a token or a secret (a misbehaving proxy, an error
+    // page that dumps the request): scrub it before it reaches the screen.
+    let text = crate::secret::redact(&String::from_utf8_lossy(body));
     let mut out: String = text
         .chars()
         .take(SNIPPET_CHARS)

@@ -96,30 +96,22 @@ fn read(path: &Path) -> Result<(Entries, Vec<String>)> {
         )
     } else {
         let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
-        let version = serde_json::from_slice::<Versioned>(&bytes)
-            .ok()
-            .and_then(|v| v.version);
-        if let Some(version) = version.filter(|v| *v > VERSION) {
-            return Err(Error::Cache {
-                path: path.to_owned(),
-                reason: format!(
-                    "was written by a newer entra-doctor (format version {version}; this one \
-                     reads version {VERSION}) and was left as it is; upgrade entra-doctor, or \
-                     give another --cache-file"
-                ),
-            });
-        }
-        match serde_json::from_slice::<CacheFile>(&bytes) {
-            Ok(file) if file.version == VERSION => {
-                let entries = file.entries.into_iter().map(|e| (e.key.id(), e)).collect();
+        match parse(&bytes) {
+            Ok(entries) => {
+                let entries = entries.into_iter().map(|e| (e.key.id(), e)).collect();
                 return Ok((entries, Vec::new()));
             }
-            Ok(file) => format!(
-                "it has version {}, this entra-doctor reads {VERSION}",
-                file.version
-            ),
-            Err(e) if e.is_eof() => format!("it is cut short ({e})"),
-            Err(e) => format!("it is not a token cache ({e})"),
+            Err(Unreadable::Newer(version)) => {
+                return Err(Error::Cache {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "was written by a newer entra-doctor (format version {version}; this \
+                         one reads version {VERSION}) and was left as it is; upgrade \
+                         entra-doctor, or give another --cache-file"
+                    ),
+                });
+            }
+            Err(Unreadable::NotACache(problem)) => problem,
         }
     };
     let backup = set_aside(path)?;
@@ -131,6 +123,48 @@ fn read(path: &Path) -> Result<(Entries, Vec<String>)> {
     );
     tracing::warn!("{warning}");
     Ok((Entries::new(), vec![warning]))
+}
+
+/// Why a cache file's bytes are not entries this version can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Unreadable {
+    /// A newer entra-doctor wrote it: refused and left alone, never set aside.
+    Newer(u32),
+    /// Not a token cache (corrupt, cut short, an old version): set aside.
+    NotACache(String),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Newer(version) => write!(
+                f,
+                "it was written by a newer entra-doctor (format version {version}; this one reads {VERSION})"
+            ),
+            Unreadable::NotACache(problem) => f.write_str(problem),
+        }
+    }
+}
+
+/// The entries of a cache file's bytes, or why they are not a cache.
+pub(super) fn parse(bytes: &[u8]) -> std::result::Result<Vec<CacheEntry>, Unreadable> {
+    let version = serde_json::from_slice::<Versioned>(bytes)
+        .ok()
+        .and_then(|v| v.version);
+    if let Some(version) = version.filter(|v| *v > VERSION) {
+        return Err(Unreadable::Newer(version));
+    }
+    match serde_json::from_slice::<CacheFile>(bytes) {
+        Ok(file) if file.version == VERSION => Ok(file.entries),
+        Ok(file) => Err(Unreadable::NotACache(format!(
+            "it has version {}, this entra-doctor reads {VERSION}",
+            file.version
+        ))),
+        Err(e) if e.is_eof() => Err(Unreadable::NotACache(format!("it is cut short ({e})"))),
+        Err(e) => Err(Unreadable::NotACache(format!(
+            "it is not a token cache ({e})"
+        ))),
+    }
 }
 
 fn set_aside(path: &Path) -> Result<PathBuf> {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::args::{CacheAction, CacheArgs};
+use super::render::clean;
 use super::{OutputFormat, Report};
 use crate::cache::TokenCache;
 use crate::error::{Error, Result};
@@ -89,12 +90,13 @@ fn list_text(
         let _ = write!(
             out,
             "\n  resource   {}\n  client id  {}\n  tenant     {} ({})\n  expires    {} ({state})\n  source     {}\n",
-            entry.resource,
-            entry.key.client_id,
-            entry.key.tenant,
-            entry.key.authority_host,
+            // The file is the user's own, but it is still outside input: no control sequences.
+            clean(&entry.resource),
+            clean(&entry.key.client_id),
+            clean(&entry.key.tenant),
+            clean(&entry.key.authority_host),
             entry.expires_on.format("%Y-%m-%d %H:%M:%S UTC"),
-            entry.source,
+            clean(&entry.source),
         );
     }
     out

@@ -4,38 +4,10 @@
 //! JWT-shaped string never reaches a log file or the screen.
 
 use std::io::{self, Write};
-use std::sync::OnceLock;
 
-use regex::Regex;
 use tracing_subscriber::fmt::MakeWriter;
 
-fn patterns() -> &'static [(Regex, &'static str)] {
-    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            // form fields and query parameters
-            (r"(?i)\b(client_secret|client_assertion|access_token|refresh_token|password)=[^&\s\x22']+", "$1=[REDACTED]"),
-            // JSON fields
-            (r#"(?i)"(client_secret|client_assertion|access_token|refresh_token|password)"\s*:\s*"[^"]*""#, r#""$1":"[REDACTED]""#),
-            // Authorization headers, however they are printed
-            (r#"(?i)(authorization"?\s*[:=]\s*"?)(bearer|basic|pop)\s+[^\s",}]+"#, "$1$2 [REDACTED]"),
-            // anything shaped like a JWT
-            (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "[REDACTED JWT]"),
-        ]
-        .into_iter()
-        .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|r| (r, replacement)))
-        .collect()
-    })
-}
-
-/// The text with every secret-shaped value replaced.
-pub fn redact(text: &str) -> String {
-    patterns()
-        .iter()
-        .fold(text.to_owned(), |text, (pattern, replacement)| {
-            pattern.replace_all(&text, *replacement).into_owned()
-        })
-}
+pub use crate::secret::redact;
 
 /// A writer that redacts what passes through it (tracing writes one event per call).
 pub struct Redacting<W>(W);

@@ -85,7 +85,7 @@ pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
         if name == "nonce" {
             line(&mut out, name, "present: a Microsoft Graph token; only Graph can validate its signature (by design)".into());
         } else {
-            line(&mut out, name, value_text(value));
+            line(&mut out, &clean(name), value_text(value));
         }
     }
     out.push_str("Claims\n");

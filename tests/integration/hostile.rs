@@ -1,9 +1,12 @@
 //! Hostile input: whatever bytes reach a parser, it answers with a value or a clear error —
 //! never a panic, never a hang. Property tests over arbitrary text and over near-valid shapes.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use entra_doctor::auth::{AuthorityHost, ScopeSet, Tenant};
 use entra_doctor::cache::TokenCache;
+use entra_doctor::cli::render;
 use entra_doctor::diagnose::api::{ApiAnswer, ApiError};
 use entra_doctor::diagnose::explain::{Extra, explain};
 use entra_doctor::diagnose::{FixContext, api, http_text, www_authenticate};
@@ -136,4 +139,37 @@ fn huge_and_deep_inputs_stay_bounded() {
     let _ = explain(&deep, &Extra::default(), now());
     let long_header = format!("Bearer {}", "a=\"b\", ".repeat(50_000));
     assert_eq!(www_authenticate::parse(&long_header).len(), 1);
+}
+
+/// Found by the `decode_jwt` fuzz target: a header field named `"\u{7f}"` was printed raw by
+/// `decode`, so a hostile token could send control sequences to the terminal.
+#[test]
+fn printed_tokens_carry_no_control_characters() {
+    for name in ["\u{7f}", "\u{1b}[2J", "\u{9b}31m", "a\rb"] {
+        let header = serde_json::json!({ "alg": "none", name: name }).to_string();
+        let claims = serde_json::json!({ "exp": 1, name: name }).to_string();
+        let token = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let text = render::token_text(&decode(&token).unwrap(), now());
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+}
+
+/// A token endpoint error body that echoes a token (a misbehaving proxy, a debug page) is
+/// quoted in the error message with the token scrubbed out.
+#[test]
+fn an_error_body_quoted_in_a_message_has_its_tokens_scrubbed() {
+    let token = crate::support::v1_graph_token("echoed");
+    let body = format!(
+        r#"<html>debug: {{"access_token":"{token}"}} Authorization: Bearer {token}</html>"#
+    );
+    let snippet = entra_doctor::auth::client::snippet(body.as_bytes());
+    assert!(!snippet.contains(&token), "{snippet}");
+    assert!(snippet.contains("[REDACTED"), "{snippet}");
 }
