@@ -290,13 +290,13 @@ async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String
     let running = crate::demo::start(crate::demo::DemoOptions::new(model))
         .await
         .map_err(|e| (e.to_string(), 3))?;
-    if let Some(name) = &args.scenario {
-        if running.app(name).is_none() {
-            return Err((
-                format!("no demo scenario {name:?}; see entra-doctor demo --list-scenarios"),
-                2,
-            ));
-        }
+    if let Some(name) = &args.scenario
+        && running.app(name).is_none()
+    {
+        return Err((
+            format!("no demo scenario {name:?}; see entra-doctor demo --list-scenarios"),
+            2,
+        ));
     }
     let launch = crate::tui::Launch::demo(running, args.scenario.as_deref());
     Ok(if args.walkthrough {

@@ -52,10 +52,10 @@ impl TokenClient {
         let body = read_capped(response)
             .await
             .map_err(|e| self.transport(url_text, &e))?;
-        if status == 200 {
-            if let Ok(document) = serde_json::from_slice::<T>(&body) {
-                return Ok(document);
-            }
+        if status == 200
+            && let Ok(document) = serde_json::from_slice::<T>(&body)
+        {
+            return Ok(document);
         }
         match parse_token_body(url_text, status, &content_type, &body) {
             Err(error) => Err(error),

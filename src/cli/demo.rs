@@ -79,13 +79,13 @@ pub async fn run_with<W: Write>(
         Some(path) => TenantModel::from_toml_file(path)?,
         None => TenantModel::builtin()?,
     };
-    if let Some(name) = &args.scenario {
-        if model.application(name).is_none() {
-            return Err(demo::Error::UnknownScenario {
-                name: name.clone(),
-                known: model.scenarios().join(", "),
-            });
-        }
+    if let Some(name) = &args.scenario
+        && model.application(name).is_none()
+    {
+        return Err(demo::Error::UnknownScenario {
+            name: name.clone(),
+            known: model.scenarios().join(", "),
+        });
     }
     if args.list_scenarios {
         // A closed pipe (`| head`) is a clean exit, not an error.

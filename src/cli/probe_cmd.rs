@@ -33,10 +33,10 @@ pub async fn run(
     } else {
         {
             let mut credential_args = args.credential.clone();
-            if credential_args.scopes.is_empty() {
-                if let Some(resource) = resource {
-                    credential_args.scopes.push(resource.scope.clone());
-                }
+            if credential_args.scopes.is_empty()
+                && let Some(resource) = resource
+            {
+                credential_args.scopes.push(resource.scope.clone());
             }
             let mut stdin = stdin_reader();
             let prepared = prepare(&credential_args, env, &mut stdin, now)?;

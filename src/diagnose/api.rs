@@ -144,10 +144,10 @@ pub fn explain(
         .find(|c| c.scheme.eq_ignore_ascii_case("bearer"));
     // What the API said, in its body and its challenge; the two often repeat each other.
     let mut said = error.text();
-    if let Some(description) = bearer.and_then(Challenge::error_description) {
-        if !said.contains(description) {
-            format!("{said} {description}").trim().clone_into(&mut said);
-        }
+    if let Some(description) = bearer.and_then(Challenge::error_description)
+        && !said.contains(description)
+    {
+        format!("{said} {description}").trim().clone_into(&mut said);
     }
     let status_line = answer
         .status

@@ -75,13 +75,13 @@ fn recognise(
         ));
     }
     if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(text) {
-        if object.get("error").is_some_and(Value::is_string) {
-            if let Ok(error) = serde_json::from_value::<EntraError>(Value::Object(object.clone())) {
-                return Ok((
-                    Recognised::TokenError,
-                    vec![Catalog::builtin().explain(&error, &extra.context)],
-                ));
-            }
+        if object.get("error").is_some_and(Value::is_string)
+            && let Ok(error) = serde_json::from_value::<EntraError>(Value::Object(object.clone()))
+        {
+            return Ok((
+                Recognised::TokenError,
+                vec![Catalog::builtin().explain(&error, &extra.context)],
+            ));
         }
         if !object.contains_key("access_token") {
             let answer = ApiAnswer {
@@ -151,20 +151,20 @@ fn answer_findings(mut answer: ApiAnswer, extra: &Extra, now: DateTime<Utc>) -> 
         answer.method = "GET".into();
     }
     // A token-endpoint error inside a raw response is an Entra error, not an API error.
-    if let Ok(mut error) = serde_json::from_str::<EntraError>(answer.body.trim()) {
-        if error.code().is_some() {
-            error.status = answer.status.unwrap_or_default();
-            return vec![Catalog::builtin().explain(&error, &extra.context)];
-        }
+    if let Ok(mut error) = serde_json::from_str::<EntraError>(answer.body.trim())
+        && error.code().is_some()
+    {
+        error.status = answer.status.unwrap_or_default();
+        return vec![Catalog::builtin().explain(&error, &extra.context)];
     }
     let mut findings = api::explain(&answer, extra.token, now, &extra.context);
     if let Some(token) = extra.token {
-        if !findings.iter().any(|f| f.id.starts_with("audience.")) {
-            if let Some(audience) = url_audience(token, extra) {
-                // The audience is the cause; a generic 401 beside it says nothing more.
-                findings.retain(|f| f.id != "api.unauthorized");
-                findings.insert(0, audience);
-            }
+        if !findings.iter().any(|f| f.id.starts_with("audience."))
+            && let Some(audience) = url_audience(token, extra)
+        {
+            // The audience is the cause; a generic 401 beside it says nothing more.
+            findings.retain(|f| f.id != "api.unauthorized");
+            findings.insert(0, audience);
         }
         findings.extend(token_checks::check(
             token,

@@ -85,12 +85,11 @@ pub fn decode(input: &str) -> Result<DecodedToken, DecodeError> {
 /// response removed.
 pub fn strip_wrapping(input: &str) -> String {
     let trimmed = input.trim();
-    if trimmed.starts_with('{') {
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) {
-            if let Some(Value::String(token)) = map.get("access_token") {
-                return token.trim().to_owned();
-            }
-        }
+    if trimmed.starts_with('{')
+        && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed)
+        && let Some(Value::String(token)) = map.get("access_token")
+    {
+        return token.trim().to_owned();
     }
     let without_bearer = trimmed
         .strip_prefix("Bearer ")

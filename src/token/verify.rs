@@ -135,17 +135,18 @@ impl Verifier {
             .as_ref()
             .and_then(|a| a.values().first().map(|v| v.to_ascii_lowercase()))
             .filter(|aud| crate::auth::tenant::is_guid(aud));
-        if find_key(&keys.jwks, token).is_none() && target.app_id.is_none() {
-            if let Some(app_id) = audience_app {
-                let with_app = VerifyTarget {
-                    app_id: Some(app_id),
-                    ..target.clone()
-                };
-                if let Ok(custom) = self.keys(&with_app, &tenant, token, now).await {
-                    if find_key(&custom.jwks, token).is_some() {
-                        keys = custom;
-                    }
-                }
+        if find_key(&keys.jwks, token).is_none()
+            && target.app_id.is_none()
+            && let Some(app_id) = audience_app
+        {
+            let with_app = VerifyTarget {
+                app_id: Some(app_id),
+                ..target.clone()
+            };
+            if let Ok(custom) = self.keys(&with_app, &tenant, token, now).await
+                && find_key(&custom.jwks, token).is_some()
+            {
+                keys = custom;
             }
         }
         let Keys {

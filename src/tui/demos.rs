@@ -168,20 +168,19 @@ fn wait(pause: Duration) -> std::io::Result<bool> {
             Duration::from_millis(250)
         } else {
             left
-        })? {
-            if let Event::Key(key) = read()? {
-                match key.code {
-                    KeyCode::Char('q') | KeyCode::Esc => return Ok(true),
-                    KeyCode::Char('c')
-                        if key
-                            .modifiers
-                            .contains(crossterm::event::KeyModifiers::CONTROL) =>
-                    {
-                        return Ok(true);
-                    }
-                    KeyCode::Char(' ') => paused = !paused,
-                    _ => {}
+        })? && let Event::Key(key) = read()?
+        {
+            match key.code {
+                KeyCode::Char('q') | KeyCode::Esc => return Ok(true),
+                KeyCode::Char('c')
+                    if key
+                        .modifiers
+                        .contains(crossterm::event::KeyModifiers::CONTROL) =>
+                {
+                    return Ok(true);
                 }
+                KeyCode::Char(' ') => paused = !paused,
+                _ => {}
             }
         }
     }

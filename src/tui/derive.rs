@@ -17,16 +17,16 @@ pub fn refresh_lints(state: &mut State) {
         }
     }
     let tenant = state.form.tenant.value().trim();
-    if !tenant.is_empty() {
-        if let Err(error) = crate::auth::Tenant::parse(tenant) {
-            lints.push(preflight::error(&error, &FixContext::default()));
-        }
+    if !tenant.is_empty()
+        && let Err(error) = crate::auth::Tenant::parse(tenant)
+    {
+        lints.push(preflight::error(&error, &FixContext::default()));
     }
     let host = state.form.authority.value().trim();
-    if !host.is_empty() {
-        if let Err(error) = crate::auth::AuthorityHost::parse(host) {
-            lints.push(preflight::error(&error, &FixContext::default()));
-        }
+    if !host.is_empty()
+        && let Err(error) = crate::auth::AuthorityHost::parse(host)
+    {
+        lints.push(preflight::error(&error, &FixContext::default()));
     }
     if state.form.kind == CredentialKind::Secret {
         lints.extend(preflight::secret(

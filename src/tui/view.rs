@@ -137,10 +137,12 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         Pane::Findings => panes::findings::render(state, inner, buffer),
         Pane::Walkthrough => panes::walkthrough::render(state, inner, buffer),
     }
-    if focused && state.editing && pane == Pane::Credentials {
-        if let Some((x, y)) = panes::credentials::cursor(state, inner) {
-            frame.set_cursor_position((x, y));
-        }
+    if focused
+        && state.editing
+        && pane == Pane::Credentials
+        && let Some((x, y)) = panes::credentials::cursor(state, inner)
+    {
+        frame.set_cursor_position((x, y));
     }
 }
 

@@ -169,14 +169,14 @@ fn check(app: &FleetApp) -> std::result::Result<(), String> {
         ("secret_env", &app.secret_env),
         ("certificate_password_env", &app.certificate_password_env),
     ] {
-        if let Some(var) = var {
-            if !is_variable_name(var) {
-                // Never echo it: the likeliest mistake is the secret itself in this field.
-                return Err(format!(
-                    "{field} must name an environment variable (letters, digits and _, such as \
+        if let Some(var) = var
+            && !is_variable_name(var)
+        {
+            // Never echo it: the likeliest mistake is the secret itself in this field.
+            return Err(format!(
+                "{field} must name an environment variable (letters, digits and _, such as \
                      DAEMON_SECRET), not hold its value"
-                ));
-            }
+            ));
         }
     }
     if app.all_scopes().is_empty() {

@@ -60,26 +60,26 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             Span::styled(value(state, field), style),
         ]));
     }
-    if let Load::Ready(token) = &state.token {
-        if let Some(info) = &token.certificate {
-            lines.push(Line::default());
-            lines.push(Line::from(vec![
-                Span::styled("Certificate  ", theme::label()),
-                Span::raw(info.subject.clone()),
-            ]));
-            lines.push(Line::from(vec![
-                Span::styled("  thumbprint ", theme::label()),
-                Span::raw(info.thumbprint_sha1.clone()),
-            ]));
-            lines.push(Line::from(vec![
-                Span::styled("  valid      ", theme::label()),
-                Span::raw(format!(
-                    "{} to {}",
-                    info.not_before.format("%Y-%m-%d"),
-                    info.not_after.format("%Y-%m-%d")
-                )),
-            ]));
-        }
+    if let Load::Ready(token) = &state.token
+        && let Some(info) = &token.certificate
+    {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled("Certificate  ", theme::label()),
+            Span::raw(info.subject.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("  thumbprint ", theme::label()),
+            Span::raw(info.thumbprint_sha1.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("  valid      ", theme::label()),
+            Span::raw(format!(
+                "{} to {}",
+                info.not_before.format("%Y-%m-%d"),
+                info.not_after.format("%Y-%m-%d")
+            )),
+        ]));
     }
     // Fields are cut at the edge, never wrapped: a wrapped value reads like the next field.
     let fields_height = u16::try_from(lines.len())
