@@ -20,7 +20,7 @@ use crate::diagnose::{
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
-use crate::token::decode;
+use crate::token::{Audience, decode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -312,7 +312,7 @@ fn decode_step(
                 .claims
                 .aud
                 .as_ref()
-                .map(|a| a.values().join(", "))
+                .map(Audience::joined)
                 .unwrap_or_default();
             let failed = token_findings.iter().any(|f| f.severity == Severity::Error);
             list.step(

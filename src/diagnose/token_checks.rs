@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Finding, FixContext, Severity};
-use crate::token::{DecodedToken, relative};
+use crate::token::{Audience, DecodedToken, relative};
 
 pub fn is_expired(token: &DecodedToken, now: DateTime<Utc>) -> bool {
     token.claims.exp.is_some_and(|exp| exp <= now.timestamp())
@@ -45,7 +45,7 @@ pub fn check(
         let aud = claims
             .aud
             .as_ref()
-            .map(|a| a.values().join(", "))
+            .map(Audience::joined)
             .unwrap_or_default();
         let context = FixContext {
             resource: context.resource.clone().or_else(|| Some(aud.clone())),

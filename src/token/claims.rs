@@ -42,6 +42,11 @@ impl Audience {
             Audience::Many(many) => many.iter().map(String::as_str).collect(),
         }
     }
+
+    /// The audiences as one line, for evidence and messages.
+    pub fn joined(&self) -> String {
+        self.values().join(", ")
+    }
 }
 
 /// The claims of an Entra ID access token that matter for app-only calls.

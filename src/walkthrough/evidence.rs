@@ -7,7 +7,7 @@ use super::checks::Attempt;
 use super::{Session, StepId};
 use crate::auth::Credential;
 use crate::diagnose::Resources;
-use crate::token::relative;
+use crate::token::{Audience, relative};
 
 /// What a step can show: before the answer (`now` = None) the request's own facts, after a
 /// token the token's.
@@ -60,7 +60,7 @@ pub(super) fn step_evidence(
                     .claims
                     .aud
                     .as_ref()
-                    .map(|a| a.values().join(", "))
+                    .map(Audience::joined)
                     .unwrap_or_default();
                 let expires =
                     now + chrono::Duration::seconds(i64::try_from(*expires_in).unwrap_or(0));

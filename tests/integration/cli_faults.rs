@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::assert_cli_snapshot;
 use crate::cli::{entra_doctor, token_server};
 use crate::fault_server::{Fault, FaultServer, INVALID_HOST, closed_port_uri};
-use crate::support::{CLIENT_ID, TENANT_ID, token_body, v1_graph_token};
+use crate::support::{CLIENT_ID, TENANT_ID, v1_graph_token};
 
 fn token(host: &str, extra: &[&str]) -> Output {
     entra_doctor()
@@ -98,23 +98,11 @@ async fn token_answers_that_are_not_a_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_with_a_past_date_is_retried_and_noted() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("later"), 3599)),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = crate::support::fails_once_then_issues(
+        ResponseTemplate::new(429).insert_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        "later",
+    )
+    .await;
     let output = token(&server.uri(), &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(

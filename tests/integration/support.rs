@@ -139,3 +139,28 @@ macro_rules! assert_frame {
         });
     };
 }
+
+/// A token endpoint that answers `first` once, then a token (marked `marker`) to every later
+/// request: a transient failure that a retry gets past.
+pub async fn fails_once_then_issues(
+    first: wiremock::ResponseTemplate,
+    marker: &str,
+) -> wiremock::MockServer {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token(marker), 3599)),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}

@@ -289,23 +289,11 @@ async fn throttling_names_retry_after_in_both_forms() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 
     // An HTTP date in the past: retry now.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("late"), 3599)),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = crate::support::fails_once_then_issues(
+        ResponseTemplate::new(429).insert_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        "late",
+    )
+    .await;
     let (client, notices) = client(Duration::from_secs(5), 2);
     client
         .acquire(&request_to(&server.uri()), Utc::now())

@@ -107,20 +107,11 @@ impl Flow {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_503_is_retried_with_a_note_in_the_status_bar_then_the_token_arrives() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(token_body(&v1_graph_token("tui"), 3599)),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = crate::support::fails_once_then_issues(
+        ResponseTemplate::new(503).insert_header("retry-after", "0"),
+        "tui",
+    )
+    .await;
     let mut flow = Flow::new(&server.uri());
     let effects = flow.press(KeyCode::Char('a'), KeyModifiers::NONE);
     let (progress, result) = flow.acquire(effects).await;
