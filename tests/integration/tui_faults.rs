@@ -180,10 +180,25 @@ async fn probe_faults_fail_the_probe_pane_or_are_explained() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/throttled"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/moved"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", "https://login.example/sign-in"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(502).set_body_raw(
             "<html><head><title>502 Bad Gateway</title></head></html>",
             "text/html",
         ))
+        .with_priority(2)
         .mount(&server)
         .await;
     let reset = FaultServer::start(Fault::ResetMidBody);
@@ -197,6 +212,9 @@ async fn probe_faults_fail_the_probe_pane_or_are_explained() {
 
     for (url, expected) in [
         (reset.uri(), "network.interrupted"),
+        (format!("{INVALID_HOST}/v1.0/users"), "network.dns"),
+        (format!("{}/throttled", server.uri()), "throttled"),
+        (format!("{}/moved", server.uri()), "api.redirect"),
         (format!("{}/v1.0/users", server.uri()), "api.server-error"),
     ] {
         flow.state.form.set(Field::ProbeUrl, &url);
