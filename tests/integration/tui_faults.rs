@@ -154,6 +154,31 @@ async fn an_unknown_host_is_a_dns_finding() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_long_retry_after_is_not_waited_for_and_is_named() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
+        .mount(&server)
+        .await;
+    let mut flow = Flow::new(&server.uri());
+    flow.press_acquire().await;
+    assert_eq!(flow.failed_finding(), "throttled");
+    let finding = flow
+        .state
+        .findings
+        .iter()
+        .find(|f| f.id == "throttled")
+        .unwrap();
+    assert!(
+        finding.evidence.iter().any(|e| e.contains("120")),
+        "{finding:?}"
+    );
+    // More than the 60 s a retry may wait: one request, no retry.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    flow.assert_usable();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_html_page_for_a_token_is_named() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
