@@ -133,6 +133,14 @@ impl StepReport {
         }
     }
 
+    /// The label of [`StepReport::checked`]: what a run step checked, or why one waits.
+    pub fn checked_label(&self) -> &'static str {
+        match self.status {
+            Status::Passed | Status::Failed => "checked",
+            Status::NotYet | Status::Skipped => "note",
+        }
+    }
+
     /// Every step, none run.
     pub fn fresh() -> Vec<Self> {
         StepId::ALL
@@ -183,11 +191,6 @@ pub enum DemoFix {
 }
 
 impl DemoFix {
-    /// Whether applying it needs the demo tenant (everything but a scope change does).
-    pub fn needs_demo_tenant(&self) -> bool {
-        !matches!(self, DemoFix::CorrectScope { .. })
-    }
-
     /// What pressing `x` will do, in a few words.
     pub fn describe(&self) -> String {
         match self {
@@ -236,10 +239,6 @@ impl Session {
             client,
             attempt: None,
         }
-    }
-
-    pub fn setup(&self) -> &Setup {
-        &self.setup
     }
 
     /// The setup back, to change (a fix) and run again in a new session.

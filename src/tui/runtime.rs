@@ -141,7 +141,8 @@ impl Launch {
     #[must_use]
     pub fn on_walkthrough(mut self) -> Self {
         self.state.focus = Pane::Walkthrough;
-        if self.state.demo.as_ref().is_some_and(|d| !d.open) || self.state.demo.is_none() {
+        // With the scenario picker open, its own hint stays.
+        if !self.state.demo.as_ref().is_some_and(|d| d.open) {
             self.state.status =
                 "Walkthrough: Enter checks the selected step, r runs every step, x applies a fix."
                     .into();
@@ -165,15 +166,14 @@ impl Launch {
             demo: None,
         });
         let form = &mut launch.state.form;
-        let text = |value: &Option<String>| value.as_deref().map(str::to_owned);
         for (value, field) in [
-            (text(&credential.tenant), Field::Tenant),
-            (text(&credential.client_id), Field::ClientId),
-            (text(&credential.authority_host), Field::Authority),
-            (text(&args.probe), Field::ProbeUrl),
+            (&credential.tenant, Field::Tenant),
+            (&credential.client_id, Field::ClientId),
+            (&credential.authority_host, Field::Authority),
+            (&args.probe, Field::ProbeUrl),
         ] {
             if let Some(value) = value {
-                form.set(field, &value);
+                form.set(field, value);
             }
         }
         if !credential.scopes.is_empty() {

@@ -15,11 +15,7 @@ pub fn render_text(reports: &[StepReport]) -> String {
             report.title,
             report.status.label()
         );
-        let label = match report.status {
-            Status::Passed | Status::Failed => "checked",
-            Status::NotYet | Status::Skipped => "note",
-        };
-        let _ = writeln!(out, "    {label}: {}", report.checked);
+        let _ = writeln!(out, "    {}: {}", report.checked_label(), report.checked);
         for line in &report.evidence {
             let _ = writeln!(out, "    evidence: {line}");
         }

@@ -84,11 +84,7 @@ fn details(report: &StepReport, lines: &mut Vec<Line<'static>>) {
             mark_style(report.status),
         ),
     ]));
-    let label = match report.status {
-        Status::Passed | Status::Failed => "checked",
-        Status::NotYet | Status::Skipped => "note",
-    };
-    lines.push(row(label, &report.checked, Style::new()));
+    lines.push(row(report.checked_label(), &report.checked, Style::new()));
     // On a failure the diagnosis and its fix come first: the evidence (trace ids and all)
     // can scroll off a small terminal, the fix must not.
     if let Some(finding) = &report.finding {

@@ -6,7 +6,7 @@ use crate::tui::action::WalkFixApplied;
 use crate::tui::effect::Effect;
 use crate::tui::form::{CredentialKind, Field};
 use crate::tui::state::{RequestId, State, Walk};
-use crate::walkthrough::{Status, StepId, StepReport};
+use crate::walkthrough::{self, Status, StepId, StepReport};
 
 pub(super) fn run(state: &mut State, all: bool) -> Vec<Effect> {
     let step = if all {
@@ -46,22 +46,20 @@ pub(super) fn reported(state: &mut State, id: RequestId, reports: Vec<StepReport
             *slot = report;
         }
     }
-    let failed = state
-        .walk
-        .steps
-        .iter()
-        .position(|r| r.status == Status::Failed);
+    let failed = walkthrough::first_failure(&state.walk.steps).map(|step| {
+        (
+            step.step.number(),
+            step.fix.as_ref().and_then(|f| f.apply.as_ref()).is_some(),
+        )
+    });
     state.status = match failed {
-        Some(index) => {
+        Some((number, can_fix)) => {
             if !single {
-                state.walk.selected = index;
+                state.walk.selected = number - 1;
             }
-            let step = &state.walk.steps[index];
-            let can_fix = step.fix.as_ref().and_then(|f| f.apply.as_ref()).is_some();
             // The finding is on screen below the steps: the status says what to do next.
             format!(
-                "Step {} failed: {}",
-                index + 1,
+                "Step {number} failed: {}",
                 if can_fix {
                     "x applies the fix."
                 } else {
