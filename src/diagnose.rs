@@ -55,7 +55,33 @@ pub struct Finding {
     pub docs: Vec<String>,
 }
 
+/// The labels a fix carries when it is a place to click or a command to run
+/// (`"Portal: …"`, `"az: …"`, `"PowerShell: …"`), as the catalog and the explainers write them.
+pub const FIX_LABELS: [&str; 3] = ["Portal", "az", "PowerShell"];
+
+/// A fix's label and its text (`("az", "az ad app …")`); `None` for a plain sentence.
+pub fn split_fix_label(fix: &str) -> Option<(&str, &str)> {
+    fix.split_once(": ")
+        .filter(|(label, _)| FIX_LABELS.contains(label))
+}
+
 impl Finding {
+    /// The text of the fix with this label (see [`FIX_LABELS`]).
+    pub fn labelled_fix(&self, label: &str) -> Option<&str> {
+        self.fixes
+            .iter()
+            .filter_map(|f| split_fix_label(f))
+            .find_map(|(l, text)| (l == label).then_some(text.trim()))
+    }
+
+    /// The first fix that is a sentence, not a labelled place or command.
+    pub fn plain_fix(&self) -> Option<&str> {
+        self.fixes
+            .iter()
+            .find(|f| split_fix_label(f).is_none())
+            .map(String::as_str)
+    }
+
     pub fn new(id: impl Into<String>, severity: Severity, title: impl Into<String>) -> Self {
         Self {
             id: id.into(),

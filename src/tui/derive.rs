@@ -4,7 +4,7 @@
 use super::effect::Effect;
 use super::form::CredentialKind;
 use super::state::{Load, Pane, State};
-use crate::diagnose::{FixContext, preflight};
+use crate::diagnose::{self, FixContext, preflight};
 
 /// Recomputes the live preflight lints from the form as typed.
 pub fn refresh_lints(state: &mut State) {
@@ -58,9 +58,8 @@ pub(super) fn copy(state: &mut State) -> Vec<Effect> {
             .get(state.selected_finding)
             .and_then(|f| f.fixes.first())
             .map(|fix| {
-                fix.split_once(": ")
-                    .filter(|(label, _)| matches!(*label, "az" | "PowerShell" | "Portal"))
-                    .map_or(fix.as_str(), |(_, rest)| rest)
+                diagnose::split_fix_label(fix)
+                    .map_or(fix.as_str(), |(_, text)| text)
                     .to_owned()
             }),
         Pane::Token => match &state.token {

@@ -40,25 +40,13 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
 /// The fix a finding itself names. Catalog findings carry their portal path and az command
 /// as "Portal: …" / "az: …" fixes.
 pub(super) fn from_finding(finding: &Finding) -> Fix {
-    let tagged = |tag: &str| {
-        finding
-            .fixes
-            .iter()
-            .find_map(|f| f.strip_prefix(tag))
-            .map(|s| s.trim().to_owned())
-    };
-    let summary = finding
-        .fixes
-        .iter()
-        .find(|f| {
-            !f.starts_with("Portal:") && !f.starts_with("az:") && !f.starts_with("PowerShell:")
-        })
-        .cloned()
-        .unwrap_or_else(|| finding.title.clone());
     Fix {
-        summary,
-        portal: tagged("Portal:"),
-        az: tagged("az:"),
+        summary: finding
+            .plain_fix()
+            .unwrap_or(finding.title.as_str())
+            .to_owned(),
+        portal: finding.labelled_fix("Portal").map(str::to_owned),
+        az: finding.labelled_fix("az").map(str::to_owned),
         apply: None,
     }
 }
