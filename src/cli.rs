@@ -282,11 +282,7 @@ async fn scripted(_args: demo::DemoArgs) -> u8 {
 /// Starts the embedded demo tenant for the TUI; errors carry their exit code.
 #[cfg(feature = "tui")]
 async fn demo_launch(args: demo::DemoArgs) -> Result<crate::tui::Launch, (String, u8)> {
-    let model = match &args.tenant_file {
-        Some(path) => crate::demo::TenantModel::from_toml_file(path),
-        None => crate::demo::TenantModel::builtin(),
-    }
-    .map_err(|e| (e.to_string(), 2))?;
+    let model = args.model().map_err(|e| (e.to_string(), 2))?;
     let running = crate::demo::start(crate::demo::DemoOptions::new(model))
         .await
         .map_err(|e| (e.to_string(), 3))?;

@@ -51,6 +51,16 @@ pub struct DemoArgs {
     pub output: OutputFormat,
 }
 
+impl DemoArgs {
+    /// The tenant model: `--tenant-file`, else the one shipped with entra-doctor.
+    pub fn model(&self) -> Result<TenantModel, demo::Error> {
+        match &self.tenant_file {
+            Some(path) => TenantModel::from_toml_file(path),
+            None => TenantModel::builtin(),
+        }
+    }
+}
+
 /// Runs the command, writing to stdout; serves until Ctrl-C or SIGTERM. Returns the exit code:
 /// 2 for a bad tenant file or scenario name, 3 when the server cannot start.
 pub async fn run(args: DemoArgs) -> u8 {
@@ -75,10 +85,7 @@ pub async fn run_with<W: Write>(
     out: &mut W,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), demo::Error> {
-    let model = match &args.tenant_file {
-        Some(path) => TenantModel::from_toml_file(path)?,
-        None => TenantModel::builtin()?,
-    };
+    let model = args.model()?;
     if let Some(name) = &args.scenario
         && model.application(name).is_none()
     {

@@ -167,11 +167,7 @@ pub async fn demo(
         what: "the demo tenant".into(),
         reason: e.to_string(),
     };
-    let model = match &args.tenant_file {
-        Some(path) => crate::demo::TenantModel::from_toml_file(path),
-        None => crate::demo::TenantModel::builtin(),
-    }
-    .map_err(demo_error)?;
+    let model = args.model().map_err(demo_error)?;
     let running = crate::demo::start(crate::demo::DemoOptions::new(model))
         .await
         .map_err(demo_error)?;
