@@ -80,6 +80,9 @@ pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
 /// The router's state: the current view of the tenant, swapped whole on a change.
 pub(super) struct Live {
     current: RwLock<Arc<AppState>>,
+    /// Held while a change is built from the current view and swapped in, so two changes at
+    /// once cannot both start from the same view and lose one.
+    changing: Mutex<()>,
 }
 
 impl std::fmt::Debug for Live {
@@ -117,10 +120,9 @@ impl DemoControl {
     /// Applies `change` and says what it did; a change that cannot apply leaves the tenant as
     /// it was.
     pub fn apply(&self, change: &TenantChange) -> Result<Applied> {
-        // One change at a time: the write lock is taken only to swap, so build under a guard
-        // of our own.
-        static CHANGING: Mutex<()> = Mutex::new(());
-        let _one_at_a_time = CHANGING
+        let _one_at_a_time = self
+            .live
+            .changing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.live.now();
@@ -178,6 +180,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
             authority_host: authority_host.clone(),
             throttle: Arc::new(Mutex::new(HashMap::new())),
         })),
+        changing: Mutex::new(()),
     });
     let router = router(Arc::clone(&live));
     let (stop, stopped) = oneshot::channel::<()>();
