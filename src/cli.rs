@@ -66,12 +66,12 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Consent(args) => consent_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Walkthrough(args) => {
-                if cli_opens_walkthrough_ui(format) {
+                if args::walkthrough_opens_tui(format) {
                     return walkthrough_ui(&args, &env).await;
                 }
                 walkthrough_cmd::run(&args, &env, format, now, &mut report).await
             }
-            Command::Demo(args) if args.walkthrough && !cli_opens_walkthrough_ui(format) => {
+            Command::Demo(args) if args.walkthrough && !args::walkthrough_opens_tui(format) => {
                 walkthrough_cmd::demo(&args, format, &mut report).await
             }
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
@@ -155,16 +155,6 @@ async fn ui(
             3
         }
     }
-}
-
-/// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
-/// steps otherwise (a pipe, CI, `--output json`, a build without the TUI).
-fn cli_opens_walkthrough_ui(format: OutputFormat) -> bool {
-    use std::io::IsTerminal as _;
-    cfg!(feature = "tui")
-        && format == OutputFormat::Text
-        && std::io::stdout().is_terminal()
-        && std::io::stdin().is_terminal()
 }
 
 #[cfg(feature = "tui")]

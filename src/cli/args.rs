@@ -43,16 +43,24 @@ impl Cli {
     pub fn opens_tui(&self) -> bool {
         match &self.command {
             None | Some(Command::Ui) => true,
+            Some(Command::Demo(args)) if args.walkthrough => walkthrough_opens_tui(self.output),
             Some(Command::Demo(args)) => {
                 !args.serve && !args.list_scenarios && self.output == OutputFormat::Text
             }
-            Some(Command::Walkthrough(_)) => {
-                self.output == OutputFormat::Text
-                    && std::io::IsTerminal::is_terminal(&std::io::stdout())
-            }
+            Some(Command::Walkthrough(_)) => walkthrough_opens_tui(self.output),
             Some(_) => false,
         }
     }
+}
+
+/// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
+/// steps otherwise (a pipe, CI, `--output json`, a build without the TUI).
+pub fn walkthrough_opens_tui(format: OutputFormat) -> bool {
+    use std::io::IsTerminal as _;
+    cfg!(feature = "tui")
+        && format == OutputFormat::Text
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
