@@ -128,6 +128,18 @@ pub struct Prepared {
     pub warnings: Vec<Finding>,
 }
 
+impl CredentialArgs {
+    /// The operator's ids as the options give them, for the fixes of a setup that could not be
+    /// prepared (once it is, [`FixContext::for_request`] knows more).
+    pub fn fix_context(&self) -> FixContext {
+        FixContext {
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            ..FixContext::default()
+        }
+    }
+}
+
 pub fn prepare(
     args: &CredentialArgs,
     env: &Environment,

@@ -128,11 +128,7 @@ pub(super) async fn check(
     now: DateTime<Utc>,
     shared: Option<(&reqwest::Client, &crate::transport::Transport)>,
 ) -> Checklist {
-    let mut context = FixContext {
-        tenant: args.credential.tenant.clone(),
-        client_id: args.credential.client_id.clone(),
-        ..FixContext::default()
-    };
+    let mut context = args.credential.fix_context();
     let mut stdin = stdin_reader();
     let mut prepared = match prepare(&args.credential, env, &mut stdin, now) {
         Ok(prepared) => prepared,

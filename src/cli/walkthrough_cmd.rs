@@ -59,11 +59,6 @@ pub async fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
-    let context = FixContext {
-        tenant: args.credential.tenant.clone(),
-        client_id: args.credential.client_id.clone(),
-        ..FixContext::default()
-    };
     let (credential, probe, warning) = with_profile(
         args,
         env,
@@ -74,7 +69,7 @@ pub async fn run(
         .extend(warning.map(|w| format!("warning: {w}")));
     let mut stdin = stdin_reader();
     let prepared = setup(&credential, probe.as_deref(), env, &mut stdin, now);
-    let reports = run_steps(prepared, &context, now).await;
+    let reports = run_steps(prepared, &credential.fix_context(), now).await;
     print(&reports, format, report);
     Ok(())
 }

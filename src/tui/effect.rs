@@ -342,17 +342,23 @@ async fn run_probe(
     }
 }
 
-/// The walkthrough's setup from the form, as `entra-doctor walkthrough` builds it from options.
-fn walk_setup(form: &Form, now: DateTime<Utc>, services: &Services) -> crate::Result<Setup> {
+/// The walkthrough's setup from the form, as `entra-doctor walkthrough` builds it from options,
+/// and the ids the form names, for the fixes of a setup that cannot be prepared.
+fn walk_setup(
+    form: &Form,
+    now: DateTime<Utc>,
+    services: &Services,
+) -> (crate::Result<Setup>, FixContext) {
     let (args, env) = services.args_and_env(form);
     let mut no_stdin = || Ok(String::new());
-    crate::cli::walkthrough_cmd::setup(
+    let setup = crate::cli::walkthrough_cmd::setup(
         &args,
         Some(form.probe_url.value()),
         &env,
         &mut no_stdin,
         now,
-    )
+    );
+    (setup, args.fix_context())
 }
 
 async fn walk(
@@ -362,13 +368,8 @@ async fn walk(
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
-    let (args, _) = form.to_args();
-    let context = FixContext {
-        tenant: args.tenant.clone(),
-        client_id: args.client_id.clone(),
-        ..FixContext::default()
-    };
-    let session = walk_setup(form, now, services).and_then(|setup| {
+    let (setup, context) = walk_setup(form, now, services);
+    let session = setup.and_then(|setup| {
         let client = TokenClient::new(setup.options.clone())?;
         Ok(Session::with_client(
             setup,
@@ -391,6 +392,7 @@ fn walk_fix(
     services: &Services,
 ) -> Action {
     let result = walk_setup(form, now, services)
+        .0
         .and_then(|mut setup| walkthrough::apply(&mut setup, fix, services.demo.as_ref()))
         .map(|outcome| WalkFixApplied {
             summary: outcome.summary,
