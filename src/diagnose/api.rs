@@ -266,6 +266,15 @@ fn path_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok().map(|u| u.path().to_owned())
 }
 
+/// The az commands that add the application permission `{role}` of the API with app id
+/// `resource_app_id` to `{client_id}` and grant admin consent: a template for
+/// [`FixContext::render`].
+pub fn grant_role_az(resource_app_id: &str) -> String {
+    format!(
+        "az ad app permission add --id {{client_id}} --api {resource_app_id} --api-permissions $(az ad sp show --id {resource_app_id} --query \"appRoles[?value=='{{role}}'].id\" -o tsv)=Role && az ad app permission admin-consent --id {{client_id}}"
+    )
+}
+
 fn forbidden(
     answer: &ApiAnswer,
     error: &ApiError,
@@ -329,9 +338,7 @@ fn forbidden(
         .fix(context.render(
             "Add the Application permission {role} (API permissions › Add a permission › Application permissions), then Grant admin consent",
         ))
-        .fix(context.render(&format!(
-            "az: az ad app permission add --id {{client_id}} --api {resource_id} --api-permissions $(az ad sp show --id {resource_id} --query \"appRoles[?value=='{{role}}'].id\" -o tsv)=Role && az ad app permission admin-consent --id {{client_id}}"
-        )))
+        .fix(context.render(&format!("az: {}", grant_role_az(&resource_id))))
         .fix("Then acquire a NEW token (entra-doctor token --force-refresh): a cached token keeps its old roles")
         .doc("https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#application-permissions")
 }

@@ -3,7 +3,7 @@
 
 use super::{DemoFix, Fix, Setup, StepId};
 use crate::auth::Credential;
-use crate::diagnose::{Finding, FixContext, Resources};
+use crate::diagnose::{self, Finding, FixContext, Resources};
 
 /// The roles the API call needs, least privileged first, when the API is a well-known one
 /// (by the URL's host, or by the scope's resource for the demo tenant's loopback copy).
@@ -120,9 +120,8 @@ fn role(fix: &mut Fix, setup: &Setup, needed: &[String], context: &FixContext) {
     fix.portal = Some(context.render(&format!(
         "Entra admin center › App registrations › {{client_id}} › API permissions › Add a permission › {api_name} › Application permissions › {role} › Add permissions, then Grant admin consent for the tenant"
     )));
-    fix.az = Some(context.render(&format!(
-        "az ad app permission add --id {{client_id}} --api {api_id} --api-permissions $(az ad sp show --id {api_id} --query \"appRoles[?value=='{role}'].id\" -o tsv)=Role && az ad app permission admin-consent --id {{client_id}}"
-    )));
+    // `context.role` is the first needed role (see `fix_for`), so `{role}` renders as `role`.
+    fix.az = Some(context.render(&diagnose::api::grant_role_az(&api_id)));
     fix.apply = Some(DemoFix::GrantRole {
         resource: resource.to_owned(),
         path: setup.probe.as_ref().map(|u| u.path().to_owned()),
