@@ -19,7 +19,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let temp = PathBuf::from(temp);
     let written = (|| {
-        let mut out = private_file(&temp)?;
+        let mut out = open_private(&temp, true)?;
         out.write_all(bytes)?;
         out.sync_all()?;
         fs::rename(&temp, path)
@@ -50,7 +50,7 @@ pub fn lock_beside(path: &Path) -> std::io::Result<FileLock> {
     }
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
-    let file = lock_file(Path::new(&name))?;
+    let file = open_private(Path::new(&name), false)?;
     // fs4 rather than std's `File::lock`, which needs Rust 1.89 (rust-version is 1.85).
     fs4::fs_std::FileExt::lock_exclusive(&file)?;
     Ok(FileLock { _file: file })
@@ -67,44 +67,14 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn lock_file(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn lock_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
+/// Opens a file for writing that only its owner may read (mode 0600 on Unix), creating it;
+/// `truncate` empties an existing one (a file being rewritten), a lock file keeps its bytes.
+fn open_private(path: &Path, truncate: bool) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 #[cfg(unix)]
