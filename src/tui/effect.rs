@@ -2,7 +2,7 @@
 //! and sends its result back as an [`Action`]. Nothing here touches the state.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
@@ -84,8 +84,10 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub cache: Arc<Mutex<TokenCache>>,
-    /// `None` only when no HTTP client can be built, and then nothing else works either.
-    pub verifier: Option<Arc<Verifier>>,
+    /// The signature checker, built on the first check with this run's network settings and
+    /// shared by every task after (it caches the tenants' key sets for the run); `None` only
+    /// when no HTTP client can be built, and then nothing else works either.
+    verifier: Arc<OnceLock<Option<Verifier>>>,
     pub profile_path: Option<std::path::PathBuf>,
     /// Where tasks report progress (retries) before their result; the runtime sets it.
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<Action>>,
@@ -101,9 +103,7 @@ impl Services {
     pub fn new(profile_path: Option<std::path::PathBuf>) -> Self {
         Self {
             cache: Arc::new(Mutex::new(TokenCache::in_memory())),
-            verifier: TokenClient::new(ClientOptions::default())
-                .ok()
-                .map(|client| Arc::new(Verifier::new(client))),
+            verifier: Arc::new(OnceLock::new()),
             profile_path,
             progress: None,
             demo: None,
@@ -116,10 +116,18 @@ impl Services {
     /// bad CA file is an error before the TUI opens, not on every request).
     pub fn with_network(mut self, ca_file: Option<PathBuf>, env: &Environment) -> Result<Self> {
         self.network = env.network();
-        let options = self.client_options_with(ca_file.as_deref())?;
-        self.verifier = Some(Arc::new(Verifier::new(TokenClient::new(options)?)));
+        self.client_options_with(ca_file.as_deref())?;
         self.ca_file = ca_file;
         Ok(self)
+    }
+
+    fn verifier(&self) -> Option<&Verifier> {
+        self.verifier
+            .get_or_init(|| {
+                let options = self.client_options_with(self.ca_file.as_deref()).ok()?;
+                TokenClient::new(options).ok().map(Verifier::new)
+            })
+            .as_ref()
     }
 
     fn client_options_with(&self, ca_file: Option<&Path>) -> Result<ClientOptions> {
@@ -179,7 +187,7 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             target,
             now,
         } => {
-            let verifier = services.verifier.as_deref()?;
+            let verifier = services.verifier()?;
             let (_, finding) =
                 signature::check(verifier, raw.expose(), &decoded, &target, now).await;
             Some(Action::TokenVerified {

@@ -225,9 +225,10 @@ async fn event_loop(
     services: &Services,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let services = &Services {
-        progress: Some(tx.clone()),
-        ..services.clone()
+    let services = &{
+        let mut services = services.clone();
+        services.progress = Some(tx.clone());
+        services
     };
     let mut events = EventStream::new();
     let mut tasks = Tasks::default();
