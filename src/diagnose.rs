@@ -10,12 +10,15 @@ pub mod catalog;
 pub mod consent;
 pub mod context;
 pub mod explain;
+pub mod extract;
 pub mod http_text;
 pub mod preflight;
 pub mod resources;
+pub mod service_errors;
 pub mod signature;
 pub mod token_checks;
 pub mod token_version;
+pub mod unrecognised;
 pub mod www_authenticate;
 
 use serde::Serialize;

@@ -9,6 +9,6 @@ pub mod time;
 pub mod verify;
 
 pub use claims::{Audience, Claims, TokenHeader};
-pub use decode::{DecodeError, DecodedToken, decode, strip_wrapping};
+pub use decode::{DecodeError, DecodedToken, SignatureState, decode, strip_wrapping};
 pub use time::{relative, relative_to_expiry};
 pub use verify::{Verification, Verifier, VerifyTarget};

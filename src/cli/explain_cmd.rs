@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::args::ExplainArgs;
 use super::{OutputFormat, Report, findings};
-use crate::diagnose::explain::{Extra, explain};
+use crate::diagnose::explain::{Extra, Recognised, explain};
+use crate::diagnose::extract;
+use crate::diagnose::service_errors::{ServiceErrors, Subject};
 use crate::diagnose::{self, FixContext};
 use crate::error::{Error, Result};
 use crate::token::decode;
@@ -45,15 +47,71 @@ pub fn run(
         token: token.as_ref(),
         context,
     };
-    let (_, found) = explain(&text, &extra, now).map_err(|reason| Error::InvalidInput {
+    let (kind, found) = explain(&text, &extra, now).map_err(|reason| Error::InvalidInput {
         what: "the input".into(),
         reason,
     })?;
+    let read = read(&text, kind);
     report.stdout = match format {
-        OutputFormat::Json => format!("{}\n", diagnose::to_json(&found)),
-        OutputFormat::Text => findings::text(&found),
+        OutputFormat::Json => {
+            let mut json = diagnose::to_json(&found);
+            json["read"] = read.json;
+            format!("{json}\n")
+        }
+        OutputFormat::Text => format!("read:     {}\n\n{}", read.line, findings::text(&found)),
     };
     Ok(())
+}
+
+/// What explain found in the input, said back so the operator sees what it understood.
+struct Read {
+    line: String,
+    json: serde_json::Value,
+}
+
+fn read(text: &str, kind: Recognised) -> Read {
+    // A bare code reads as the code it names: `70011` is AADSTS70011.
+    let code;
+    let text =
+        if kind == Recognised::Code && !text.trim().to_ascii_uppercase().starts_with("AADSTS") {
+            code = format!("AADSTS{}", text.trim());
+            code.as_str()
+        } else {
+            text
+        };
+    let scan = extract::scan(text);
+    let subject = Subject {
+        text,
+        quote: text,
+        codes: &scan.codes,
+        status: scan.status(),
+        called: scan.called.as_deref(),
+        urls: &scan.urls,
+        audience: None,
+    };
+    let service = ServiceErrors::builtin().service_of(&subject);
+    let kind_name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut parts = vec![kind_name.replace('-', " ")];
+    if let Some(service) = service {
+        parts.push(format!("service {}", service.name));
+    }
+    parts.extend(scan.summary());
+    let json = serde_json::json!({
+        "kind": kind,
+        "service": service.map(|s| &s.name),
+        "status": scan.status(),
+        "codes": scan.codes,
+        "aadsts": scan.aadsts,
+        "ids": scan.ids.iter().map(|(label, id)| serde_json::json!({"label": label, "id": id})).collect::<Vec<_>>(),
+        "challenge": scan.challenge.is_some(),
+    });
+    Read {
+        line: super::render::clean(&parts.join("; ")),
+        json,
+    }
 }
 
 /// The argument as a file, standard input, or the text itself.

@@ -56,6 +56,7 @@ pub fn token_json(token: &DecodedToken, now: DateTime<Utc>) -> Value {
             "expired": claims.exp.and_then(utc).is_some_and(|exp| exp <= now),
         },
         "signature_bytes": token.signature_bytes,
+        "signature": token.signature,
     })
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 mod gateway;
 
 pub use super::audience::audience_complaint;
+use super::service_errors::{ServiceErrors, Subject};
 use super::www_authenticate::{self, Challenge};
 use super::{Finding, FixContext, Resources, Severity, token_checks};
 use crate::token::DecodedToken;
@@ -66,9 +67,9 @@ impl ApiError {
                 detail: xml_text(trimmed, "AuthenticationErrorDetail"),
             };
         }
-        let message = trimmed.chars().take(400).collect::<String>();
+        // All of it: rules read the whole text; only evidence is shortened, for display.
         Self {
-            message: (!message.is_empty()).then_some(message),
+            message: (!trimmed.is_empty()).then(|| trimmed.to_owned()),
             ..Self::default()
         }
     }
@@ -129,6 +130,54 @@ fn xml_text(xml: &str, tag: &str) -> Option<String> {
     Some(xml[start..end].trim().to_owned())
 }
 
+/// Everything an answer says, read once: the body's error, the challenge's description, the
+/// codes and ids found anywhere in it.
+struct Reading {
+    error: ApiError,
+    /// The body's code, message and detail with the challenge's description.
+    said: String,
+    /// The body and the challenge's description, whole, for the rules.
+    full_text: String,
+    /// The service's message, for evidence.
+    quote: String,
+    codes: Vec<String>,
+    scan: super::extract::Scan,
+}
+
+impl Reading {
+    fn of(answer: &ApiAnswer, bearer: Option<&Challenge>) -> Self {
+        let error = ApiError::parse(&answer.body);
+        // What the API said, in its body and its challenge; the two often repeat each other.
+        let mut said = error.text();
+        if let Some(description) = bearer.and_then(Challenge::error_description)
+            && !said.contains(description)
+        {
+            format!("{said} {description}").trim().clone_into(&mut said);
+        }
+        let scan = super::extract::scan(&answer.body);
+        let mut codes: Vec<String> = error.code.iter().cloned().collect();
+        for code in &scan.codes {
+            if !codes.contains(code) {
+                codes.push(code.clone());
+            }
+        }
+        let full_text = if said.is_empty() || answer.body.contains(said.as_str()) {
+            answer.body.clone()
+        } else {
+            format!("{}\n{said}", answer.body)
+        };
+        let quote = error.message.clone().unwrap_or_else(|| said.clone());
+        Self {
+            error,
+            said,
+            full_text,
+            quote,
+            codes,
+            scan,
+        }
+    }
+}
+
 /// Findings for an API answer; `token` (if known) gives roles and `aud` as evidence.
 pub fn explain(
     answer: &ApiAnswer,
@@ -137,18 +186,12 @@ pub fn explain(
     context: &FixContext,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let error = ApiError::parse(&answer.body);
     let challenges = answer.challenges();
     let bearer = challenges
         .iter()
         .find(|c| c.scheme.eq_ignore_ascii_case("bearer"));
-    // What the API said, in its body and its challenge; the two often repeat each other.
-    let mut said = error.text();
-    if let Some(description) = bearer.and_then(Challenge::error_description)
-        && !said.contains(description)
-    {
-        format!("{said} {description}").trim().clone_into(&mut said);
-    }
+    let reading = Reading::of(answer, bearer);
+    let said = &reading.said;
     let status_line = answer
         .status
         .map_or_else(|| "the API".into(), |s| format!("HTTP {s}"));
@@ -165,64 +208,72 @@ pub fn explain(
             aud.as_deref()
                 .and_then(|a| Resources::builtin().by_identifier(a))
         });
-
-    if let Some(finding) = audience_complaint(
-        &said,
-        aud.as_deref(),
-        resource.map(|r| r.audiences.as_slice()),
-    ) {
+    let subject = Subject {
+        text: &reading.full_text,
+        quote: &reading.quote,
+        codes: &reading.codes,
+        status: answer.status,
+        called: answer.url.as_deref(),
+        urls: &reading.scan.urls,
+        audience: aud.as_deref().or(context.resource.as_deref()),
+    };
+    let known = ServiceErrors::builtin();
+    let service = known.service_of(&subject);
+    // An Entra error inside an API's answer (a gateway that asked for a token on the caller's
+    // behalf and failed) is the cause: the catalog explains it better than the status can.
+    for code in &reading.scan.aadsts {
+        findings.push(
+            super::Catalog::builtin()
+                .finding(*code, context)
+                .evidence(super::service_errors::said(&subject)),
+        );
+    }
+    let accepted = resource.map(|r| r.audiences.clone()).or_else(|| {
+        service
+            .map(|s| s.audiences.clone())
+            .filter(|a| !a.is_empty())
+    });
+    if let Some(finding) = audience_complaint(said, aud.as_deref(), accepted.as_deref()) {
         findings.push(finding.evidence(format!("{status_line}: {}", said.trim())));
     }
-    if let Some(claims) = bearer
-        .filter(|c| c.error() == Some("insufficient_claims"))
-        .and_then(Challenge::claims)
-    {
-        findings.push(claims_challenge(&claims));
+    // Any challenge that carries claims= is a claims challenge, whatever its error says (CAE
+    // sends invalid_token with "Tenant IP Policy validate failed." too).
+    if let Some((challenge, claims)) = bearer.and_then(|c| c.claims().map(|claims| (c, claims))) {
+        findings.push(claims_challenge(challenge, &claims));
     }
-    let lower = said.to_ascii_lowercase();
-    let not_yet_valid = lower.contains("not yet valid") || lower.contains("not valid yet");
-    let expired_words = lower.contains("expired")
-        || (lower.contains("lifetime validation failed") && !not_yet_valid);
-    findings.extend(worded(
-        &lower,
-        &said,
-        &status_line,
-        not_yet_valid,
-        findings.is_empty(),
-    ));
-    match answer.status {
-        Some(401) => {
-            if expired_words || token.is_some_and(|t| token_checks::is_expired(t, now)) {
-                findings.push(
-                    token_checks::expired(token, now)
-                        .evidence(format!("{status_line}: {}", said.trim())),
-                );
-            }
-            if findings.is_empty() {
-                findings.push(unauthorized(
-                    &error,
-                    bearer,
-                    &format!("{status_line}: {}", said.trim()),
-                ));
-            }
+    if !findings
+        .iter()
+        .any(|f| f.id.starts_with("audience.") || f.id.starts_with("AADSTS"))
+    {
+        let mut ruled = known.findings(&subject, context);
+        if let (Some(first), Some(challenge)) = (ruled.first_mut(), bearer) {
+            first
+                .evidence
+                .push(format!("WWW-Authenticate: {}", describe(challenge)));
         }
-        // Storage answers authentication failures (a wrong audience) with 403 too.
-        Some(403) if authentication_failed(&error) && findings.is_empty() => {
-            findings.push(unauthorized(
-                &error,
-                bearer,
-                &format!("{status_line}: {}", said.trim()),
-            ));
-        }
-        Some(403) if authentication_failed(&error) => {}
-        Some(403) => findings.push(forbidden(answer, &error, token, resource, context)),
-        Some(429) => findings.push(gateway::throttled(answer, now)),
-        Some(status) if status >= 500 => {
-            findings.push(gateway::server_error(answer, status, &said));
-        }
-        Some(status @ 300..=399) => findings.push(gateway::redirected(answer, status)),
-        Some(status) if findings.is_empty() => findings.extend(gateway::html_page(answer, status)),
-        _ => {}
+        findings.extend(ruled);
+    }
+    findings.extend(time_findings(answer, &reading, token, now, &findings));
+    let generic = Generic {
+        answer,
+        reading: &reading,
+        bearer,
+        token,
+        resource,
+        uses_app_roles: service.is_none_or(|s| s.uses_app_roles),
+        context,
+        now,
+    };
+    generic.add(&mut findings);
+    if findings.is_empty()
+        && let Some(status) = answer.status.filter(|s| *s >= 400)
+    {
+        findings.push(super::unrecognised::finding(
+            &subject,
+            Some(status),
+            &reading.scan,
+            context,
+        ));
     }
     if let Some(skew) = clock_skew(answer, now) {
         findings.push(skew);
@@ -230,15 +281,112 @@ pub fn explain(
     findings
 }
 
+/// The token's time in the API's words: not valid yet (a clock problem), or expired.
+fn time_findings(
+    answer: &ApiAnswer,
+    reading: &Reading,
+    token: Option<&DecodedToken>,
+    now: DateTime<Utc>,
+    so_far: &[Finding],
+) -> Vec<Finding> {
+    let said = reading.said.trim();
+    let status_line = answer
+        .status
+        .map_or_else(|| "the API".into(), |s| format!("HTTP {s}"));
+    let lower = said.to_ascii_lowercase();
+    // "has expired or is not yet valid" (Graph) is nearly always the former.
+    let not_yet_valid = !lower.contains("expired")
+        && (lower.contains("not yet valid")
+            || lower.contains("not valid yet")
+            || lower.contains("not valid at the current time"));
+    if not_yet_valid {
+        return vec![not_valid_yet(said, &status_line)];
+    }
+    let expired_words = lower.contains("expired") || lower.contains("lifetime validation failed");
+    let refused_token = answer.status == Some(401)
+        || (answer.status == Some(403) && authentication_failed(&reading.codes));
+    let explained = so_far.iter().any(|f| f.id.starts_with("AADSTS"));
+    if refused_token
+        && !explained
+        && (expired_words || token.is_some_and(|t| token_checks::is_expired(t, now)))
+    {
+        return vec![token_checks::expired(token, now).evidence(format!("{status_line}: {said}"))];
+    }
+    Vec::new()
+}
+
+/// What a status alone says when nothing more specific was found.
+struct Generic<'a> {
+    answer: &'a ApiAnswer,
+    reading: &'a Reading,
+    bearer: Option<&'a Challenge>,
+    token: Option<&'a DecodedToken>,
+    resource: Option<&'a super::Resource>,
+    /// The API authorises by app roles (Graph, most custom APIs), not by Azure RBAC.
+    uses_app_roles: bool,
+    context: &'a FixContext,
+    now: DateTime<Utc>,
+}
+
+impl Generic<'_> {
+    fn add(&self, findings: &mut Vec<Finding>) {
+        let answer = self.answer;
+        let error = &self.reading.error;
+        let authentication = authentication_failed(&self.reading.codes);
+        let quoted = || {
+            let status_line = answer
+                .status
+                .map_or_else(|| "the API".into(), |s| format!("HTTP {s}"));
+            format!("{status_line}: {}", self.reading.said.trim())
+        };
+        match answer.status {
+            // Storage answers authentication failures (a wrong audience) with 403 too.
+            Some(401) if findings.is_empty() => {
+                findings.push(unauthorized(error, self.bearer, &quoted()));
+            }
+            Some(403) if authentication && findings.is_empty() => {
+                findings.push(unauthorized(error, self.bearer, &quoted()));
+            }
+            // Azure resources answer by RBAC role assignments: explained by the rules, or as an
+            // unrecognised 403 by the caller.
+            Some(403) if !authentication && findings.is_empty() && self.uses_app_roles => {
+                findings.push(forbidden(
+                    answer,
+                    error,
+                    self.token,
+                    self.resource,
+                    self.context,
+                ));
+            }
+            Some(429) => findings.push(gateway::throttled(answer, self.now)),
+            Some(status) if status >= 500 => {
+                findings.push(gateway::server_error(answer, status, &self.reading.said));
+            }
+            Some(status @ 300..=399) => findings.push(gateway::redirected(answer, status)),
+            Some(status) if findings.is_empty() => {
+                findings.extend(gateway::html_page(answer, status));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// `error="insufficient_claims"`: what the challenge asks for and what a daemon must do.
-fn claims_challenge(claims: &str) -> Finding {
-    Finding::new("api.claims-challenge", Severity::Error, "The API demands a token with more claims (claims challenge)")
+fn claims_challenge(challenge: &Challenge, claims: &str) -> Finding {
+    let mut finding = Finding::new("api.claims-challenge", Severity::Error, "The API demands a token with more claims (claims challenge)")
         .cause(
             "Continuous access evaluation or a Conditional Access policy rejected this token and sent a claims \
              challenge: retrying with the same (cached) token fails again. A daemon must re-acquire a token, \
              sending the claims parameter (MSAL: WithClaims / claims_challenge), then retry the call once",
         )
-        .evidence(format!("claims: {claims}"))
+        .evidence(format!("claims: {claims}"));
+    if let Some(description) = challenge.error_description() {
+        finding = finding.evidence(format!(
+            "error=\"{}\", error_description=\"{description}\"",
+            challenge.error().unwrap_or("-")
+        ));
+    }
+    finding
         .fix(format!(
             "Acquire a new token sending these claims: entra-doctor token --claims '{}'",
             claims.replace('\'', "'\\''")
@@ -374,44 +522,17 @@ fn unauthorized(error: &ApiError, bearer: Option<&Challenge>, said: &str) -> Fin
 }
 
 /// A 403 whose code says authentication failed, not authorisation.
-fn authentication_failed(error: &ApiError) -> bool {
-    error.code.as_deref().is_some_and(|code| {
+fn authentication_failed(codes: &[String]) -> bool {
+    codes.iter().any(|code| {
         let code = code.to_ascii_lowercase();
         code == "authenticationfailed" || code.starts_with("invalidauthenticationtoken")
     })
 }
 
-/// Findings the API's own words name: a token not valid yet (a clock problem), and SQL's
-/// "token-identified principal" login failure.
-fn worded(
-    lower: &str,
-    said: &str,
-    status_line: &str,
-    not_yet_valid: bool,
-    nothing_yet: bool,
-) -> Vec<Finding> {
-    let mut found = Vec::new();
-    if not_yet_valid {
-        found.push(
-            Finding::new("clock.skew", Severity::Error, "The API says the token is not valid yet")
-                .cause("the token's nbf is in the API's future: the API's clock, or the clock of the machine that asked for the token, is wrong")
-                .evidence(format!("{status_line}: {}", said.trim()))
-                .fix("Synchronise the clocks (NTP): timedatectl set-ntp true, or w32tm /resync on Windows"),
-        );
-    }
-    if lower.contains("token-identified principal") && nothing_yet {
-        found.push(
-            Finding::new("api.unauthorized", Severity::Error, "Azure SQL refused the token's login")
-                .cause(
-                    "SQL says \"Login failed for user '<token-identified principal>'\" when the token's aud is not exactly \
-                     https://database.windows.net/ (scope https://database.windows.net//.default), or when the app has no \
-                     user in the database",
-                )
-                .evidence(said.trim().to_owned())
-                .fix("Request the scope https://database.windows.net//.default (with the double slash)")
-                .fix("In the database, as an Entra admin: CREATE USER [<app display name>] FROM EXTERNAL PROVIDER; then grant it a role")
-                .doc("https://learn.microsoft.com/azure/azure-sql/database/authentication-aad-service-principal"),
-        );
-    }
-    found
+/// The API's own words say the token is not valid yet: a clock problem.
+fn not_valid_yet(said: &str, status_line: &str) -> Finding {
+    Finding::new("clock.skew", Severity::Error, "The API says the token is not valid yet")
+        .cause("the token's nbf is in the API's future: the API's clock, or the clock of the machine that asked for the token, is wrong")
+        .evidence(format!("{status_line}: {}", said.trim()))
+        .fix("Synchronise the clocks (NTP): timedatectl set-ntp true, or w32tm /resync on Windows")
 }

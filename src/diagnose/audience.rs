@@ -37,16 +37,7 @@ pub fn audience_complaint(
             .cloned()
     });
     let finding = if let (Some(wanted), Some(actual)) = (&slash, &actual) {
-        {
-            Finding::new("audience.trailing-slash", Severity::Error, format!("Trailing slash: the API wants aud {wanted}, the token has {actual}"))
-                .cause(format!(
-                    "Entra ID reads the resource as everything before the last / of the scope, so the scope decided the slash: \
-                     the token was issued for {actual}, and this API compares aud as an exact string"
-                ))
-                .evidence(format!("token aud: {actual}"))
-                .fix(format!("Request the scope {wanted}/.default (note the double slash when the audience ends in /), then acquire a new token with --force-refresh"))
-                .doc("https://learn.microsoft.com/entra/identity-platform/scopes-oidc#trailing-slash-and-default")
-        }
+        trailing_slash(actual, wanted)
     } else {
         {
             let mut finding = Finding::new("audience.mismatch", Severity::Error, "The token is for another audience than this API")
@@ -65,6 +56,18 @@ pub fn audience_complaint(
         }
     };
     Some(finding)
+}
+
+/// The token's aud differs from the one the API wants only by the final `/`.
+pub fn trailing_slash(actual: &str, wanted: &str) -> Finding {
+    Finding::new("audience.trailing-slash", Severity::Error, format!("Trailing slash: the API wants aud {wanted}, the token has {actual}"))
+        .cause(format!(
+            "Entra ID reads the resource as everything before the last / of the scope, so the scope decided the slash: \
+             the token was issued for {actual}, and this API compares aud as an exact string"
+        ))
+        .evidence(format!("token aud: {actual}"))
+        .fix(format!("Request the scope {wanted}/.default (note the double slash when the audience ends in /), then acquire a new token with --force-refresh"))
+        .doc("https://learn.microsoft.com/entra/identity-platform/scopes-oidc#trailing-slash-and-default")
 }
 
 /// URLs and GUIDs named in a text, with where they start, trimmed of quotes and sentence

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Finding, FixContext, Severity};
-use crate::token::{Audience, DecodedToken, relative};
+use super::{Finding, FixContext, Resources, Severity};
+use crate::token::{Audience, DecodedToken, SignatureState, relative};
 
 pub fn is_expired(token: &DecodedToken, now: DateTime<Utc>) -> bool {
     token.claims.exp.is_some_and(|exp| exp <= now.timestamp())
@@ -32,6 +32,23 @@ pub fn check(
 ) -> Vec<Finding> {
     let claims = &token.claims;
     let mut findings = Vec::new();
+    let damage = match &token.signature {
+        SignatureState::Present => None,
+        SignatureState::Missing => Some("the token has no signature segment".to_owned()),
+        SignatureState::Damaged(reason) => Some(reason.clone()),
+    };
+    if let Some(damage) = damage {
+        findings.push(
+            Finding::new("token.signature-damaged", Severity::Error, "The token's signature is missing or damaged: it cannot be verified")
+                .cause(
+                    "the third segment is not a whole signature, as when a token is copied from a docs page, a chat or a \
+                     log that cut it; its header and claims are readable, but nobody can tell whether they are genuine, \
+                     and an API refuses it",
+                )
+                .evidence(damage)
+                .fix("Copy the whole token from where it was issued (entra-doctor token --raw) to check its signature or to call an API"),
+        );
+    }
     if is_expired(token, now) {
         findings.push(expired(Some(token), now));
     }
@@ -82,4 +99,30 @@ pub fn check(
         }
     }
     findings
+}
+
+/// A Microsoft Graph token's header `nonce`: only Graph can check its signature, by design.
+/// Only for a Graph `aud`; a nonce on any other token explains nothing.
+pub fn graph_nonce(token: &DecodedToken) -> Option<Finding> {
+    let is_graph = token.claims.aud.as_ref().is_some_and(|aud| {
+        aud.values().iter().any(|a| {
+            Resources::builtin()
+                .by_identifier(a)
+                .is_some_and(|r| r.id == "graph")
+        })
+    });
+    (token.header.has_nonce && is_graph).then(|| {
+        Finding::new("token.graph-nonce", Severity::Info, "A Microsoft Graph token: only Graph can verify its signature, by design")
+            .cause(
+                "its header carries a nonce; Graph signs over a transformed nonce, so every standard JWT library reports an \
+                 invalid signature. That is not a sign of forgery, and not a proof of the opposite: only Graph validates \
+                 its tokens",
+            )
+            .evidence(format!(
+                "header: nonce present; aud: {}",
+                token.claims.aud.as_ref().map(Audience::joined).unwrap_or_default()
+            ))
+            .fix("To check the token, call Graph with it (entra-doctor probe); validate signatures only of tokens issued for your own API")
+            .doc("https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens")
+    })
 }

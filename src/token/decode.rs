@@ -53,7 +53,24 @@ pub struct DecodedToken {
     /// Every claim as sent.
     pub raw_claims: Map<String, Value>,
     pub signature_bytes: usize,
+    /// Whether the third segment is a signature that could be checked at all.
+    pub signature: SignatureState,
 }
+
+/// The state of the signature segment. Tokens are pasted from docs pages, chat and logs, where
+/// the signature is often cut off; header and claims are still worth reading then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "reason", rename_all = "lowercase")]
+pub enum SignatureState {
+    Present,
+    /// No third segment, or an empty one (`alg: none`).
+    Missing,
+    /// A third segment that cannot be a whole signature; the reason says why.
+    Damaged(String),
+}
+
+/// RSA signatures (RS*/PS*) are as long as the key: 2048 bits at least for Entra ID.
+const MIN_RSA_SIGNATURE_BYTES: usize = 256;
 
 /// Decodes a compact JWT. Accepts a `Bearer ` prefix, surrounding whitespace, and a whole token
 /// response (`{"access_token": …}`), so whatever the operator pasted works.
@@ -65,20 +82,52 @@ pub fn decode(input: &str) -> Result<DecodedToken, DecodeError> {
     let segments: Vec<&str> = token.split('.').collect();
     match segments.len() {
         1 => return Err(DecodeError::Opaque),
-        3 => {}
+        2 | 3 => {}
         5 => return Err(DecodeError::Encrypted),
         found => return Err(DecodeError::WrongSegments { found }),
     }
-    let raw_header = json_segment(segments[0], 0)?;
-    let raw_claims = json_segment(segments[1], 1)?;
-    let signature = base64_segment(segments[2], 2)?;
+    let (raw_header, raw_claims) =
+        match (json_segment(segments[0], 0), json_segment(segments[1], 1)) {
+            (Ok(header), Ok(claims)) => (header, claims),
+            // Two segments that are not a header and claims: not a JWT with its signature cut off.
+            _ if segments.len() == 2 => return Err(DecodeError::WrongSegments { found: 2 }),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+    let header = TokenHeader::from_json(&raw_header);
+    let (signature_bytes, signature) = signature_state(segments.get(2).copied(), &header);
     Ok(DecodedToken {
-        header: TokenHeader::from_json(&raw_header),
+        header,
         claims: Claims::from_json(&raw_claims),
         raw_header,
         raw_claims,
-        signature_bytes: signature.len(),
+        signature_bytes,
+        signature,
     })
+}
+
+fn signature_state(segment: Option<&str>, header: &TokenHeader) -> (usize, SignatureState) {
+    let segment = segment.unwrap_or_default();
+    if segment.is_empty() {
+        return (0, SignatureState::Missing);
+    }
+    match base64_segment(segment, 2) {
+        Err(e) => (0, SignatureState::Damaged(e.to_string())),
+        Ok(bytes) => {
+            let is_rsa = header
+                .alg
+                .as_deref()
+                .is_some_and(|alg| alg.starts_with("RS") || alg.starts_with("PS"));
+            let state = if is_rsa && bytes.len() < MIN_RSA_SIGNATURE_BYTES {
+                SignatureState::Damaged(format!(
+                    "the signature is {} bytes; an RSA signature of Entra ID's keys has {MIN_RSA_SIGNATURE_BYTES} or more (cut off?)",
+                    bytes.len()
+                ))
+            } else {
+                SignatureState::Present
+            };
+            (bytes.len(), state)
+        }
+    }
 }
 
 /// The compact token inside what was pasted: a `Bearer ` prefix, quotes or a whole token
@@ -162,11 +211,8 @@ mod tests {
             ("EwBwA8l6BAAU".into(), "opaque token"),
             ("a.b.c.d.e".into(), "encrypted token (JWE, 5 segments)"),
             ("a.b".into(), "found 2, a JWT has 3"),
+            (format!("{header}.!!"), "found 2, a JWT has 3"),
             ("a.b.c.d".into(), "found 4, a JWT has 3"),
-            (
-                format!("{header}.{claims}.sig*"),
-                "segment 3 (signature) at character 4",
-            ),
             (
                 format!("!!.{claims}.sig"),
                 "segment 1 (header) at character 1",
@@ -179,7 +225,6 @@ mod tests {
                 format!("{header}.{}.sig", b64("[1,2]")),
                 "segment 2 (payload) is JSON but not an object",
             ),
-            (format!("{header}.{claims}.a"), "segment 3 (signature)"),
         ];
         for (input, expected) in cases {
             let err = decode(&input).unwrap_err().to_string();
@@ -198,6 +243,45 @@ mod tests {
             let decoded = decode(&wrapped).unwrap();
             assert_eq!(decoded.claims.ver.as_deref(), Some("2.0"));
             assert_eq!(decoded.signature_bytes, 0);
+            assert_eq!(decoded.signature, SignatureState::Missing);
+        }
+    }
+
+    #[test]
+    fn a_cut_or_broken_signature_still_decodes_and_says_so() {
+        let header = b64(r#"{"alg":"RS256","kid":"k"}"#);
+        let claims = b64(r#"{"aud":"x"}"#);
+        let whole = URL_SAFE_NO_PAD.encode([7u8; 256]);
+        assert_eq!(
+            decode(&format!("{header}.{claims}.{whole}"))
+                .unwrap()
+                .signature,
+            SignatureState::Present
+        );
+        for (input, reason) in [
+            (format!("{header}.{claims}"), None),
+            (
+                format!("{header}.{claims}.sig*"),
+                Some("segment 3 (signature) at character 4"),
+            ),
+            (
+                format!("{header}.{claims}.a"),
+                Some("segment 3 (signature)"),
+            ),
+            (
+                format!("{header}.{claims}.{}", &whole[..40]),
+                Some("30 bytes"),
+            ),
+        ] {
+            let decoded = decode(&input).unwrap();
+            assert_eq!(decoded.claims.aud.map(|a| a.joined()).as_deref(), Some("x"));
+            match (reason, decoded.signature) {
+                (None, SignatureState::Missing) => {}
+                (Some(reason), SignatureState::Damaged(said)) => {
+                    assert!(said.contains(reason), "{input}: {said}");
+                }
+                (_, other) => panic!("{input}: {other:?}"),
+            }
         }
     }
 }

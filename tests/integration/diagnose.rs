@@ -798,25 +798,36 @@ fn api_forbidden_lists_the_roles_the_route_needs_and_the_ones_the_token_has() {
 
 #[test]
 fn api_forbidden_from_a_pasted_body_without_status_line() {
-    for name in [
-        "graph-403-authorization-request-denied.json",
-        "arm-403-authorization-failed.json",
-    ] {
-        let (kind, findings) = run(&read(name), &extra(None, None));
-        assert_eq!(kind, Recognised::ApiError, "{name}");
-        let finding = first(&findings, "api.forbidden");
-        has_evidence(finding, "HTTP 403: ");
-        has_fix(finding, CLIENT_ID);
-        well_formed(&findings);
-    }
-    let (_, findings) = run(
+    let (kind, findings) = run(
+        &read("graph-403-authorization-request-denied.json"),
+        &extra(None, None),
+    );
+    assert_eq!(kind, Recognised::ApiError);
+    let finding = first(&findings, "api.forbidden");
+    has_evidence(finding, "HTTP 403: ");
+    has_fix(finding, CLIENT_ID);
+    well_formed(&findings);
+
+    // ARM authorises by role assignments: the fix is one, with the ids the message names.
+    let (kind, findings) = run(
         &read("arm-403-authorization-failed.json"),
         &extra(None, None),
     );
+    assert_eq!(kind, Recognised::ApiError);
+    let finding = first(&findings, "arm.authorization-failed");
     has_evidence(
-        &findings[0],
-        "AuthorizationFailed: The client '11111111-2222-4333-8444-555555555555' with object id",
+        finding,
+        "HTTP 403 AuthorizationFailed: The client '11111111-2222-4333-8444-555555555555' with object id",
     );
+    has_evidence(
+        finding,
+        "denied action: Microsoft.Resources/subscriptions/resourcegroups/read",
+    );
+    has_fix(
+        finding,
+        "az role assignment create --assignee-object-id 99999999-8888-4777-8666-555555555555 --assignee-principal-type ServicePrincipal --role \"Reader\" --scope /subscriptions/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e/resourcegroups/rg-daemon",
+    );
+    well_formed(&findings);
 }
 
 #[test]
@@ -833,12 +844,13 @@ fn api_forbidden_with_a_no_roles_token_says_so() {
 
 #[test]
 fn api_unauthorized_quotes_the_api_and_its_challenge() {
+    // Key Vault's "no token" is its own finding, with the service's words and challenge.
     let (_, findings) = run(&read("keyvault-401-missing-token.http"), &extra(None, None));
-    let finding = first(&findings, "api.unauthorized");
+    let finding = first(&findings, "keyvault.missing-token");
     assert_eq!(finding.severity, Severity::Error);
     has_evidence(
         finding,
-        "HTTP 401: Unauthorized AKV10000: Request is missing a Bearer or PoP token.",
+        "HTTP 401 Unauthorized: AKV10000: Request is missing a Bearer or PoP token.",
     );
     has_evidence(
         finding,
@@ -846,7 +858,10 @@ fn api_unauthorized_quotes_the_api_and_its_challenge() {
             "WWW-Authenticate: Bearer authorization=\"https://login.microsoftonline.com/{TENANT_ID}\", resource=\"https://vault.azure.net\""
         ),
     );
-    has_fix(finding, "entra-doctor decode");
+    has_fix(
+        finding,
+        "entra-doctor token --scope https://vault.azure.net/.default",
+    );
 
     // Storage: an unquoted, space-separated challenge and an XML body.
     let (_, findings) = run(&read("storage-401-challenge.http"), &extra(None, None));
@@ -994,8 +1009,9 @@ fn token_no_roles_names_the_app_and_the_audience() {
 
 #[test]
 fn token_not_app_only() {
+    // A Graph user token carries the header nonce: said, as info, after the real point.
     let (_, findings) = run(&user_token(), &extra(None, None));
-    assert_eq!(ids(&findings), ["token.not-app-only"]);
+    assert_eq!(ids(&findings), ["token.not-app-only", "token.graph-nonce"]);
     let finding = &findings[0];
     assert_eq!(finding.severity, Severity::Warning);
     has_evidence(finding, "scp: User.Read Mail.Read openid profile email");
@@ -1575,7 +1591,16 @@ fn explain_cli_json_is_findings_most_important_first() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let object = document.as_object().unwrap();
-    assert_eq!(object.keys().collect::<Vec<_>>(), ["findings"]);
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["findings", "read"]);
+    // What explain understood of the input, said back.
+    assert_eq!(
+        document["read"],
+        serde_json::json!({"kind": "http-response", "service": "Microsoft Graph", "status": 403,
+            "codes": ["Authorization_RequestDenied"], "aadsts": [], "ids": [
+                {"label": "request id", "id": "6d2a4d0e-1f0b-4c6a-9b8e-3f7a5c2d1e4b"},
+                {"label": "client request id", "id": "6d2a4d0e-1f0b-4c6a-9b8e-3f7a5c2d1e4b"}],
+            "challenge": false})
+    );
     let findings = document["findings"].as_array().unwrap();
     let found: Vec<(&str, &str)> = findings
         .iter()

@@ -27,9 +27,12 @@ pub fn jwt(header: &Value, claims: &Value) -> String {
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string()),
-        URL_SAFE_NO_PAD.encode(b"not-a-real-signature")
+        URL_SAFE_NO_PAD.encode(FAKE_SIGNATURE)
     )
 }
+
+/// As long as a real RS256 signature (a shorter one reads as a token cut off), but not one.
+pub const FAKE_SIGNATURE: [u8; 256] = [0x5a; 256];
 
 /// 2026-11-25T12:00:00Z, the fixed "now" of snapshots.
 pub const NOW: i64 = 1_795_608_000;
