@@ -13,7 +13,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use super::keys::{CertInfo, hex_upper};
-use super::sts_error::StsError;
+use super::sts_error::{Code, StsError};
 
 /// Clock skew Entra ID tolerates on assertion times.
 const LEEWAY_SECONDS: i64 = 300;
@@ -48,7 +48,7 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     ) = Algorithm::from_str(alg_name)
     else {
         return Err(StsError::client(
-            5_002_738,
+            Code::UnsupportedAlgorithm,
             format!(
                 "Invalid JWT token. '{alg_name}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256,RS384,RS512'"
             ),
@@ -56,7 +56,7 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     };
     let thumbprint = Thumbprint::from_header(&header).ok_or_else(|| {
         StsError::client(
-            5_002_723,
+            Code::NoKeyInHeader,
             "Invalid JWT token. No certificate SHA-1 thumbprint, certificate SHA-256 thumbprint, nor keyId specified in token header.",
         )
     })?;
@@ -74,13 +74,13 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
         || !sub.eq_ignore_ascii_case(expected.client_id)
     {
         return Err(StsError::client(
-            700_021,
+            Code::AssertionIssuerMismatch,
             "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
         ));
     }
     let invalid_signature = |reason: &str| {
         StsError::client(
-            700_027,
+            Code::InvalidSignature,
             format!(
                 "Client assertion contains an invalid signature. [Reason - {reason}, Thumbprint of key used by client: '{}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'. Review the documentation at https://docs.microsoft.com/en-us/graph/deployments if you need to see the key configured on the application.]",
                 thumbprint.hex(),
@@ -115,7 +115,7 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     };
     if !aud_ok {
         return Err(StsError::client(
-            700_023,
+            Code::AssertionAudienceMismatch,
             "Client assertion audience claim does not match Realm issuer. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .",
         ));
     }
@@ -123,7 +123,7 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     let exp = numeric(claims.get("exp")).unwrap_or(0);
     if expected.now > exp + LEEWAY_SECONDS || expected.now + LEEWAY_SECONDS < nbf {
         return Err(StsError::client(
-            700_024,
+            Code::AssertionOutOfTime,
             format!(
                 "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
                 entra_time(expected.now),
@@ -138,7 +138,7 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
 type Parts<'a> = (Map<String, Value>, Map<String, Value>, &'a str);
 
 fn split(assertion: &str) -> Result<Parts<'_>, StsError> {
-    let malformed = || StsError::client(50027, "JWT token is invalid or malformed.");
+    let malformed = || StsError::client(Code::MalformedJwt, "JWT token is invalid or malformed.");
     let mut parts = assertion.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::assertion::{self, Expected};
 use super::model::{Application, TenantModel};
 use super::server::{AppState, Live};
-use super::sts_error::{StsError, sts_headers};
+use super::sts_error::{Code, StsError, sts_headers};
 use super::token::{self, ClientAuth, EXPIRES_IN};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -81,14 +81,14 @@ pub(super) fn check_tenant(model: &TenantModel, segment: &str) -> Result<(), Sts
     let lower = segment.to_ascii_lowercase();
     if matches!(lower.as_str(), "common" | "organizations" | "consumers") {
         return Err(StsError::request(
-            50059,
+            Code::NoTenant,
             "No tenant-identifying information found in either the request or implied by any provided credentials.",
         ));
     }
     let is_guid = uuid::Uuid::parse_str(segment).is_ok() && segment.len() == 36;
     if !is_guid && !is_dns_name(segment) {
         return Err(StsError::request(
-            900_023,
+            Code::MalformedTenant,
             format!(
                 "Specified tenant identifier '{segment}' is neither a valid DNS name, nor a valid external domain."
             ),
@@ -100,7 +100,7 @@ pub(super) fn check_tenant(model: &TenantModel, segment: &str) -> Result<(), Sts
         Ok(())
     } else {
         Err(StsError::new(
-            90002,
+            Code::TenantNotFound,
             "invalid_tenant",
             format!(
                 "Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
@@ -144,7 +144,7 @@ fn issue(
         Some("client_credentials") => {}
         Some(other) => {
             return Err(StsError::new(
-                70003,
+                Code::UnsupportedGrantType,
                 "unsupported_grant_type",
                 format!("The app requested an unsupported grant type '{other}'."),
             ));
@@ -159,7 +159,7 @@ fn issue(
         .ok_or_else(|| StsError::missing_parameter("client_id"))?;
     let app = model.application_by_client_id(&client_id).ok_or_else(|| {
         StsError::new(
-            700_016,
+            Code::AppNotFound,
             "unauthorized_client",
             format!(
                 "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
@@ -173,7 +173,7 @@ fn issue(
     let requested = requested_resource(endpoint, &form)?;
     let resource = model.find_resource(&requested).ok_or_else(|| {
         StsError::new(
-            500_011,
+            Code::ResourceNotFound,
             "invalid_resource",
             format!(
                 "The resource principal named {requested} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
@@ -217,14 +217,14 @@ fn issue(
 fn scope_error(error: &super::scope::ScopeError, scope: &str) -> StsError {
     match error {
         super::scope::ScopeError::MissingDefault => StsError::new(
-            1_002_012,
+            Code::ScopeWithoutDefault,
             "invalid_scope",
             format!(
                 "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
             ),
         ),
         super::scope::ScopeError::Invalid => StsError::new(
-            70011,
+            Code::InvalidScope,
             "invalid_scope",
             format!(
                 "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
@@ -245,7 +245,7 @@ fn check_secret(app: &Application, presented: &str, now: i64) -> Result<(), StsE
     }
     if matching.is_empty() {
         return Err(StsError::client(
-            7_000_215,
+            Code::InvalidSecret,
             format!(
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
                 app.client_id
@@ -253,7 +253,7 @@ fn check_secret(app: &Application, presented: &str, now: i64) -> Result<(), StsE
         ));
     }
     Err(StsError::client(
-        7_000_222,
+        Code::SecretExpired,
         format!(
             "The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
             app.client_id
@@ -319,7 +319,7 @@ fn authenticate(
                 Some(JWT_BEARER) => {}
                 Some(_) => {
                     return Err(StsError::request(
-                        90100,
+                        Code::InvalidParameter,
                         "client_assertion_type parameter is empty or not valid.",
                     ));
                 }
@@ -339,7 +339,7 @@ fn authenticate(
             Ok(ClientAuth::Secret)
         }
         (None, None) => Err(StsError::client(
-            7_000_218,
+            Code::NoCredential,
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         )),
     }
@@ -355,7 +355,7 @@ fn requested_resource(
         Endpoint::V2 => {
             if param("resource").is_some() {
                 return Err(StsError::request(
-                    901_002,
+                    Code::ResourceParameterOnV2,
                     "The 'resource' request parameter is not supported.",
                 ));
             }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::keys::Keys;
 use super::model::{Application, ErrorStyle, Resource, TenantModel, TokenVersion};
-use super::sts_error::StsError;
+use super::sts_error::{Code, StsError};
 
 /// Seconds a token lives after issuance, as announced in `expires_in`.
 pub(super) const EXPIRES_IN: i64 = 3599;
@@ -121,8 +121,13 @@ pub(super) fn mint(keys: &Keys, grant: &Grant<'_>) -> Result<Issued, StsError> {
     // demo's Graph) can check the signature.
     let nonce = (grant.resource.error_style == ErrorStyle::Graph).then(|| opaque(43));
     header.nonce = nonce.as_deref().map(hashed_nonce);
-    let server_error =
-        || StsError::new(50000, "server_error", "There was an error issuing a token.");
+    let server_error = || {
+        StsError::new(
+            Code::IssuanceFailed,
+            "server_error",
+            "There was an error issuing a token.",
+        )
+    };
     let mut access_token =
         jsonwebtoken::encode(&header, &claims, keys.signing_key()).map_err(|_| server_error())?;
     if let Some(nonce) = nonce {

@@ -1,5 +1,6 @@
 //! The AADSTS catalog (`assets/aadsts.toml`): what each code means for a daemon app and how to
-//! fix it. Codes not in it still get a finding with Entra ID's own words and its lookup page.
+//! fix it, which walkthrough step it belongs to, and where its meaning was seen. Codes not in it
+//! still get a finding with Entra ID's own words and its lookup page.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -11,6 +12,18 @@ use crate::auth::EntraError;
 
 const SOURCE: &str = include_str!("../../assets/aadsts.toml");
 
+/// What Entra ID was checking when it refused with a code: the tenant, the application, its
+/// credential or the requested scope. A code without one belongs to issuing itself (policies,
+/// service errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Tenant,
+    App,
+    Credential,
+    Scope,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
@@ -18,6 +31,8 @@ pub struct Entry {
     pub title: String,
     pub error: String,
     pub http_status: u16,
+    #[serde(default)]
+    pub step: Option<Step>,
     pub cause: String,
     pub fix: String,
     #[serde(default)]
@@ -27,6 +42,9 @@ pub struct Entry {
     #[serde(default)]
     pub powershell: Option<String>,
     pub docs: Vec<String>,
+    /// Where the meaning or a real error body was seen (Microsoft's reference, public issues);
+    /// for the data's reviewers, not shown to the operator.
+    pub sources: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +81,12 @@ impl Catalog {
 
     pub fn get(&self, code: u64) -> Option<&Entry> {
         self.entries.get(&code)
+    }
+
+    /// The step Entra ID was checking when it refused with `code`; `None` for issuing itself and
+    /// for codes the catalog does not know.
+    pub fn step(&self, code: u64) -> Option<Step> {
+        self.get(code).and_then(|entry| entry.step)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
@@ -137,7 +161,10 @@ mod tests {
         let catalog = Catalog::parse(SOURCE).expect("assets/aadsts.toml parses");
         for code in [
             70011, 1_002_012, 7_000_215, 7_000_222, 700_016, 90002, 900_023, 700_027, 700_024,
-            500_011, 7_000_112, 53003, 90014, 7_000_218, 700_025, 50049, 500_113, 50196,
+            500_011, 7_000_112, 53003, 90014, 7_000_218, 700_025, 50049, 500_113, 50196, 70021,
+            700_211, 700_212, 700_213, 7_002_137, 7_002_138, 700_222, 700_223, 500_014, 1_002_016,
+            7_000_213, 50059, 50000, 50027, 50013, 5_002_730, 90033, 90036, 650_052, 65002, 90099,
+            900_382, 500_022, 90092, 90124, 90130,
         ] {
             let entry = catalog
                 .get(code)
@@ -147,6 +174,36 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn every_entry_names_an_https_source() {
+        let catalog = Catalog::parse(SOURCE).expect("assets/aadsts.toml parses");
+        for entry in catalog.entries() {
+            assert!(
+                entry.sources.iter().any(|s| s.starts_with("https://"))
+                    && entry.sources.iter().all(|s| s.starts_with("https://")),
+                "AADSTS{} needs https sources: {:?}",
+                entry.code,
+                entry.sources
+            );
+        }
+    }
+
+    #[test]
+    fn steps_are_read_and_absent_means_issuing() {
+        let catalog = Catalog::parse(SOURCE).expect("assets/aadsts.toml parses");
+        assert_eq!(catalog.step(90002), Some(Step::Tenant));
+        assert_eq!(catalog.step(7_000_112), Some(Step::App));
+        assert_eq!(catalog.step(7_002_138), Some(Step::Credential));
+        assert_eq!(catalog.step(500_014), Some(Step::Scope));
+        assert_eq!(catalog.step(53003), None);
+        assert_eq!(catalog.step(99_999), None);
+        let unknown = "[[code]]\ncode = 1\ntitle = \"t\"\nerror = \"\"\nhttp_status = 400\nstep = \"token\"\ncause = \"c\"\nfix = \"f\"\ndocs = []\nsources = []\n";
+        assert!(
+            Catalog::parse(unknown).is_err(),
+            "an unknown step is refused"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Session, Status, StepId, StepReport};
 use super::{evidence, fixes, token_use};
-use crate::diagnose::{Finding, FixContext, Severity, preflight};
+use crate::diagnose::catalog::Step;
+use crate::diagnose::{Catalog, Finding, FixContext, Severity, preflight};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::token::{DecodedToken, decode};
@@ -23,33 +24,23 @@ pub(super) enum Attempt {
 }
 
 /// The step Entra ID was checking when it refused: it checks the tenant, then the app, then
-/// its credential, then the scope, and only then issues (or applies policies). An error that
+/// its credential, then the scope, and only then issues (or applies policies). Which code belongs
+/// to which step is data: the `step` of the code's entry in the AADSTS catalog. An error that
 /// is not Entra ID's (the network, an unreadable answer) belongs to the first step that needs
 /// the token endpoint.
 pub fn stage_of(error: &Error) -> StepId {
-    const TENANT: &[u64] = &[
-        90002, 900_023, 50128, 50059, 90019, 9_001_023, 50194, 90038, 900_432, 50049,
-    ];
-    const APP: &[u64] = &[700_016, 700_011, 7_000_229, 7_000_112, 70001, 7_000_114];
-    const CREDENTIAL: &[u64] = &[
-        7_000_215, 7_000_222, 7_000_218, 7_000_216, 700_025, 700_027, 700_024, 700_021, 50048,
-        5_002_738, 5_002_723, 700_030, 50012, 70002, 70021, 700_211, 700_213, 700_222, 700_229,
-    ];
-    const SCOPE: &[u64] = &[
-        70011, 1_002_012, 700_022, 700_023, 901_002, 90009, 500_011, 50001, 500_014, 90014,
-    ];
     let entra = match error {
         Error::Entra(entra) => entra,
         // A 429 that outlasted the retries: Entra ID knew the app and let it ask.
         Error::Throttled { .. } => return StepId::Token,
         _ => return StepId::App,
     };
-    match entra.code() {
-        Some(code) if TENANT.contains(&code) => StepId::Tenant,
-        Some(code) if APP.contains(&code) => StepId::App,
-        Some(code) if CREDENTIAL.contains(&code) => StepId::Credential,
-        Some(code) if SCOPE.contains(&code) => StepId::Scope,
-        _ => StepId::Token,
+    match entra.code().and_then(|code| Catalog::builtin().step(code)) {
+        Some(Step::Tenant) => StepId::Tenant,
+        Some(Step::App) => StepId::App,
+        Some(Step::Credential) => StepId::Credential,
+        Some(Step::Scope) => StepId::Scope,
+        None => StepId::Token,
     }
 }
 
@@ -217,5 +208,80 @@ pub(super) fn failed(
         evidence,
         finding: Some(finding),
         fix: Some(fix),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::EntraError;
+
+    fn refused(code: u64) -> Error {
+        Error::Entra(Box::new(EntraError {
+            status: 400,
+            error: "invalid_request".into(),
+            error_codes: vec![code],
+            ..EntraError::default()
+        }))
+    }
+
+    /// The mapping the walkthrough had as match arms before it moved into the catalog, plus
+    /// the codes added with it. 700023 is the one move: it is a client assertion audience
+    /// error (credential), not a scope error.
+    #[test]
+    fn each_code_is_pinned_to_the_step_entra_id_was_checking() {
+        let table: &[(StepId, &[u64])] = &[
+            (
+                StepId::Tenant,
+                &[
+                    90002, 900_023, 50128, 50059, 90019, 9_001_023, 50194, 90038, 900_432, 50049,
+                    90124, 90130, 900_382,
+                ],
+            ),
+            (
+                StepId::App,
+                &[
+                    700_016, 700_011, 7_000_229, 7_000_112, 70001, 7_000_114, 65002, 90099,
+                ],
+            ),
+            (
+                StepId::Credential,
+                &[
+                    7_000_215, 7_000_222, 7_000_218, 7_000_216, 700_025, 700_027, 700_024, 700_021,
+                    50048, 5_002_738, 5_002_723, 700_030, 50012, 70002, 70021, 700_211, 700_213,
+                    700_222, 700_229, 700_023, 700_212, 7_002_137, 7_002_138, 700_223, 7_000_213,
+                    50027, 50013, 5_002_730,
+                ],
+            ),
+            (
+                StepId::Scope,
+                &[
+                    70011, 1_002_012, 700_022, 901_002, 90009, 500_011, 50001, 500_014, 90014,
+                    650_052,
+                ],
+            ),
+            (
+                StepId::Token,
+                &[
+                    53003, 1_002_016, 50000, 90033, 90036, 90092, 500_021, 50196, 99_999,
+                ],
+            ),
+        ];
+        for (step, codes) in table {
+            for &code in *codes {
+                assert_eq!(stage_of(&refused(code)), *step, "AADSTS{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_that_are_not_entra_ids_keep_their_steps() {
+        assert_eq!(
+            stage_of(&Error::Throttled {
+                url: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+                retry_after: None,
+            }),
+            StepId::Token
+        );
     }
 }
