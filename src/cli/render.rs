@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::token::{DecodedToken, relative, relative_to_expiry};
+use crate::token::{SignatureState, DecodedToken, relative, relative_to_expiry};
 
 const TYPED: &[&str] = &[
     "aud", "iss", "appid", "azp", "appidacr", "azpacr", "roles", "scp", "tid", "oid", "sub",
@@ -88,6 +88,21 @@ pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
         } else {
             line(&mut out, &clean(name), value_text(value));
         }
+    }
+    // Said up front: a token cut off in a docs page or a chat reads fine but proves nothing.
+    let damage = match &token.signature {
+        SignatureState::Present => None,
+        SignatureState::Missing => Some("missing".to_owned()),
+        SignatureState::Damaged(reason) => Some(format!("damaged: {reason}")),
+    };
+    if let Some(damage) = damage {
+        out.push_str("Signature\n");
+        line(&mut out, "state", clean(&damage));
+        line(
+            &mut out,
+            "meaning",
+            "nobody can verify this token, and an API refuses it; copy the whole token".into(),
+        );
     }
     out.push_str("Claims\n");
     let raw = &token.raw_claims;

@@ -169,7 +169,13 @@ impl Reading {
         } else {
             format!("{}\n{said}", answer.body)
         };
-        let quote = error.message.clone().unwrap_or_else(|| said.clone());
+        // The service's own message: in a log line, the `Message="…"` inside it.
+        let quote = scan
+            .messages
+            .first()
+            .or(error.message.as_ref())
+            .cloned()
+            .unwrap_or_else(|| said.clone());
         Self {
             error,
             said,

@@ -138,7 +138,12 @@ impl Catalog {
         };
         finding
             .evidence
-            .push(format!("{status}{}: {}", error.error, error.summary()));
+            .push(if error.error.is_empty() {
+                // Quoted from a log line: the OAuth error class is not known.
+                format!("{status}{}", error.summary())
+            } else {
+                format!("{status}{}: {}", error.error, error.summary())
+            });
         for (label, value) in [
             ("trace id", &error.trace_id),
             ("correlation id", &error.correlation_id),

@@ -219,7 +219,7 @@ fn fallback(text: &str, extra: &Extra) -> Finding {
     let scan = extract::scan(text);
     let subject = Subject {
         text,
-        quote: text,
+        quote: scan.messages.first().map_or(text, String::as_str),
         codes: &scan.codes,
         status: scan.status(),
         called: scan.called.as_deref(),

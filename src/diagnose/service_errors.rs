@@ -212,8 +212,8 @@ impl ServiceErrors {
         })
     }
 
-    /// The service the text is about: by the host of the URL called, else by its words, else by
-    /// the host of any URL it names.
+    /// The service the text is about: by the host of the URL called, else of a URL it names,
+    /// else by its words.
     pub fn service_of(&self, subject: &Subject) -> Option<&Service> {
         let by_host = |url: &str| {
             let host = super::api::host_of(url)?;
@@ -229,11 +229,19 @@ impl ServiceErrors {
                     .any(|w| lower.contains(&w.to_ascii_lowercase()))
             })
         };
+        // Sign-in URLs appear in every challenge and Entra error: they name the service only
+        // when nothing else does.
+        let by_named_host = |skip_entra: bool| {
+            subject.urls.iter().find_map(|u| {
+                by_host(u).filter(|service| !(skip_entra && service.id == "entra"))
+            })
+        };
         subject
             .called
             .and_then(by_host)
+            .or_else(|| by_named_host(true))
             .or_else(by_words)
-            .or_else(|| subject.urls.iter().find_map(|u| by_host(u)))
+            .or_else(|| by_named_host(false))
     }
 
     pub fn service(&self, id: &str) -> Option<&Service> {

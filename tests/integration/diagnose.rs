@@ -825,7 +825,7 @@ fn api_forbidden_from_a_pasted_body_without_status_line() {
     );
     has_fix(
         finding,
-        "az role assignment create --assignee-object-id 99999999-8888-4777-8666-555555555555 --assignee-principal-type ServicePrincipal --role \"Reader\" --scope /subscriptions/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e/resourcegroups/rg-daemon",
+        "az role assignment create --assignee-object-id 99999999-8888-4777-8666-555555555555 --role \"Reader\" --scope /subscriptions/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e/resourcegroups/rg-daemon",
     );
     well_formed(&findings);
 }

@@ -177,3 +177,92 @@ fn explain_reads_pasted_log_lines_from_the_cli() {
         assert!(!json["findings"].as_array().unwrap().is_empty(), "{file}");
     }
 }
+
+fn explained(text: &str, scope: Option<&str>) -> Vec<entra_doctor::diagnose::Finding> {
+    let extra = Extra {
+        scope,
+        context: FixContext {
+            resource: scope.map(|s| resource_of(s).to_owned()),
+            scope: scope.map(str::to_owned),
+            ..FixContext::default()
+        },
+        ..Extra::default()
+    };
+    explain(text, &extra, DateTime::from_timestamp(NOW, 0).unwrap())
+        .unwrap()
+        .1
+}
+
+fn read_case(file: &str) -> String {
+    std::fs::read_to_string(corpus().join(file)).unwrap()
+}
+
+/// Rules read the whole text: Batch's audiences come out whole, never cut before parsing.
+#[test]
+fn issue_13_batch_audiences_are_read_whole() {
+    let findings = explained(&read_case("batch-401-audience-forward-slash-dotnet.txt"), None);
+    let first = &findings[0];
+    assert_eq!(first.id, "audience.trailing-slash");
+    assert!(first.title.contains("https://batch.core.windows.net/"), "{}", first.title);
+    assert!(first.evidence.contains(&"token aud: https://batch.core.windows.net".to_owned()));
+}
+
+/// SQL answers over TDS: with the slash-less scope known, the slash is the cause; without it,
+/// the missing contained database user is named beside the slash.
+#[test]
+fn issue_13_sql_login_failure_names_the_slash_or_the_database_user() {
+    let text = read_case("sql-login-failed-token-principal-dotnet-sp.txt");
+    let with_scope = explained(&text, Some("https://database.windows.net/.default"));
+    assert_eq!(with_scope[0].id, "audience.trailing-slash");
+    assert!(with_scope[0].fixes[0].contains("https://database.windows.net//.default"));
+    let without = explained(&text, None);
+    assert_eq!(without[0].id, "sql.login-failed");
+    assert!(without[0].fixes[0].contains("FROM EXTERNAL PROVIDER"));
+    // A scope with the slash already: the user is what is missing.
+    let slashed = explained(&text, Some("https://database.windows.net//.default"));
+    assert_eq!(slashed[0].id, "sql.login-failed");
+}
+
+/// Every challenge that carries claims= is a claims challenge, whatever its error says.
+#[test]
+fn issue_13_a_cae_challenge_is_a_claims_challenge() {
+    let findings = explained(&read_case("entra-401-claims-challenge-docs-example.http"), None);
+    assert_eq!(findings[0].id, "api.claims-challenge");
+}
+
+/// ARM's denial names everything the fix needs: it comes back in the az command.
+#[test]
+fn issue_13_arm_denial_fix_carries_the_ids_from_the_message() {
+    let findings = explained(&read_case("arm-403-authorization-failed-azcli-group-create.txt"), None);
+    let first = &findings[0];
+    assert_eq!(first.id, "arm.authorization-failed");
+    assert_eq!(
+        first.labelled_fix("az"),
+        Some(
+            "az role assignment create --assignee-object-id 8597a987-9608-4583-9082-5ee81471fc59 \
+             --role \"Contributor\" \
+             --scope /subscriptions/18974119-7a45-4077-9932-f95c83cee0e3/resourcegroups/myResourceGroup"
+        )
+    );
+    // The source redacted its ids: the fix says what to fill in, never a redaction as an id.
+    let findings = explained(&read_case("terraform-403-authorization-failed-providers-list.txt"), None);
+    let az = findings[0].labelled_fix("az").unwrap();
+    assert!(az.contains("--assignee-object-id <object-id>"), "{az}");
+}
+
+/// No rule knows it, and still it is not silent: the fallback names what it recognised.
+#[test]
+fn issue_13_an_unknown_service_error_still_gets_a_finding() {
+    let findings = explained(
+        "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\n\r\n{\"error\":{\"code\":\"EntraDoctorTestOnlyCode\",\"message\":\"test input\"}}",
+        None,
+    );
+    assert_eq!(findings.len(), 1);
+    let finding = &findings[0];
+    assert_eq!(finding.id, "failure.unrecognised");
+    assert!(finding.title.contains("HTTP 409, EntraDoctorTestOnlyCode"), "{}", finding.title);
+    assert!(finding.cause.starts_with("Not a diagnosis"), "{}", finding.cause);
+    // A log line with nothing but a failure word is still read as one.
+    let findings = explained("ERROR: upload failed: connection reset by peer", None);
+    assert_eq!(findings[0].id, "failure.unrecognised");
+}
