@@ -239,6 +239,7 @@ async fn get(client: &TokenClient, url_text: &str, token: &Secret) -> Result<Val
     })?;
     // The bearer token goes only where a credential may go.
     ensure_secure(&url).map_err(failed)?;
+    crate::scrub::remember(token);
     let response = client
         .http()
         .get(url)

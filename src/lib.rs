@@ -17,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod probe;
 pub mod profile;
+pub mod scrub;
 pub mod secret;
 pub mod token;
 pub mod transport;

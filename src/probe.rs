@@ -123,6 +123,7 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
         builder = builder.header(name, value);
     }
     if let Some(token) = &request.token {
+        crate::scrub::remember(token);
         builder = builder.bearer_auth(token.expose());
     }
     if let Some(body) = &request.body {

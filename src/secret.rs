@@ -6,9 +6,7 @@
 //! secret-shaped values out of free text (log lines, a server's error body quoted in a message).
 
 use std::fmt;
-use std::sync::OnceLock;
 
-use regex::Regex;
 use secrecy::{ExposeSecret, SecretString};
 
 /// A client secret, certificate password, client assertion or access token.
@@ -50,33 +48,10 @@ impl PartialEq for Secret {
 
 impl Eq for Secret {}
 
-/// Secret-shaped values in free text (a log line, a server's error body) and what replaces them.
-fn patterns() -> &'static [(Regex, &'static str)] {
-    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            // form fields and query parameters
-            (r"(?i)\b(client_secret|client_assertion|access_token|refresh_token|password)=[^&\s\x22']+", "$1=[REDACTED]"),
-            // JSON fields
-            (r#"(?i)"(client_secret|client_assertion|access_token|refresh_token|password)"\s*:\s*"[^"]*""#, r#""$1":"[REDACTED]""#),
-            // Authorization headers, however they are printed
-            (r#"(?i)(authorization"?\s*[:=]\s*"?)(bearer|basic|pop)\s+[^\s",}]+"#, "$1$2 [REDACTED]"),
-            // anything shaped like a JWT
-            (r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "[REDACTED JWT]"),
-        ]
-        .into_iter()
-        .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|r| (r, replacement)))
-        .collect()
-    })
-}
-
-/// The text with every secret-shaped value replaced.
+/// Scrubs `text` of every secret this run used and every secret-shaped value: see
+/// [`crate::scrub`], where the one list of patterns lives.
 pub fn redact(text: &str) -> String {
-    patterns()
-        .iter()
-        .fold(text.to_owned(), |text, (pattern, replacement)| {
-            pattern.replace_all(&text, *replacement).into_owned()
-        })
+    crate::scrub::scrub(text)
 }
 
 #[cfg(test)]

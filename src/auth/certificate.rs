@@ -203,6 +203,7 @@ fn load_pfx(path: &Path, password: &Secret, password_source: &str) -> Result<Cli
     use p12_keystore::error::Error as P12Error;
     use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
     let bytes = read(path)?;
+    crate::scrub::remember(password);
     let store = KeyStore::from_pkcs12(&bytes, password.expose(), Pkcs12ImportPolicy::Relaxed)
         .map_err(|e| match e {
             P12Error::MacError(_) | P12Error::UnpadError | P12Error::InvalidPrivateKey => {

@@ -197,11 +197,10 @@ impl TokenClient {
             ("client_id", &request.client_id),
             ("scope", &scope),
         ];
-        form.extend(
-            credential_fields
-                .iter()
-                .map(|(name, value)| (*name, value.expose())),
-        );
+        form.extend(credential_fields.iter().map(|(name, value)| {
+            crate::scrub::remember(value);
+            (*name, value.expose())
+        }));
         if let Some(claims) = &request.claims {
             form.push(("claims", claims));
         }

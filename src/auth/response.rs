@@ -103,7 +103,12 @@ pub fn aadsts_in(text: &str) -> Option<u64> {
 }
 
 fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-    String::deserialize(d).map(Secret::new)
+    // A token received is scrubbed from whatever the run prints afterwards.
+    String::deserialize(d).map(|value| {
+        let token = Secret::new(value);
+        crate::scrub::remember(&token);
+        token
+    })
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::token::{SignatureState, DecodedToken, relative, relative_to_expiry};
+use crate::token::{DecodedToken, SignatureState, relative, relative_to_expiry};
 
 const TYPED: &[&str] = &[
     "aud", "iss", "appid", "azp", "appidacr", "azpacr", "roles", "scp", "tid", "oid", "sub",

@@ -136,14 +136,12 @@ impl Catalog {
         } else {
             String::new()
         };
-        finding
-            .evidence
-            .push(if error.error.is_empty() {
-                // Quoted from a log line: the OAuth error class is not known.
-                format!("{status}{}", error.summary())
-            } else {
-                format!("{status}{}: {}", error.error, error.summary())
-            });
+        finding.evidence.push(if error.error.is_empty() {
+            // Quoted from a log line: the OAuth error class is not known.
+            format!("{status}{}", error.summary())
+        } else {
+            format!("{status}{}: {}", error.error, error.summary())
+        });
         for (label, value) in [
             ("trace id", &error.trace_id),
             ("correlation id", &error.correlation_id),

@@ -232,9 +232,10 @@ impl ServiceErrors {
         // Sign-in URLs appear in every challenge and Entra error: they name the service only
         // when nothing else does.
         let by_named_host = |skip_entra: bool| {
-            subject.urls.iter().find_map(|u| {
-                by_host(u).filter(|service| !(skip_entra && service.id == "entra"))
-            })
+            subject
+                .urls
+                .iter()
+                .find_map(|u| by_host(u).filter(|service| !(skip_entra && service.id == "entra")))
         };
         subject
             .called

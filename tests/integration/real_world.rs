@@ -200,11 +200,22 @@ fn read_case(file: &str) -> String {
 /// Rules read the whole text: Batch's audiences come out whole, never cut before parsing.
 #[test]
 fn issue_13_batch_audiences_are_read_whole() {
-    let findings = explained(&read_case("batch-401-audience-forward-slash-dotnet.txt"), None);
+    let findings = explained(
+        &read_case("batch-401-audience-forward-slash-dotnet.txt"),
+        None,
+    );
     let first = &findings[0];
     assert_eq!(first.id, "audience.trailing-slash");
-    assert!(first.title.contains("https://batch.core.windows.net/"), "{}", first.title);
-    assert!(first.evidence.contains(&"token aud: https://batch.core.windows.net".to_owned()));
+    assert!(
+        first.title.contains("https://batch.core.windows.net/"),
+        "{}",
+        first.title
+    );
+    assert!(
+        first
+            .evidence
+            .contains(&"token aud: https://batch.core.windows.net".to_owned())
+    );
 }
 
 /// SQL answers over TDS: with the slash-less scope known, the slash is the cause; without it,
@@ -226,14 +237,20 @@ fn issue_13_sql_login_failure_names_the_slash_or_the_database_user() {
 /// Every challenge that carries claims= is a claims challenge, whatever its error says.
 #[test]
 fn issue_13_a_cae_challenge_is_a_claims_challenge() {
-    let findings = explained(&read_case("entra-401-claims-challenge-docs-example.http"), None);
+    let findings = explained(
+        &read_case("entra-401-claims-challenge-docs-example.http"),
+        None,
+    );
     assert_eq!(findings[0].id, "api.claims-challenge");
 }
 
 /// ARM's denial names everything the fix needs: it comes back in the az command.
 #[test]
 fn issue_13_arm_denial_fix_carries_the_ids_from_the_message() {
-    let findings = explained(&read_case("arm-403-authorization-failed-azcli-group-create.txt"), None);
+    let findings = explained(
+        &read_case("arm-403-authorization-failed-azcli-group-create.txt"),
+        None,
+    );
     let first = &findings[0];
     assert_eq!(first.id, "arm.authorization-failed");
     assert_eq!(
@@ -245,7 +262,10 @@ fn issue_13_arm_denial_fix_carries_the_ids_from_the_message() {
         )
     );
     // The source redacted its ids: the fix says what to fill in, never a redaction as an id.
-    let findings = explained(&read_case("terraform-403-authorization-failed-providers-list.txt"), None);
+    let findings = explained(
+        &read_case("terraform-403-authorization-failed-providers-list.txt"),
+        None,
+    );
     let az = findings[0].labelled_fix("az").unwrap();
     assert!(az.contains("--assignee-object-id <object-id>"), "{az}");
 }
@@ -260,8 +280,16 @@ fn issue_13_an_unknown_service_error_still_gets_a_finding() {
     assert_eq!(findings.len(), 1);
     let finding = &findings[0];
     assert_eq!(finding.id, "failure.unrecognised");
-    assert!(finding.title.contains("HTTP 409, EntraDoctorTestOnlyCode"), "{}", finding.title);
-    assert!(finding.cause.starts_with("Not a diagnosis"), "{}", finding.cause);
+    assert!(
+        finding.title.contains("HTTP 409, EntraDoctorTestOnlyCode"),
+        "{}",
+        finding.title
+    );
+    assert!(
+        finding.cause.starts_with("Not a diagnosis"),
+        "{}",
+        finding.cause
+    );
     // A log line with nothing but a failure word is still read as one.
     let findings = explained("ERROR: upload failed: connection reset by peer", None);
     assert_eq!(findings[0].id, "failure.unrecognised");

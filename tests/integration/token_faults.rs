@@ -317,7 +317,7 @@ async fn bodies_that_are_not_a_token_are_named_with_their_type() {
                 .set_body_raw(r#"{"access_token": "abc", "expires_in"#, "application/json"),
             // Quoted, with the token's value scrubbed: even a broken answer may carry one.
             vec![
-                r#"{\"access_token\":\"[REDACTED]\", \"expires_in"#,
+                r#"{\"access_token\": \"[REDACTED]\", \"expires_in"#,
                 "a proxy or a wrong --authority-host",
             ],
         ),
