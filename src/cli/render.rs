@@ -14,17 +14,15 @@ const TYPED: &[&str] = &[
     "idtyp", "ver", "iat", "nbf", "exp",
 ];
 
-/// Escapes control characters so a hostile claim cannot move the cursor or hide text.
+/// Attacker-shaped text on one line through the choke point ([`crate::scrub`]): a hostile
+/// claim can neither move the cursor nor hide text, and no secret of the run survives.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::scrub::printable(
+        text,
+        crate::scrub::Style::Text {
+            keep_newlines: false,
+        },
+    )
 }
 
 fn utc(seconds: i64) -> Option<DateTime<Utc>> {

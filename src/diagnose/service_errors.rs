@@ -286,9 +286,15 @@ impl ServiceErrors {
             if let Some(found) = capture.captures(subject.text) {
                 for name in capture.capture_names().flatten() {
                     if let Some(value) = found.name(name) {
-                        values
-                            .entry(name.to_owned())
-                            .or_insert_with(|| value.as_str().trim().to_owned());
+                        // Captured from a server's words: it lands in titles and commands.
+                        values.entry(name.to_owned()).or_insert_with(|| {
+                            crate::scrub::printable(
+                                value.as_str().trim(),
+                                crate::scrub::Style::Text {
+                                    keep_newlines: false,
+                                },
+                            )
+                        });
                     }
                 }
             }

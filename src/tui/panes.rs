@@ -8,7 +8,13 @@ pub mod probe;
 pub mod token;
 pub mod walkthrough;
 
-/// Escapes control characters of attacker-shaped text (claims, bodies) before it is drawn.
+/// Attacker-shaped text (claims, bodies, findings that quote them) through the one choke point:
+/// scrubbed of the run's secrets, control, bidi and zero-width characters made visible.
 pub fn clean(text: &str) -> String {
-    crate::cli::render::clean(text)
+    crate::scrub::printable(
+        text,
+        crate::scrub::Style::Text {
+            keep_newlines: false,
+        },
+    )
 }

@@ -38,7 +38,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
                 theme::severity(finding.severity),
             ),
             Span::styled(
-                finding.title.clone(),
+                clean(&finding.title),
                 if selected {
                     theme::title()
                 } else {
@@ -51,7 +51,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             if !finding.cause.is_empty() {
                 lines.push(Line::from(vec![
                     Span::styled("    why      ", theme::label()),
-                    Span::raw(finding.cause.clone()),
+                    Span::raw(clean(&finding.cause)),
                 ]));
             }
             for evidence in &finding.evidence {
@@ -63,13 +63,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             for fix in &finding.fixes {
                 lines.push(Line::from(vec![
                     Span::styled("    fix      ", theme::label()),
-                    Span::raw(fix.clone()),
+                    Span::raw(clean(fix)),
                 ]));
             }
             for doc in &finding.docs {
                 lines.push(Line::from(vec![
                     Span::styled("    docs     ", theme::label()),
-                    Span::raw(doc.clone()),
+                    Span::raw(clean(doc)),
                 ]));
             }
         }
