@@ -28,12 +28,17 @@ pub use args::{Cli, Command, OutputFormat};
 pub use config::Environment;
 
 use crate::error::{Error, Failure};
+use crate::scrub;
 
 /// What a command has to say: standard output, and remarks for standard error.
 #[derive(Debug, Default)]
 pub struct Report {
     pub stdout: String,
     pub stderr: Vec<String>,
+    /// Standard output is JSON: hidden characters are escaped the JSON way.
+    pub json: bool,
+    /// Standard output is a secret the operator asked for (`token --raw`): not scrubbed.
+    pub stdout_is_requested_secret: bool,
     /// Exit code of a command that ran but found a problem (`doctor`, `probe`): 1 refused,
     /// 3 network or server. 0 when all is well.
     pub exit: u8,
@@ -43,7 +48,10 @@ pub struct Report {
 pub async fn run(cli: Cli, env: Environment) -> u8 {
     let format = cli.output;
     // Warnings gathered before a failure are printed with it: they often explain it.
-    let mut report = Report::default();
+    let mut report = Report {
+        json: format == OutputFormat::Json,
+        ..Report::default()
+    };
     let ca_file = cli.ca_file.clone();
     let mut command = cli.command.unwrap_or(Command::Ui);
     match &mut command {
@@ -136,7 +144,7 @@ async fn ui(
         match demo_launch(demo_args.unwrap_or_default()).await {
             Ok(launch) => launch,
             Err((message, code)) => {
-                eprintln!("error: {message}");
+                say_error(&message);
                 return code;
             }
         }
@@ -144,14 +152,14 @@ async fn ui(
     let launch = match launch.with_network(ca_file, env) {
         Ok(launch) => launch,
         Err(error) => {
-            eprintln!("error: {error}");
+            say_error(&error);
             return error.failure().exit_code();
         }
     };
     match run(launch).await {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_error(&e);
             3
         }
     }
@@ -168,12 +176,12 @@ async fn walkthrough_ui(args: &args::WalkthroughArgs, env: &Environment) -> u8 {
         Ok(launch) => match crate::tui::run(launch).await {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: {e}");
+                say_error(&e);
                 3
             }
         },
         Err(message) => {
-            eprintln!("error: {message}");
+            say_error(&message);
             2
         }
     }
@@ -200,7 +208,7 @@ async fn scripted(args: demo::DemoArgs) -> u8 {
             {
                 Ok(launch) => launches.push((script.scenario.clone(), launch)),
                 Err((message, code)) => {
-                    eprintln!("error: {message}");
+                    say_error(&message);
                     return code;
                 }
             }
@@ -222,7 +230,7 @@ async fn scripted(args: demo::DemoArgs) -> u8 {
                 0
             }
             Err(message) => {
-                eprintln!("error: {message}");
+                say_error(&message);
                 2
             }
         };
@@ -231,7 +239,7 @@ async fn scripted(args: demo::DemoArgs) -> u8 {
     let script = match demos::find(name) {
         Ok(script) => script,
         Err(message) => {
-            eprintln!("error: {message}");
+            say_error(&message);
             return 2;
         }
     };
@@ -252,12 +260,12 @@ async fn scripted(args: demo::DemoArgs) -> u8 {
         Ok(launch) => match demos::play(launch, &script).await {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("error: {e}");
+                say_error(&e);
                 3
             }
         },
         Err((message, code)) => {
-            eprintln!("error: {message}");
+            say_error(&message);
             code
         }
     }
@@ -304,16 +312,34 @@ async fn ui(
     2
 }
 
-/// Prints a report. A closed pipe (`| head`) is a normal end, not an error.
+/// Prints a report. A closed pipe (`| head`) is a normal end, not an error. Everything goes
+/// through the choke point ([`crate::scrub`]): no secret of the run, no hidden character.
 fn emit(report: &Report) {
     let mut stderr = std::io::stderr().lock();
     for line in &report.stderr {
-        let _ = writeln!(stderr, "{line}");
+        let _ = writeln!(stderr, "{}", scrub::printable(line, LINES));
     }
+    let stdout_text = if report.stdout_is_requested_secret {
+        scrub::escape(&report.stdout, LINES)
+    } else if report.json {
+        scrub::printable(&report.stdout, scrub::Style::Json)
+    } else {
+        scrub::printable(&report.stdout, LINES)
+    };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
-        .write_all(report.stdout.as_bytes())
+        .write_all(stdout_text.as_bytes())
         .and_then(|()| stdout.flush());
+}
+
+/// Text printed as lines: line breaks kept, every other hidden character escaped.
+const LINES: scrub::Style = scrub::Style::Text {
+    keep_newlines: true,
+};
+
+/// An error line on standard error, through the choke point.
+pub fn say_error(message: &dyn std::fmt::Display) {
+    eprintln!("error: {}", scrub::printable(&message.to_string(), LINES));
 }
 
 fn error_json(error: &Error, failure: Failure) -> serde_json::Value {

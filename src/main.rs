@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         .clone()
         .or_else(|| cli.opens_tui().then(cli::default_log_file).flatten());
     if let Err(message) = cli::init_logging(cli.verbose, log_file.as_deref()) {
-        eprintln!("error: {message}");
+        entra_doctor::cli::say_error(&message);
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

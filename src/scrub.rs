@@ -9,6 +9,7 @@
 //! clipboard (OSC 52), retitle the window, or make a forged value read like a genuine one.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 
 use regex::Regex;
@@ -151,7 +152,7 @@ pub fn escape(text: &str, style: Style) -> String {
             Style::Json => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
         }

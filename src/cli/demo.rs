@@ -68,7 +68,7 @@ pub async fn run(args: DemoArgs) -> u8 {
     match run_with(args, &mut stdout, shutdown_signal()).await {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            super::say_error(&e);
             match e {
                 demo::Error::Bind { .. }
                 | demo::Error::Tls(_)

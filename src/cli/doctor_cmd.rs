@@ -107,8 +107,14 @@ pub async fn run(
     let (exit, found) = checklist.verdict();
     report.exit = exit;
     if let Some(path) = &args.report {
-        std::fs::write(path, report::markdown(&checklist.steps, &found, now))
-            .map_err(|e| Error::file(path, e))?;
+        // Through the choke point: a report is read in a terminal and shared.
+        let markdown = crate::scrub::printable(
+            &report::markdown(&checklist.steps, &found, now),
+            crate::scrub::Style::Text {
+                keep_newlines: true,
+            },
+        );
+        std::fs::write(path, markdown).map_err(|e| Error::file(path, e))?;
     }
     report.stdout = match format {
         OutputFormat::Json => format!(

@@ -72,6 +72,7 @@ pub async fn run(
         now,
     )
     .await?;
+    report.stdout_is_requested_secret = args.raw;
     report.stdout = if args.raw {
         format!("{}\n", acquired.token.expose())
     } else {
@@ -85,8 +86,19 @@ pub async fn run(
 
 /// A token client whose retries are announced on standard error as they happen.
 pub(super) fn cli_client(options: crate::auth::ClientOptions) -> Result<TokenClient> {
-    Ok(TokenClient::new(options)?
-        .on_retry(std::sync::Arc::new(|notice| eprintln!("note: {notice}"))))
+    Ok(
+        TokenClient::new(options)?.on_retry(std::sync::Arc::new(|notice| {
+            eprintln!(
+                "note: {}",
+                crate::scrub::printable(
+                    &notice.to_string(),
+                    crate::scrub::Style::Text {
+                        keep_newlines: false
+                    }
+                )
+            );
+        })),
+    )
 }
 
 /// The `--claims` value as compact JSON: JSON as given, or the base64 of a `claims=` parameter.

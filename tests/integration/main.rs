@@ -20,6 +20,7 @@ mod fault_server;
 mod faults;
 mod fleet;
 mod hostile;
+mod hostile_echo;
 mod real_world;
 mod support;
 mod token_client;
