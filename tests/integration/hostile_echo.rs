@@ -13,11 +13,11 @@ use crate::support::{CANARY_PFX_PASSWORD, CANARY_SECRET, fixture, v1_graph_token
 
 /// OSC 52 (write the clipboard), OSC 0 (window title), CSI 2J (clear), a C1 CSI, a bidi
 /// override and a zero-width space: what a hostile server would send to a terminal.
-const ESCAPES: &str =
+pub(crate) const ESCAPES: &str =
     "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}2J\u{202e}\u{200b}";
 
 #[derive(Clone, Copy)]
-enum Dialect {
+pub(crate) enum Dialect {
     Json,
     Text,
     Html,
@@ -80,7 +80,7 @@ impl Respond for Echo {
     }
 }
 
-async fn echo_server(dialect: Dialect) -> MockServer {
+pub(crate) async fn echo_server(dialect: Dialect) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(Echo(dialect))

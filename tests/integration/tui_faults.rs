@@ -309,3 +309,36 @@ async fn ctrl_c_mid_request_cancels_it_and_quits() {
     assert!(flow.state.should_quit);
     assert!(matches!(effects.as_slice(), [Effect::Cancel(_)]));
 }
+
+/// The TUI meets a token endpoint that quotes the secret and sends escape codes: no pane shows
+/// the secret, and no hidden character reaches the screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_echo_shows_neither_the_secret_nor_escape_codes_on_any_pane() {
+    use crate::hostile_echo::{Dialect, echo_server};
+    use crate::support::CANARY_SECRET;
+    for dialect in [Dialect::Json, Dialect::Text, Dialect::Html] {
+        let server = echo_server(dialect).await;
+        let mut flow = Flow::new(&server.uri());
+        flow.state.form.secret.0 = tui_input::Input::new(CANARY_SECRET.into());
+        flow.press_acquire().await;
+        let received = server.received_requests().await.unwrap();
+        assert!(String::from_utf8_lossy(&received[0].body).contains(CANARY_SECRET));
+        for pane in ['1', '2', '3', '4', '5'] {
+            flow.press(KeyCode::Char(pane), KeyModifiers::NONE);
+            let frame = flow.frame();
+            assert!(!frame.contains(CANARY_SECRET), "pane {pane}:\n{frame}");
+            assert!(!frame.contains("CANARY"), "pane {pane}:\n{frame}");
+            assert!(
+                !frame
+                    .chars()
+                    .any(|c| entra_doctor::scrub::is_hidden(c) && c != '\n'),
+                "pane {pane}: {frame:?}"
+            );
+            assert!(
+                !flow.state.status.contains(CANARY_SECRET),
+                "{}",
+                flow.state.status
+            );
+        }
+    }
+}
