@@ -86,6 +86,22 @@ fn bench_explain(c: &mut Criterion) {
     c.bench_function("explain/token_error_aadsts70011", |b| {
         b.iter(|| explain::explain(black_box(&body), &extra, now()));
     });
+    // Log lines are read whole, with every rule of assets/api-errors.toml: the slow path.
+    let real_world = |name: &str| {
+        let path = format!(
+            "{}/tests/fixtures/real-world/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let terraform = real_world("keyvault-403-forbidden-by-rbac-terraform-autorest.txt");
+    c.bench_function("explain/terraform_log_line_keyvault", |b| {
+        b.iter(|| explain::explain(black_box(&terraform), &Extra::default(), now()));
+    });
+    let unknown = "ERROR: upload failed: connection reset by peer ".repeat(200);
+    c.bench_function("explain/unrecognised_10kb_log", |b| {
+        b.iter(|| explain::explain(black_box(&unknown), &Extra::default(), now()));
+    });
 }
 
 fn bench_findings(c: &mut Criterion) {
