@@ -10,9 +10,10 @@
 //!
 //! Layout: `model` (the tenant file), `keys` (signing key, JWKS, registered certificates),
 //! `handout` (credential files written for the operator), `server` + `tls` (axum on loopback),
-//! `sts` + `sts_error` + `scope` + `assertion` + `token` (the token endpoint in Entra ID's order),
-//! `resource_api` (the APIs that check tokens), `changes` (a walkthrough's fixes, applied to the
-//! running tenant through [`DemoControl`]).
+//! `sts` + `sts_error` + `scope` + `assertion` + `token` (the token endpoint, its checks in a
+//! plausible order), `resource_api` + `resource_errors` + `refusals` (the APIs that check
+//! tokens, in their services' words), `changes` (a walkthrough's fixes, applied to the running
+//! tenant through [`DemoControl`]).
 
 mod assertion;
 mod changes;
@@ -22,6 +23,7 @@ mod handout;
 mod keys;
 mod model;
 mod model_check;
+mod refusals;
 mod resource_api;
 mod resource_errors;
 mod scope;

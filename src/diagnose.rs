@@ -25,7 +25,7 @@ use serde::Serialize;
 
 pub use catalog::Catalog;
 pub use context::FixContext;
-pub use resources::{Resource, Resources};
+pub use resources::{Authorization, Resource, Resources};
 
 /// How bad a finding is. Ordered most important first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

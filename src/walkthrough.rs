@@ -1,6 +1,6 @@
 //! The onboarding walkthrough: the seven things a working daemon app needs, each with a live
-//! check, in the order Entra ID itself checks them — tenant → app registration → credential →
-//! scope → token → application role → API call.
+//! check, in a plausible order of Entra ID's checks (no source fixes the real one) — tenant →
+//! app registration → credential → scope → token → application role → API call.
 //!
 //! A [`Session`] runs one step ([`Session::check`]) or all of them in order
 //! ([`Session::run_all`], which stops at the first failure: what comes after depends on it).
@@ -11,6 +11,7 @@
 
 mod apply;
 mod checks;
+mod database;
 mod demo_setup;
 mod evidence;
 mod fixes;
@@ -29,7 +30,7 @@ pub use checks::stage_of;
 pub use demo_setup::demo_setup;
 pub use text::render_text;
 
-/// The steps, in the order Entra ID checks a request.
+/// The steps, in a plausible order of Entra ID's checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepId {
@@ -188,6 +189,9 @@ pub enum DemoFix {
     },
     /// Ask for this scope instead (a change to the request, so it applies to any tenant).
     CorrectScope { scope: String },
+    /// Create the app's contained user in the database (`CREATE USER … FROM EXTERNAL
+    /// PROVIDER` and `db_datareader`), in the demo tenant's database `resource`.
+    CreateDatabaseUser { resource: String },
 }
 
 impl DemoFix {
@@ -203,6 +207,9 @@ impl DemoFix {
                 format!("upload certificate {thumbprint} to the app in the demo tenant")
             }
             DemoFix::CorrectScope { scope } => format!("use scope {scope}"),
+            DemoFix::CreateDatabaseUser { .. } => {
+                "create the app's user in the demo tenant's database (db_datareader)".to_owned()
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Changes an admin makes to an app registration, applied to the demo tenant's model while it
 //! runs: grant an application permission with admin consent, add a client secret, upload a
-//! certificate. The walkthrough offers them as fixes so a trainee watches a failing step turn
+//! certificate, or (in a database, as its Entra admin) create the app's contained user. The walkthrough offers them as fixes so a trainee watches a failing step turn
 //! green. They change the in-memory model only; the tenant file on disk is never written.
 
 use chrono::{DateTime, Duration, Utc};
@@ -28,6 +28,9 @@ pub enum TenantChange {
         client_id: String,
         certificate_pem: String,
     },
+    /// Run, in the database `resource` stands for, `CREATE USER [<app>] FROM EXTERNAL
+    /// PROVIDER; ALTER ROLE db_datareader ADD MEMBER [<app>];`: the app may log in.
+    CreateDatabaseUser { client_id: String, resource: String },
 }
 
 impl TenantChange {
@@ -37,6 +40,7 @@ impl TenantChange {
             TenantChange::GrantRole { .. } => "grant-role",
             TenantChange::AddSecret { .. } => "add-secret",
             TenantChange::RegisterCertificate { .. } => "register-certificate",
+            TenantChange::CreateDatabaseUser { .. } => "create-database-user",
         }
     }
 
@@ -44,7 +48,8 @@ impl TenantChange {
         match self {
             TenantChange::GrantRole { client_id, .. }
             | TenantChange::AddSecret { client_id }
-            | TenantChange::RegisterCertificate { client_id, .. } => client_id,
+            | TenantChange::RegisterCertificate { client_id, .. }
+            | TenantChange::CreateDatabaseUser { client_id, .. } => client_id,
         }
     }
 }
@@ -81,6 +86,9 @@ pub(super) fn apply(
         TenantChange::RegisterCertificate {
             certificate_pem, ..
         } => register_certificate(model, client_id, certificate_pem),
+        TenantChange::CreateDatabaseUser { resource, .. } => {
+            create_database_user(model, client_id, resource)
+        }
     }
 }
 
@@ -189,6 +197,46 @@ fn register_certificate(
         summary: format!(
             "Uploaded the certificate with thumbprint {thumbprint} to {}.",
             app.display_name
+        ),
+        new_secret: None,
+    })
+}
+
+fn create_database_user(
+    model: &mut TenantModel,
+    client_id: &str,
+    requested: &str,
+) -> Result<Applied> {
+    let app_name = model
+        .application_by_client_id(client_id)
+        .map(|a| a.display_name.clone())
+        .unwrap_or_default();
+    let wanted = model
+        .find_resource(requested)
+        .map(|r| r.app_id.clone())
+        .ok_or_else(|| {
+            Error::Change(format!(
+                "the demo tenant has no API {requested}; only its own databases take users"
+            ))
+        })?;
+    let resource = model
+        .resources
+        .iter_mut()
+        .find(|r| r.app_id == wanted)
+        .ok_or_else(|| Error::Change(format!("the demo tenant has no API {requested}")))?;
+    let Some(users) = &mut resource.database_users else {
+        return Err(Error::Change(format!(
+            "{} is not a database: it reads application roles, not database users",
+            resource.display_name
+        )));
+    };
+    if !users.iter().any(|u| u.eq_ignore_ascii_case(client_id)) {
+        users.push(client_id.to_owned());
+    }
+    Ok(Applied {
+        summary: format!(
+            "Ran in {} (as its Entra admin): CREATE USER [{app_name}] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [{app_name}]; {app_name} may log in now (its token stays the same).",
+            resource.display_name
         ),
         new_secret: None,
     })

@@ -142,6 +142,22 @@ pub struct Resource {
     pub delegated_scopes: Vec<AppRole>,
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Present on a database that admits an app only through a contained database user, as
+    /// Azure SQL does (its service principal defines no application role): the client ids of
+    /// the apps that have one (`CREATE USER [<app>] FROM EXTERNAL PROVIDER`, in
+    /// `db_datareader`). Any other caller's login fails, whatever its token carries.
+    #[serde(default)]
+    pub database_users: Option<Vec<String>>,
+}
+
+impl Resource {
+    /// True when `client_id` has a user in this database (GUIDs compare case-insensitively).
+    pub fn has_database_user(&self, client_id: &str) -> bool {
+        self.database_users
+            .iter()
+            .flatten()
+            .any(|id| id.eq_ignore_ascii_case(client_id))
+    }
 }
 
 /// An application permission a resource defines.

@@ -1,6 +1,7 @@
 //! Consistency checks of a tenant model, run once at load: ids are GUIDs, names are unique,
-//! grants and routes name roles that exist, handed-out certificates come with a key. A model that
-//! passes cannot make the server answer something Entra ID never would.
+//! grants and routes name roles that exist, a database's routes ask for no role (its users
+//! decide), handed-out certificates come with a key. A model that passes cannot make the server
+//! answer something Entra ID never would.
 
 use std::collections::HashSet;
 
@@ -19,38 +20,7 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
     let mut seen = HashSet::new();
     let mut paths = HashSet::new();
     for r in &model.resources {
-        guid(&format!("resource {:?} app_id", r.display_name), &r.app_id)?;
-        guid(
-            &format!("resource {:?} service_principal_id", r.display_name),
-            &r.service_principal_id,
-        )?;
-        if !seen.insert(r.app_id.to_ascii_lowercase()) {
-            return Err(format!("two resources have app_id {}", r.app_id));
-        }
-        for role in &r.app_roles {
-            guid(&format!("app role {:?} id", role.value), &role.id)?;
-        }
-        for route in &r.routes {
-            if !route.path.starts_with('/') {
-                return Err(format!("route {:?} must start with /", route.path));
-            }
-            if !paths.insert(route.path.clone()) {
-                return Err(format!("two routes have the path {}", route.path));
-            }
-            if let Some(missing) = route
-                .any_role
-                .iter()
-                .find(|v| !r.app_roles.iter().any(|role| &role.value == *v))
-            {
-                return Err(format!(
-                    "route {} requires role {missing:?}, which {} does not define",
-                    route.path, r.display_name
-                ));
-            }
-            if serde_json::from_str::<serde_json::Value>(&route.body).is_err() {
-                return Err(format!("the body of route {} is not JSON", route.path));
-            }
-        }
+        check_resource(r, &mut seen, &mut paths)?;
     }
     let mut scenarios = HashSet::new();
     for app in &model.applications {
@@ -99,6 +69,60 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
             }
         }
         check_requested(model, app, &who)?;
+    }
+    Ok(())
+}
+
+/// A resource's ids, roles, database users and routes; `seen` and `paths` collect app ids and
+/// route paths across the model, which must be unique.
+fn check_resource(
+    r: &super::model::Resource,
+    seen: &mut HashSet<String>,
+    paths: &mut HashSet<String>,
+) -> Result<(), String> {
+    guid(&format!("resource {:?} app_id", r.display_name), &r.app_id)?;
+    guid(
+        &format!("resource {:?} service_principal_id", r.display_name),
+        &r.service_principal_id,
+    )?;
+    if !seen.insert(r.app_id.to_ascii_lowercase()) {
+        return Err(format!("two resources have app_id {}", r.app_id));
+    }
+    for role in &r.app_roles {
+        guid(&format!("app role {:?} id", role.value), &role.id)?;
+    }
+    for user in r.database_users.iter().flatten() {
+        guid(
+            &format!("resource {:?} database user", r.display_name),
+            user,
+        )?;
+    }
+    for route in &r.routes {
+        if r.database_users.is_some() && !route.any_role.is_empty() {
+            return Err(format!(
+                "route {} asks for app roles, but {} admits apps through database users",
+                route.path, r.display_name
+            ));
+        }
+        if !route.path.starts_with('/') {
+            return Err(format!("route {:?} must start with /", route.path));
+        }
+        if !paths.insert(route.path.clone()) {
+            return Err(format!("two routes have the path {}", route.path));
+        }
+        if let Some(missing) = route
+            .any_role
+            .iter()
+            .find(|v| !r.app_roles.iter().any(|role| &role.value == *v))
+        {
+            return Err(format!(
+                "route {} requires role {missing:?}, which {} does not define",
+                route.path, r.display_name
+            ));
+        }
+        if serde_json::from_str::<serde_json::Value>(&route.body).is_err() {
+            return Err(format!("the body of route {} is not JSON", route.path));
+        }
     }
     Ok(())
 }

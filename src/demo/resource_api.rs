@@ -1,9 +1,11 @@
 //! The resource APIs of the demo tenant (`/graph/...`, `/sql/...`, `/api/...`, as the tenant
 //! model's routes say). Each checks the bearer token as its real counterpart does: signature
 //! against the tenant's key, issuer (v1 or v2 of this tenant), `aud` as an exact string among the
-//! API's accepted audiences, lifetime (five minutes of skew); then the route's app role (403),
-//! then its rate limit (429 with `Retry-After`). Answers are worded in the API's `error_style`
-//! (see `resource_errors`).
+//! API's accepted audiences, lifetime (five minutes of skew); then who may call: the route's app
+//! role (403), or, on a database that admits apps through database users (Azure SQL), a user
+//! for the calling app (else SQL's login failure); then the route's rate limit (429 with
+//! `Retry-After`). Answers are worded in the API's `error_style` (see `resource_errors`), with
+//! the words from `assets/demo/refusals.toml`.
 
 use std::sync::Arc;
 
@@ -14,7 +16,8 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 
 use super::model::{Resource, Route, TokenVersion};
-use super::resource_errors::{Rejection, forbidden, throttled, unauthorized};
+use super::refusals::Refusals;
+use super::resource_errors::{Rejection, forbidden, login_failed, throttled, unauthorized};
 use super::server::{AppState, Live};
 use super::token::issuer;
 
@@ -43,11 +46,12 @@ pub(super) async fn handle(
         None => find_route(&state, uri.path()),
     };
     let Some((resource, route)) = found else {
+        let refused = &Refusals::builtin().demo.not_found;
         return (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"error": {
-                "code": "NotFound",
-                "message": format!("The demo tenant has no API at {}.", uri.path()),
+                "code": refused.code(),
+                "message": refused.render(&[("path", uri.path())]),
             }})),
         )
             .into_response();
@@ -73,6 +77,16 @@ pub(super) async fn handle(
             return super::resource_errors::claims_challenge(&ctx.error_ctx(), context);
         }
     }
+    let caller = claims
+        .get("appid")
+        .or_else(|| claims.get("azp"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // A database reads no roles: the app's own user in it decides (`CREATE USER … FROM
+    // EXTERNAL PROVIDER`), and without one SQL refuses the login itself.
+    if resource.database_users.is_some() && !resource.has_database_user(caller) {
+        return login_failed(&ctx.error_ctx());
+    }
     let roles: Vec<&str> = claims
         .get("roles")
         .and_then(Value::as_array)
@@ -81,11 +95,6 @@ pub(super) async fn handle(
     if !route.any_role.is_empty() && !route.any_role.iter().any(|r| roles.contains(&r.as_str())) {
         return forbidden(&ctx.error_ctx(), &claims, uri.path());
     }
-    let caller = claims
-        .get("appid")
-        .or_else(|| claims.get("azp"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
@@ -119,6 +128,7 @@ impl Ctx<'_> {
                 "{}/{}",
                 self.state.authority_host, self.state.model.tenant.id
             ),
+            tenant_issuer: issuer(TokenVersion::V1, &self.state.model.tenant.id),
             resource: self.resource,
             client_request_id: self
                 .headers

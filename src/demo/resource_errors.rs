@@ -4,9 +4,13 @@
 //! - `azure`: Azure Resource Manager's JSON (`InvalidAuthenticationTokenAudience`, ...);
 //! - `aspnet`: an ASP.NET Core API with `JwtBearer`: empty body, the reason in the header.
 //!
+//! - `sql` (any style, on a database that admits apps through database users): SQL's login
+//!   failure, error 18456, as an HTTP 401.
+//!
 //! A 401 for a bad token carries `WWW-Authenticate: Bearer …, error="invalid_token",
 //! error_description="…"`; a request without a token gets the challenge without an error code,
-//! as RFC 6750 §3.1 says and the real services do.
+//! as RFC 6750 §3.1 says and the real services do. The words themselves are data
+//! (`assets/demo/refusals.toml`, see `refusals`), each beside its public source.
 
 use std::fmt::Write as _;
 
@@ -16,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::model::{ErrorStyle, Resource};
+use super::refusals::{Refusal, Refusals};
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub(super) struct ErrorCtx<'a> {
     pub style: ErrorStyle,
     /// `{host}/{tenant id}`: where a client gets a token for this API.
     pub authority: String,
+    /// The tenant's v1 issuer, as ARM names "the tenant associated with this subscription".
+    pub tenant_issuer: String,
     pub resource: &'a Resource,
     pub client_request_id: Option<String>,
 }
@@ -61,10 +68,19 @@ pub(super) fn common_headers(ctx: &ErrorCtx<'_>) -> HeaderMap {
     headers
 }
 
+/// A time as ASP.NET Core prints it (`DateTime` in the invariant culture).
 fn aspnet_time(unix: i64) -> String {
     DateTime::<Utc>::from_timestamp(unix, 0)
         .unwrap_or_default()
         .format("%m/%d/%Y %H:%M:%S")
+        .to_string()
+}
+
+/// A time as ARM prints it (US English: `6/15/2026 8:22:51 AM`).
+fn arm_time(unix: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%-m/%-d/%Y %-I:%M:%S %p")
         .to_string()
 }
 
@@ -98,89 +114,63 @@ pub(super) fn unauthorized(ctx: &ErrorCtx<'_>, why: &Rejection) -> Response {
 }
 
 /// The error code and message of a 401 body, in the API's words.
-fn describe(ctx: &ErrorCtx<'_>, why: &Rejection) -> (&'static str, String) {
-    let allowed = ctx.resource.accepted_audiences.join(", ");
+fn describe(ctx: &ErrorCtx<'_>, why: &Rejection) -> (String, String) {
+    let words = Refusals::builtin();
+    let said = |refusal: &Refusal, values: &[(&str, &str)]| {
+        (refusal.code().to_owned(), refusal.render(values))
+    };
+    let (graph, azure) = (&words.graph, &words.azure);
     match (ctx.style, why) {
-        (ErrorStyle::Graph, Rejection::Missing) => (
-            "InvalidAuthenticationToken",
-            "Access token is empty.".to_owned(),
+        (ErrorStyle::Graph, Rejection::Missing) => said(&graph.missing, &[]),
+        (ErrorStyle::Graph, Rejection::Malformed) => said(&graph.malformed, &[]),
+        (ErrorStyle::Graph, Rejection::Signature) => said(&graph.signature, &[]),
+        (ErrorStyle::Graph, Rejection::Issuer(_)) => said(&graph.issuer, &[]),
+        (ErrorStyle::Graph, Rejection::Audience(_)) => said(&graph.audience, &[]),
+        (ErrorStyle::Graph, Rejection::Expired(_)) => said(&graph.expired, &[]),
+        (ErrorStyle::Graph, Rejection::NotYetValid(_)) => said(&graph.not_yet_valid, &[]),
+        (_, Rejection::Missing) => said(&azure.missing, &[]),
+        (_, Rejection::Malformed | Rejection::Signature) => said(&azure.invalid, &[]),
+        (_, Rejection::Issuer(iss)) => said(
+            &azure.issuer,
+            &[
+                ("iss", iss),
+                ("tenant", &ctx.tenant_issuer),
+                ("authority", &ctx.authority),
+            ],
         ),
-        (ErrorStyle::Graph, Rejection::Malformed) => (
-            "InvalidAuthenticationToken",
-            "IDX14100: JWT is not well formed, there are no dots (.).".to_owned(),
+        (_, Rejection::Audience(aud)) => {
+            let allowed = ctx
+                .resource
+                .accepted_audiences
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(",");
+            said(&azure.audience, &[("aud", aud), ("allowed", &allowed)])
+        }
+        (_, Rejection::Expired(exp)) => said(
+            &azure.expired,
+            &[
+                ("exp", &arm_time(*exp)),
+                ("now", &arm_time(Utc::now().timestamp())),
+            ],
         ),
-        (ErrorStyle::Graph, Rejection::Signature) => (
-            "InvalidAuthenticationToken",
-            "Access token validation failure. Invalid signature.".to_owned(),
-        ),
-        (ErrorStyle::Graph, Rejection::Issuer(_)) => (
-            "InvalidAuthenticationToken",
-            "Access token validation failure. Invalid issuer.".to_owned(),
-        ),
-        (ErrorStyle::Graph, Rejection::Audience(_)) => (
-            "InvalidAuthenticationToken",
-            "Access token validation failure. Invalid audience.".to_owned(),
-        ),
-        (ErrorStyle::Graph, Rejection::Expired(_)) => (
-            "InvalidAuthenticationToken",
-            "Lifetime validation failed, the token is expired.".to_owned(),
-        ),
-        (ErrorStyle::Graph, Rejection::NotYetValid(_)) => (
-            "InvalidAuthenticationToken",
-            "Lifetime validation failed, the token is not yet valid.".to_owned(),
-        ),
-        (_, Rejection::Missing) => (
-            "AuthenticationFailed",
-            "Authentication failed. The 'Authorization' header is missing.".to_owned(),
-        ),
-        (_, Rejection::Malformed | Rejection::Signature) => (
-            "InvalidAuthenticationToken",
-            "The access token is invalid.".to_owned(),
-        ),
-        (_, Rejection::Issuer(iss)) => (
-            "InvalidAuthenticationTokenTenant",
-            format!(
-                "The access token is from the wrong issuer '{iss}'. It must match the tenant '{}' associated with this resource.",
-                ctx.authority
-            ),
-        ),
-        (_, Rejection::Audience(aud)) => (
-            "InvalidAuthenticationTokenAudience",
-            format!(
-                "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences '{allowed}'."
-            ),
-        ),
-        (_, Rejection::Expired(exp)) => (
-            "ExpiredAuthenticationToken",
-            format!(
-                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
-                aspnet_time(*exp),
-                aspnet_time(Utc::now().timestamp())
-            ),
-        ),
-        (_, Rejection::NotYetValid(nbf)) => (
-            "InvalidAuthenticationToken",
-            format!(
-                "The access token is not valid before '{}'.",
-                aspnet_time(*nbf)
-            ),
-        ),
+        (_, Rejection::NotYetValid(nbf)) => said(&azure.not_yet_valid, &[("nbf", &arm_time(*nbf))]),
     }
 }
 
 /// The `WWW-Authenticate` challenge of a 401.
 fn challenge(ctx: &ErrorCtx<'_>, why: &Rejection, message: &str) -> String {
+    let aspnet = &Refusals::builtin().aspnet;
     let description = match (ctx.style, why) {
-        (ErrorStyle::Aspnet, Rejection::Signature) => "The signature is invalid".to_owned(),
-        (ErrorStyle::Aspnet, Rejection::Issuer(iss)) => format!("The issuer '{iss}' is invalid"),
-        (ErrorStyle::Aspnet, Rejection::Audience(aud)) => {
-            format!("The audience '{aud}' is invalid")
-        }
+        (ErrorStyle::Aspnet, Rejection::Signature) => aspnet.signature.render(&[]),
+        (ErrorStyle::Aspnet, Rejection::Issuer(iss)) => aspnet.issuer.render(&[("iss", iss)]),
+        (ErrorStyle::Aspnet, Rejection::Audience(aud)) => aspnet.audience.render(&[("aud", aud)]),
         (ErrorStyle::Aspnet, Rejection::Expired(exp)) => {
-            format!("The token expired at '{}'", aspnet_time(*exp))
+            aspnet.expired.render(&[("exp", &aspnet_time(*exp))])
         }
         (ErrorStyle::Aspnet, Rejection::NotYetValid(nbf)) => {
-            format!("The token is not valid before '{}'", aspnet_time(*nbf))
+            aspnet.not_yet_valid.render(&[("nbf", &aspnet_time(*nbf))])
         }
         _ => message.to_owned(),
     };
@@ -203,7 +193,7 @@ fn challenge(ctx: &ErrorCtx<'_>, why: &Rejection, message: &str) -> String {
             let _ = write!(
                 challenge,
                 ", error_description=\"{}\"",
-                description.replace('"', "'")
+                description.replace('"', "'").replace(['\r', '\n'], " ")
             );
         }
     }
@@ -218,6 +208,7 @@ pub(super) fn forbidden(
 ) -> Response {
     let headers = common_headers(ctx);
     let request_id = header_text(&headers, "request-id");
+    let words = Refusals::builtin();
     let text = |k: &str| {
         claims
             .get(k)
@@ -226,29 +217,57 @@ pub(super) fn forbidden(
             .to_owned()
     };
     match ctx.style {
-        ErrorStyle::Graph => (
-            StatusCode::FORBIDDEN,
-            headers,
-            axum::Json(json!({"error": {
-                "code": "Authorization_RequestDenied",
-                "message": "Insufficient privileges to complete the operation.",
-                "innerError": ctx.inner_error(&request_id),
-            }})),
-        )
-            .into_response(),
+        ErrorStyle::Graph => {
+            let refused = &words.graph.forbidden;
+            (
+                StatusCode::FORBIDDEN,
+                headers,
+                axum::Json(json!({"error": {
+                    "code": refused.code(),
+                    "message": refused.render(&[]),
+                    "innerError": ctx.inner_error(&request_id),
+                }})),
+            )
+                .into_response()
+        }
         ErrorStyle::Azure => {
             let client = if text("appid").is_empty() {
                 text("azp")
             } else {
                 text("appid")
             };
-            (StatusCode::FORBIDDEN, headers, axum::Json(json!({"error": {
-                "code": "AuthorizationFailed",
-                "message": format!("The client '{client}' with object id '{}' does not have authorization to perform action 'GET' over scope '{path}' or the scope is invalid.", text("oid")),
-            }}))).into_response()
+            let refused = &words.azure.forbidden;
+            let message = refused.render(&[
+                ("client", &client),
+                ("oid", &text("oid")),
+                // The demo's routes are plain paths, not ARM operations: the HTTP verb and
+                // path stand in for the action and the scope.
+                ("action", "GET"),
+                ("scope", path),
+            ]);
+            (
+                StatusCode::FORBIDDEN,
+                headers,
+                axum::Json(json!({"error": {"code": refused.code(), "message": message}})),
+            )
+                .into_response()
         }
         ErrorStyle::Aspnet => (StatusCode::FORBIDDEN, headers).into_response(),
     }
+}
+
+/// SQL's refusal of an app without a user in the database: the login fails (error 18456). Real
+/// SQL says it over TDS; the demo answers 401 with SQL's number and words, and no challenge (no
+/// other token would help).
+pub(super) fn login_failed(ctx: &ErrorCtx<'_>) -> Response {
+    let refused = &Refusals::builtin().sql.login_failed;
+    let headers = common_headers(ctx);
+    (
+        StatusCode::UNAUTHORIZED,
+        headers,
+        axum::Json(json!({"error": {"code": refused.code(), "message": refused.render(&[])}})),
+    )
+        .into_response()
 }
 
 /// The 429 answer with `Retry-After` in seconds.
@@ -256,9 +275,10 @@ pub(super) fn throttled(ctx: &ErrorCtx<'_>, retry_after: u64) -> Response {
     let mut headers = common_headers(ctx);
     headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     let request_id = header_text(&headers, "request-id");
+    let refused = &Refusals::builtin().graph.throttled;
     let body = json!({"error": {
-        "code": "TooManyRequests",
-        "message": "Too many requests from this application. Please try again later.",
+        "code": refused.code(),
+        "message": refused.render(&[]),
         "innerError": ctx.inner_error(&request_id),
     }});
     (StatusCode::TOO_MANY_REQUESTS, headers, axum::Json(body)).into_response()
@@ -289,12 +309,13 @@ pub(super) fn claims_challenge(ctx: &ErrorCtx<'_>, context: &str) -> Response {
         headers.insert(header::WWW_AUTHENTICATE, v);
     }
     let request_id = header_text(&headers, "request-id");
+    let refused = &Refusals::builtin().graph.claims_challenge;
     (
         StatusCode::UNAUTHORIZED,
         headers,
         axum::Json(json!({"error": {
-            "code": "InvalidAuthenticationToken",
-            "message": format!("The authentication context '{context}' is required for this call: the access token lacks the acrs claim. Acquire a new token with the claims challenge."),
+            "code": refused.code(),
+            "message": refused.render(&[("context", context)]),
             "innerError": ctx.inner_error(&request_id),
         }})),
     )

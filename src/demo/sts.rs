@@ -1,8 +1,9 @@
 //! The token endpoints (`/{tenant}/oauth2/v2.0/token` with `scope=`, `/{tenant}/oauth2/token`
-//! with `resource=`). A request is checked in Entra ID's order and the first failure is the
-//! answer: tenant segment (900023, 90002, 50059), grant type (900144, 70003), client (700016),
-//! credential (7000218, 7000215, 7000222, or the assertion checks in `assertion`), scope (90014,
-//! 901002, 1002012, 70011), resource (500011); then a token is minted for the resource.
+//! with `resource=`). A request is checked in a plausible order (no public source fixes Entra
+//! ID's own) and the first failure is the answer: tenant segment (900023, 90002, 50059), grant
+//! type (900144, 70003), client (700016), credential (7000218, 7000215, 7000222, or the
+//! assertion checks in `assertion`), scope (90014, 901002, 1002012, 70011), resource (500011);
+//! then a token is minted for the resource.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -38,6 +38,22 @@ pub struct Resource {
     pub docs: Vec<String>,
     #[serde(default, rename = "route")]
     pub routes: Vec<Route>,
+    /// How the service decides what an app may do once its token is accepted.
+    #[serde(default)]
+    pub authorization: Authorization,
+}
+
+/// Where a service looks for what an app may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Authorization {
+    /// The token's `roles` claim: application permissions granted with admin consent.
+    #[default]
+    AppRoles,
+    /// A user inside the database made for the app (`CREATE USER … FROM EXTERNAL PROVIDER`), as
+    /// Azure SQL does: its service principal defines no application permission, so the token
+    /// carries no `roles` and needs none.
+    DatabaseUser,
 }
 
 impl Resource {

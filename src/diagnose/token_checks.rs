@@ -58,7 +58,7 @@ pub fn check(
                 .cause("it carries delegated scopes (scp); a daemon app's client credentials token carries roles instead")
                 .evidence(format!("scp: {}", claims.scp.as_deref().unwrap_or_default())),
         );
-    } else if claims.roles.as_ref().is_none_or(Vec::is_empty) {
+    } else if claims.roles.as_ref().is_none_or(Vec::is_empty) && !reads_no_roles(token) {
         let aud = claims
             .aud
             .as_ref()
@@ -124,5 +124,17 @@ pub fn graph_nonce(token: &DecodedToken) -> Option<Finding> {
             ))
             .fix("To check the token, call Graph with it (entra-doctor probe); validate signatures only of tokens issued for your own API")
             .doc("https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens")
+    })
+}
+
+/// True when the token's audience is a service that authorizes apps without application roles
+/// (Azure SQL: a contained database user), so an absent `roles` claim is what it should be.
+pub fn reads_no_roles(token: &DecodedToken) -> bool {
+    token.claims.aud.as_ref().is_some_and(|aud| {
+        aud.values().iter().any(|a| {
+            super::Resources::builtin()
+                .by_identifier(a)
+                .is_some_and(|r| r.authorization == super::Authorization::DatabaseUser)
+        })
     })
 }

@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn storage_style_unquoted_and_space_separated() {
-        let header = "Bearer authorization_uri=https://login.microsoftonline.com/abc/oauth2/authorize resource_uri=https://storage.azure.com";
+        let header = "Bearer authorization_uri=https://login.microsoftonline.com/abc/oauth2/authorize resource_id=https://storage.azure.com";
         let c = &parse(header)[0];
         assert_eq!(c.tenant(), Some("abc"));
         assert_eq!(c.resource(), Some("https://storage.azure.com"));

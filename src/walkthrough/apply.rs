@@ -1,5 +1,6 @@
 //! Applying a fix: a scope change to the request, or a change to the embedded demo tenant
-//! (grant a role, add a secret, upload the certificate) through its [`DemoControl`].
+//! (grant a role, add a secret, upload the certificate, create the app's database user) through
+//! its [`DemoControl`].
 
 use super::{DemoFix, Setup};
 use crate::auth::{Credential, ScopeSet};
@@ -63,6 +64,10 @@ pub fn apply(setup: &mut Setup, fix: &DemoFix, demo: Option<&DemoControl>) -> Re
         } => TenantChange::RegisterCertificate {
             client_id,
             certificate_pem: certificate_pem.clone(),
+        },
+        DemoFix::CreateDatabaseUser { resource } => TenantChange::CreateDatabaseUser {
+            client_id,
+            resource: resource.clone(),
         },
     };
     let Some(demo) = demo else {

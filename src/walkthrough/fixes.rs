@@ -3,7 +3,7 @@
 
 use super::{DemoFix, Fix, Setup, StepId};
 use crate::auth::Credential;
-use crate::diagnose::{self, Finding, FixContext, Resources};
+use crate::diagnose::{self, Finding, FixContext, Resource, Resources};
 
 /// The roles the API call needs, least privileged first, when the API is a well-known one
 /// (by the URL's host, or by the scope's resource for the demo tenant's loopback copy).
@@ -11,15 +11,20 @@ pub(super) fn needed_roles(setup: &Setup) -> Vec<String> {
     let Some(url) = &setup.probe else {
         return Vec::new();
     };
-    let resources = Resources::builtin();
-    let resource = url
-        .host_str()
-        .and_then(|host| resources.by_host(host))
-        .or_else(|| resources.by_identifier(setup.request.scopes.resource()));
-    resource
+    known_api(setup)
         .and_then(|r| r.route("GET", url.path()))
         .map(|route| route.permissions.clone())
         .unwrap_or_default()
+}
+
+/// The well-known resource the API call goes to: by the URL's host, else by the scope's
+/// resource (the demo tenant's loopback copy).
+pub(super) fn known_api(setup: &Setup) -> Option<&'static Resource> {
+    let url = setup.probe.as_ref()?;
+    let resources = Resources::builtin();
+    url.host_str()
+        .and_then(|host| resources.by_host(host))
+        .or_else(|| resources.by_identifier(setup.request.scopes.resource()))
 }
 
 pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
@@ -32,6 +37,11 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
         StepId::Credential => credential(&mut fix, finding, &request.credential),
         StepId::Scope => scope(&mut fix, finding, setup, &context),
         StepId::Role => role(&mut fix, setup, &needed, &context),
+        StepId::Api if finding.id == super::database::LOGIN_FAILED => {
+            fix.apply = Some(DemoFix::CreateDatabaseUser {
+                resource: setup.request.scopes.resource().to_owned(),
+            });
+        }
         _ => {}
     }
     fix

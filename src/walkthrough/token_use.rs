@@ -1,10 +1,11 @@
-//! The steps that use the token: does it carry an application role the call needs (step 6),
-//! and does the API answer the call (step 7)?
+//! The steps that use the token: does it carry an application role the call needs (step 6; an
+//! API that reads none, such as Azure SQL, is left to `database`), and does the API answer the
+//! call (step 7)?
 
 use chrono::{DateTime, Utc};
 
 use super::checks::{Attempt, attempt, failed, passed};
-use super::{Session, Status, StepId, StepReport, fixes};
+use super::{Session, Status, StepId, StepReport, database, fixes};
 use crate::diagnose::{self, Finding, FixContext, Severity, api, preflight};
 use crate::probe::{ProbeRequest, Prober};
 
@@ -13,6 +14,9 @@ pub(super) async fn role(
     now: DateTime<Utc>,
     context: &FixContext,
 ) -> StepReport {
+    if database::reads_no_roles(&session.setup) {
+        return database::role_step(&session.setup);
+    }
     let needed = fixes::needed_roles(&session.setup);
     let checked = if needed.is_empty() {
         "the token's roles claim: a daemon's token needs at least one application role".to_owned()
@@ -126,10 +130,11 @@ pub(super) async fn call_api(
             if report.is_success() {
                 return passed(StepId::Api, checked, evidence);
             }
-            let findings = api::explain(&report.answer(), decoded.as_deref(), now, context);
-            let finding = findings
-                .into_iter()
-                .find(|f| f.severity == Severity::Error)
+            let answer = report.answer();
+            let sql = database::login_failed(&session.setup, &answer, decoded.as_deref());
+            let findings = api::explain(&answer, decoded.as_deref(), now, context);
+            let finding = sql
+                .or_else(|| findings.into_iter().find(|f| f.severity == Severity::Error))
                 .unwrap_or_else(|| {
                     Finding::new("api.failed", Severity::Error, "The API refused the call")
                         .cause(format!("it answered {} {}", report.status, report.reason))

@@ -1224,7 +1224,7 @@ fn trailing_slash_cases() -> Vec<SlashCase> {
         ),
         case(
             "a JWT checked against the SQL endpoint",
-            v1_token(sql.0, Some(&["Database.Query"]), IN_AN_HOUR),
+            v1_token(sql.0, None, IN_AN_HOUR),
             None,
             Some("https://contoso-sql.database.windows.net/"),
             sql,
@@ -1340,11 +1340,8 @@ fn exchange_request_url_is_not_an_audience() {
 
 #[test]
 fn sql_login_failed_with_a_slashless_token_is_the_trailing_slash() {
-    let token = decoded(&v1_token(
-        "https://database.windows.net",
-        Some(&["Database.Query"]),
-        IN_AN_HOUR,
-    ));
+    // Azure SQL defines no application role: its tokens carry none.
+    let token = decoded(&v1_token("https://database.windows.net", None, IN_AN_HOUR));
     let (_, findings) = run(
         &read("sql-login-failed.txt"),
         &extra(

@@ -72,13 +72,7 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
     for name in CALLED_OUT {
         let Some(value) = claims.get(*name) else {
             if *name == "roles" && token.claims.is_app_only() {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{name:<8}"), theme::key_claim()),
-                    Span::styled(
-                        "(none) — no application permission granted",
-                        theme::severity(crate::diagnose::Severity::Warning),
-                    ),
-                ]));
+                lines.push(no_roles_line(token));
             }
             continue;
         };
@@ -163,4 +157,24 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
         ]));
     }
     lines
+}
+
+/// The `roles` line of an app-only token without roles: a warning, except for an API that reads
+/// none (Azure SQL: a database user decides), where none is what it wants.
+fn no_roles_line(token: &crate::token::DecodedToken) -> Line<'static> {
+    let (said, severity) = if crate::diagnose::token_checks::reads_no_roles(token) {
+        (
+            "(none) — this API reads none: a database user decides",
+            crate::diagnose::Severity::Info,
+        )
+    } else {
+        (
+            "(none) — no application permission granted",
+            crate::diagnose::Severity::Warning,
+        )
+    };
+    Line::from(vec![
+        Span::styled(format!("{:<8}", "roles"), theme::key_claim()),
+        Span::styled(said, theme::severity(severity)),
+    ])
 }

@@ -157,3 +157,30 @@ fn an_inconsistent_tenant_file_is_refused_with_the_reason() {
     let missing = entra_doctor::demo::TenantModel::from_toml_file(&dir.path().join("nope.toml"));
     assert!(missing.unwrap_err().to_string().contains("--tenant-file"));
 }
+
+#[test]
+fn a_database_route_that_asks_for_an_app_role_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = include_str!("../../../assets/demo/tenant.toml");
+    // SQL reads no roles: a role on its route could never be met the way the real one decides.
+    let broken = shipped
+        .replacen(
+            "app_roles = []",
+            "app_roles = [{ value = \"Db.Read\", id = \"e73ff673-7bab-4ddc-8302-3b67305d682a\" }]",
+            1,
+        )
+        .replacen(
+            "path = \"/sql/databases/orders/tables\"",
+            "path = \"/sql/databases/orders/tables\"\nany_role = [\"Db.Read\"]",
+            1,
+        );
+    let path = dir.path().join("tenant.toml");
+    std::fs::write(&path, broken).unwrap();
+    let error = entra_doctor::demo::TenantModel::from_toml_file(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("admits apps through database users"),
+        "{error}"
+    );
+}

@@ -1,7 +1,8 @@
 //! The demo's resource APIs judge tokens as the real services do: 200 with the role, 403
 //! `Authorization_RequestDenied` without it, 401 with `WWW-Authenticate` for missing, forged,
 //! expired or wrong-audience tokens (the SQL-like API wants `https://database.windows.net/`
-//! exactly), and 429 with `Retry-After` when throttled.
+//! exactly, and a database user for the app, not a role), and 429 with `Retry-After` when
+//! throttled.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pretty_assertions::assert_eq;
@@ -90,6 +91,30 @@ async fn the_sql_api_rejects_the_single_slash_token_and_accepts_the_double_slash
 }
 
 #[tokio::test]
+async fn the_sql_api_admits_an_app_by_its_database_user_not_by_roles() {
+    let fx = start().await;
+    let probe = "/sql/databases/orders/tables";
+    let sql = "https://database.windows.net//.default";
+    // The healthy app has a user in the database; its token for SQL carries no roles.
+    let healthy = fx.access_token("healthy", sql).await;
+    assert!(claims(&healthy).get("roles").is_none());
+    assert_eq!(fx.get(probe, Some(&healthy)).await.status(), 200);
+    // The no-consent app has none: SQL refuses the login, in its own words.
+    let stranger = fx.access_token("no-consent", sql).await;
+    let response = fx.get(probe, Some(&stranger)).await;
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"error": {
+            "code": "18456",
+            "message": "Login failed for user '<token-identified principal>'.",
+        }})
+    );
+}
+
+#[tokio::test]
 async fn missing_and_malformed_tokens_get_401_challenges() {
     let fx = start().await;
     let missing = fx.get("/graph/v1.0/users", None).await;
@@ -141,7 +166,7 @@ async fn expired_forged_and_wrong_issuer_tokens_get_401() {
     c["iss"] = json!("https://sts.windows.net/11111111-2222-3333-4444-555555555555/");
     let other_tenant = sign(&asset("tenant-signing.key.pem"), &kid, &c);
     let response = fx.get("/graph/v1.0/users", Some(&other_tenant)).await;
-    assert!(challenge(&response).contains("Invalid issuer"));
+    assert!(challenge(&response).contains("Access token validation failure."));
 }
 
 #[tokio::test]
