@@ -29,6 +29,8 @@ pub enum Action {
     StartEditing,
     StopEditing,
     Edit(InputRequest),
+    /// Text pasted (bracketed paste): into the field being edited, else explained.
+    Pasted(String),
     CycleCredentialKind,
     ToggleReveal,
     Acquire {

@@ -42,6 +42,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("x  (6)", "walkthrough: apply the selected step's fix"),
     ("Ctrl-S", "save the form as your profile (never the secret)"),
+    (
+        "paste",
+        "explain what you paste: an error, a log line or a token",
+    ),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
 ];
@@ -66,6 +70,9 @@ pub fn hints(state: &State) -> &'static str {
 }
 
 pub fn map(event: &Event, state: &State) -> Option<Action> {
+    if let Event::Paste(text) = event {
+        return Some(Action::Pasted(text.clone()));
+    }
     let Event::Key(key) = event else { return None };
     if key.kind != KeyEventKind::Press && key.kind != KeyEventKind::Repeat {
         return None;

@@ -213,7 +213,10 @@ pub async fn run(launch: Launch) -> std::io::Result<()> {
         }
     };
     crash::install_hook(crate::cli::log_file().map(Path::to_path_buf));
+    // A paste arrives whole (to be explained), not as keys that would run commands.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = event_loop(&mut terminal, &mut state, &services).await;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     drop(demo);
     result

@@ -1,5 +1,6 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
+mod paste;
 mod trust;
 mod walk;
 
@@ -60,6 +61,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 input.handle(request);
                 refresh_lints(state);
             }
+            Vec::new()
+        }
+        Action::Pasted(text) => {
+            paste::pasted(state, &text);
             Vec::new()
         }
         Action::CycleCredentialKind => {
