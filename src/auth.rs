@@ -17,7 +17,7 @@ pub mod scope;
 pub mod tenant;
 
 pub use assertion::{AssertionAlg, AssertionOptions};
-pub use authority::{Authority, AuthorityHost, Cloud};
+pub use authority::{Authority, AuthorityHost, Cloud, entra_authority_of_issuer};
 pub use certificate::{CertificateInfo, CertificateSource, ClientCertificate, Validity};
 pub use client::{ClientOptions, TokenClient, TokenRequest};
 pub use credential::Credential;

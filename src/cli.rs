@@ -17,6 +17,7 @@ mod fleet;
 mod probe_cmd;
 pub mod redact;
 pub mod render;
+mod token_arg;
 mod token_cmd;
 pub mod walkthrough_cmd;
 
@@ -67,7 +68,7 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
         Err(error) => Err(error),
         Ok(now) => match command {
             Command::Token(args) => token_cmd::run(&args, &env, format, now, &mut report).await,
-            Command::Decode(args) => decode_cmd::run(&args, format, now, &mut report).await,
+            Command::Decode(args) => decode_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Cache(args) => cache_cmd::run(&args, format, now, &mut report),
             Command::Probe(args) => probe_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),

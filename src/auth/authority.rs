@@ -7,6 +7,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::Tenant;
@@ -32,6 +33,65 @@ impl Cloud {
             Cloud::China => "https://login.partner.microsoftonline.cn",
         }
     }
+}
+
+/// The hosts Entra ID names in its tokens' `iss`, each with its cloud and the authority host
+/// that serves that issuer's metadata and keys. `sts.*` are the v1 issuers; their documents are
+/// served by the cloud's login host. This is the whole list of hosts whose keys are fetched
+/// without the operator naming an authority: a token's own `iss` is unverified text, and
+/// anyone can mint a token naming their own server.
+const ENTRA_ISSUER_HOSTS: [(&str, Cloud, &str); 6] = [
+    (
+        "login.microsoftonline.com",
+        Cloud::Public,
+        "https://login.microsoftonline.com",
+    ),
+    (
+        "sts.windows.net",
+        Cloud::Public,
+        "https://login.microsoftonline.com",
+    ),
+    (
+        "login.microsoftonline.us",
+        Cloud::Usgov,
+        "https://login.microsoftonline.us",
+    ),
+    (
+        "login.partner.microsoftonline.cn",
+        Cloud::China,
+        "https://login.partner.microsoftonline.cn",
+    ),
+    (
+        "login.chinacloudapi.cn",
+        Cloud::China,
+        "https://login.chinacloudapi.cn",
+    ),
+    (
+        "sts.chinacloudapi.cn",
+        Cloud::China,
+        "https://login.partner.microsoftonline.cn",
+    ),
+];
+
+/// The cloud of a known Entra host, reached the standard way (https, default port).
+fn entra_cloud(url: &Url) -> Option<(Cloud, &'static str)> {
+    if url.scheme() != "https" || url.port().is_some() {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    ENTRA_ISSUER_HOSTS
+        .iter()
+        .find(|(known, _, _)| *known == host)
+        .map(|(_, cloud, authority)| (*cloud, *authority))
+}
+
+/// The Entra authority whose keys sign tokens with issuer `iss`: only for the known hosts of
+/// the supported clouds (`https://sts.windows.net/{tid}/` → `login.microsoftonline.com`);
+/// `None` for any other host, whatever the token says.
+pub fn entra_authority_of_issuer(iss: &str) -> Option<AuthorityHost> {
+    let url = Url::parse(iss.trim()).ok()?;
+    let (_, authority) = entra_cloud(&url)?;
+    AuthorityHost::parse(authority).ok()
 }
 
 /// A validated authority host: scheme, host and port, no path.
@@ -88,6 +148,29 @@ impl AuthorityHost {
     pub fn url(&self) -> &Url {
         &self.0
     }
+
+    /// The cloud whose Entra ID this is, when it is one of the known hosts.
+    pub fn cloud(&self) -> Option<Cloud> {
+        entra_cloud(&self.0).map(|(cloud, _)| cloud)
+    }
+
+    /// True when `url` is on this authority's own key host: the same scheme, host and port, or
+    /// another known Entra host of the same cloud. A metadata document naming keys anywhere
+    /// else is not trusted, even from a trusted authority (a proxy or a compromised mirror
+    /// could rewrite it).
+    pub fn serves_keys_at(&self, url: &Url) -> bool {
+        let same_origin = url.origin() == self.0.origin();
+        let same_cloud = match (self.cloud(), entra_cloud(url)) {
+            (Some(mine), Some((theirs, _))) => mine == theirs,
+            _ => false,
+        };
+        same_origin || same_cloud
+    }
+
+    /// True for the demo tenant and tests: an authority on this machine.
+    pub fn is_loopback(&self) -> bool {
+        self.0.host_str().is_some_and(is_loopback)
+    }
 }
 
 impl fmt::Display for AuthorityHost {
@@ -109,6 +192,19 @@ pub fn ensure_secure(url: &Url) -> Result<()> {
             reason: "only https URLs (or http to a loopback address) can receive credentials"
                 .into(),
         }),
+    }
+}
+
+/// The time a client assertion for `url` is dated with: `given` (which may be a clock fixed for
+/// reproducible demos, `ENTRA_DOCTOR_NOW`) only for an endpoint on this machine (the demo tenant,
+/// tests); the real clock, `real`, for any other. A fixed clock would date assertions sent to a
+/// real tenant wrongly (AADSTS700024), or far ahead, which keeps them valid for longer than ten
+/// minutes.
+pub fn assertion_clock(url: &Url, given: DateTime<Utc>, real: DateTime<Utc>) -> DateTime<Utc> {
+    if url.host_str().is_some_and(is_loopback) {
+        given
+    } else {
+        real
     }
 }
 
@@ -177,6 +273,93 @@ mod tests {
         let err = AuthorityHost::parse("http://example.com").unwrap_err();
         assert!(matches!(err, Error::InsecureAuthority { .. }), "{err}");
         assert!(err.to_string().contains("plain http"));
+    }
+
+    #[test]
+    fn only_known_entra_hosts_are_taken_from_an_issuer() {
+        for (iss, authority) in [
+            (
+                "https://sts.windows.net/t/",
+                Some("https://login.microsoftonline.com"),
+            ),
+            (
+                "https://login.microsoftonline.com/t/v2.0",
+                Some("https://login.microsoftonline.com"),
+            ),
+            (
+                "https://LOGIN.microsoftonline.us/t/v2.0",
+                Some("https://login.microsoftonline.us"),
+            ),
+            (
+                "https://sts.chinacloudapi.cn/t/",
+                Some("https://login.partner.microsoftonline.cn"),
+            ),
+            (
+                "https://login.chinacloudapi.cn/t/v2.0",
+                Some("https://login.chinacloudapi.cn"),
+            ),
+            ("http://127.0.0.1:8080/t/", None),
+            ("https://evil.example/t/", None),
+            ("http://login.microsoftonline.com/t/", None),
+            ("https://login.microsoftonline.com:8443/t/", None),
+            ("https://login.microsoftonline.com.evil.example/t/", None),
+            ("https://user@sts.windows.net.evil.example/t/", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(
+                entra_authority_of_issuer(iss)
+                    .map(|h| h.to_string())
+                    .as_deref(),
+                authority,
+                "{iss}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_must_be_on_the_authoritys_own_host() {
+        let public = AuthorityHost::parse(Cloud::Public.host()).unwrap();
+        let demo = AuthorityHost::parse("http://127.0.0.1:5000").unwrap();
+        let url = |text: &str| Url::parse(text).unwrap();
+        assert!(public.serves_keys_at(&url(
+            "https://login.microsoftonline.com/t/discovery/v2.0/keys"
+        )));
+        assert!(!public.serves_keys_at(&url(
+            "https://login.microsoftonline.us/t/discovery/v2.0/keys"
+        )));
+        assert!(!public.serves_keys_at(&url("http://127.0.0.1:9/keys")));
+        assert!(!public.serves_keys_at(&url("https://evil.example/keys")));
+        let china = AuthorityHost::parse("https://login.chinacloudapi.cn").unwrap();
+        assert!(china.serves_keys_at(&url(
+            "https://login.partner.microsoftonline.cn/t/discovery/keys"
+        )));
+        assert!(demo.serves_keys_at(&url("http://127.0.0.1:5000/t/discovery/keys")));
+        assert!(!demo.serves_keys_at(&url("http://127.0.0.1:5001/t/discovery/keys")));
+        assert!(!demo.serves_keys_at(&url("https://login.microsoftonline.com/t/discovery/keys")));
+        assert!(demo.is_loopback() && !public.is_loopback());
+    }
+
+    #[test]
+    fn a_fixed_clock_dates_assertions_only_for_loopback() {
+        let fixed = DateTime::parse_from_rfc3339("2001-02-03T04:05:06Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let real = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (endpoint, expected) in [
+            ("http://127.0.0.1:8080/t/oauth2/v2.0/token", fixed),
+            ("https://localhost/t/oauth2/v2.0/token", fixed),
+            ("http://[::1]:9/t/oauth2/v2.0/token", fixed),
+            (
+                "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                real,
+            ),
+            ("https://127.0.0.1.evil.example/t/oauth2/v2.0/token", real),
+        ] {
+            let url = Url::parse(endpoint).unwrap();
+            assert_eq!(assertion_clock(&url, fixed, real), expected, "{endpoint}");
+        }
     }
 
     #[test]

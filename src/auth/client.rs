@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tracing::debug;
 use url::Url;
 
-use super::authority::ensure_secure;
+use super::authority::{assertion_clock, ensure_secure};
 use super::retry::{self, RetryNotice};
 
 use super::net_failure::{self, Limits, Target};
@@ -129,6 +129,7 @@ impl TokenClient {
             reason: e.to_string(),
         })?;
         ensure_secure(&url)?;
+        let now = assertion_clock(&url, now, Utc::now());
         let retries = self.options.retries.min(retry::MAX_RETRIES);
         let started = Utc::now();
         let mut attempt = 0;

@@ -226,8 +226,9 @@ pub enum AlgArg {
 
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// The token, or '-' (the default) to read it from standard input.
-    #[arg(value_name = "TOKEN|-", default_value = "-")]
+    /// '-' (the default) to read the token from standard input, '@FILE' to read it from a file,
+    /// or the token itself.
+    #[arg(value_name = "TOKEN|-|@FILE", default_value = "-")]
     pub token: String,
 
     /// Check the signature against the tenant's published keys (OIDC metadata + JWKS), and the
@@ -302,9 +303,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     pub body: Option<PathBuf>,
 
-    /// The token to send, or '-' to read it from standard input; without it one is acquired
-    /// with the credential options (and --scope defaults to the API's well-known scope).
-    #[arg(long, value_name = "TOKEN|-")]
+    /// The token to send: '-' reads it from standard input, '@FILE' from a file (a plain token
+    /// is visible in ps and shell history); without it one is acquired with the credential
+    /// options (and --scope defaults to the API's well-known scope).
+    #[arg(long, value_name = "-|@FILE")]
     pub token: Option<String>,
 
     /// Check the token against the API without calling it.
@@ -329,8 +331,9 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
-    /// The token that was sent (for its roles and audience).
-    #[arg(long, value_name = "TOKEN")]
+    /// The token that was sent (for its roles and audience): '-' reads it from standard input
+    /// (then give the error as FILE or CODE), '@FILE' from a file.
+    #[arg(long, value_name = "-|@FILE")]
     pub token: Option<String>,
 
     /// Your tenant, to put in the fixes [env: AZURE_TENANT_ID].
@@ -401,9 +404,10 @@ pub struct ConsentArgs {
     #[arg(long, value_name = "PATH", requires = "admin_client_id")]
     pub admin_certificate: Option<std::path::PathBuf>,
 
-    /// The token the daemon holds (e.g. from its cache), or '-' for standard input: its roles and
-    /// issue time are compared with the consents; without it a fresh token is acquired.
-    #[arg(long, value_name = "TOKEN|-")]
+    /// The token the daemon holds (e.g. from its cache), '-' for standard input or '@FILE': its
+    /// roles and issue time are compared with the consents; without it a fresh token is
+    /// acquired.
+    #[arg(long, value_name = "-|@FILE")]
     pub token: Option<String>,
 
     /// Environment variable holding the --admin-client-id app's client secret.

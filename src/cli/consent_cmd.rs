@@ -10,7 +10,7 @@ use super::args::ConsentArgs;
 use super::config::{Environment, prepare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
-use super::{OutputFormat, Report, findings};
+use super::{OutputFormat, Report, findings, token_arg};
 use crate::auth::tenant::is_guid;
 use crate::cache::TokenCache;
 use crate::consent::{self, PermissionRow, ReadFailure};
@@ -39,6 +39,9 @@ pub async fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
+    if let Some(token) = args.token.as_deref() {
+        report.stderr.extend(token_arg::warning(token, "--token"));
+    }
     let audit = audit(args, env, now).await?;
     let found = &audit.findings;
     report.exit = u8::from(found.iter().any(|f| f.severity != Severity::Info));
@@ -64,7 +67,22 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     if daemon_args.scopes.is_empty() {
         daemon_args.scopes = vec![GRAPH_SCOPE.to_owned()];
     }
-    let mut stdin = stdin_reader();
+    if args.credential.secret_stdin && token_arg::is_stdin(args.token.as_deref()) {
+        return Err(token_arg::stdin_taken("--secret-stdin", "--token -"));
+    }
+    // Standard input is read once: the Graph token request prepares the credential again, and
+    // must get the same secret, not an empty stream.
+    let mut read = stdin_reader();
+    let mut kept: Option<Secret> = None;
+    let mut stdin = move || -> std::io::Result<String> {
+        if kept.is_none() {
+            kept = Some(Secret::new(read()?));
+        }
+        Ok(kept
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default())
+    };
     let prepared = prepare(&daemon_args, env, &mut stdin, now)?;
     let request = &prepared.request;
     let context = FixContext::for_request(request);
@@ -72,8 +90,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     let mut cache = TokenCache::in_memory();
     // A given token is the one that matters for staleness: a fresh one has every current role.
     let given = match args.token.as_deref() {
-        Some("-") => Some(read_token_stdin()?),
-        Some(token) => Some(crate::token::strip_wrapping(token)),
+        Some(value) => Some(token_arg::read(value)?.0),
         None => None,
     };
     let own = match given {
@@ -94,7 +111,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     let graph_token = graph_token(
         args,
         env,
-        &daemon_args,
+        (&daemon_args, &mut stdin),
         request,
         args.token.is_none().then_some(&own),
         &mut cache,
@@ -152,14 +169,17 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
 async fn graph_token(
     args: &ConsentArgs,
     env: &Environment,
-    daemon_args: &super::args::CredentialArgs,
+    // The daemon's options, and standard input as it was read for them (once).
+    (daemon_args, stdin): (
+        &super::args::CredentialArgs,
+        &mut (dyn FnMut() -> std::io::Result<String> + Send),
+    ),
     request: &crate::auth::TokenRequest,
     // The daemon's fresh token, reusable when the audited resource is Graph itself.
     own: Option<&crate::secret::Secret>,
     cache: &mut TokenCache,
     now: DateTime<Utc>,
 ) -> Result<crate::secret::Secret> {
-    let mut stdin = stdin_reader();
     let graph_scope = args
         .graph_url
         .as_deref()
@@ -192,7 +212,7 @@ async fn graph_token(
             ("AZURE_CLIENT_SECRET", secret),
             (password_var.as_str(), password),
         ]);
-        let admin = prepare(&admin_args, &admin_env, &mut stdin, now)?;
+        let admin = prepare(&admin_args, &admin_env, stdin, now)?;
         acquire(
             &admin.request,
             &super::token_cmd::cli_client(admin.options)?,
@@ -209,7 +229,7 @@ async fn graph_token(
     } else {
         let mut graph_args = daemon_args.clone();
         graph_args.scopes = vec![graph_scope];
-        let graph = prepare(&graph_args, env, &mut stdin, now)?;
+        let graph = prepare(&graph_args, env, stdin, now)?;
         acquire(
             &graph.request,
             &super::token_cmd::cli_client(graph.options)?,
@@ -318,14 +338,4 @@ fn text(audit: &Audit) -> String {
     }
     out.push_str(&findings::text(found));
     out
-}
-
-fn read_token_stdin() -> Result<String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1024 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::file("standard input", e))?;
-    Ok(crate::token::strip_wrapping(&text))
 }

@@ -1,33 +1,29 @@
-//! `entra-doctor decode [TOKEN|-] [--verify]`.
-
-use std::io::Read as _;
+//! `entra-doctor decode [TOKEN|-|@FILE] [--verify]`.
+//!
+//! `--verify` passes (exit 0) only when the signature was verified: an unknown key, a forged
+//! signature, a Graph token, an issuer that is no known Entra authority, keys that could not be
+//! fetched all exit non-zero, with the reason on standard error and in the findings.
 
 use serde_json::json;
 
 use super::args::DecodeArgs;
-use super::config::cloud_of;
+use super::config::{Environment, cloud_of, transport};
 use super::render::{token_json, token_text};
-use super::{OutputFormat, Report, findings};
+use super::{OutputFormat, Report, findings, token_arg};
 use crate::auth::{AuthorityHost, ClientOptions, TokenClient};
 use crate::diagnose::{self, signature, token_version};
-use crate::error::{Error, Result};
-use crate::token::verify::host_from_issuer;
-use crate::token::{DecodedToken, Verifier, VerifyTarget, decode, strip_wrapping};
-
-/// Larger than any real token; stops `decode - < /dev/urandom` from eating memory.
-const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+use crate::error::Result;
+use crate::token::{Verifier, VerifyTarget, decode};
 
 pub async fn run(
     args: &DecodeArgs,
+    env: &Environment,
     format: OutputFormat,
     now: chrono::DateTime<chrono::Utc>,
     report: &mut Report,
 ) -> Result<()> {
-    let input = if args.token == "-" {
-        read_stdin()?
-    } else {
-        args.token.clone()
-    };
+    // A plain argument is fine here: decode is made for pasting, and --verify sends nothing.
+    let (input, _) = token_arg::read(&args.token)?;
     let decoded = decode(&input)?;
     if !args.verify {
         report.stdout = match format {
@@ -36,24 +32,38 @@ pub async fn run(
         };
         return Ok(());
     }
-    let target = target(args, &decoded)?;
-    let verifier = Verifier::new(TokenClient::new(ClientOptions::default())?);
-    let raw = strip_wrapping(&input);
-    let (outcome, finding) = signature::check(&verifier, &raw, &decoded, &target, now).await;
-    let mut found = vec![finding];
+    let target = target(args)?;
+    // The keys are fetched the way every other request goes: --ca-file, SSL_CERT_FILE, proxies.
+    let options = ClientOptions {
+        transport: transport(args.ca_file.as_deref(), env)?,
+        ..ClientOptions::default()
+    };
+    let verifier = Verifier::new(TokenClient::new(options)?);
+    let checked = signature::check(&verifier, &input, &decoded, &target, now).await;
+    let mut found = vec![checked.finding.clone()];
     found.extend(token_version::check(&decoded, None));
     diagnose::sort(&mut found);
-    if found
-        .iter()
-        .any(|f| f.severity == diagnose::Severity::Error)
-    {
-        report.exit = 1;
-    }
+    report.exit = match checked.failure {
+        Some(failure) => {
+            let title = &checked.finding.title;
+            report.stderr.push(format!(
+                "error: the signature was not verified ({}): {}",
+                checked.finding.id,
+                title.strip_prefix("Not verified: ").unwrap_or(title)
+            ));
+            failure.exit_code()
+        }
+        None => u8::from(
+            found
+                .iter()
+                .any(|f| f.severity == diagnose::Severity::Error),
+        ),
+    };
     report.stdout = match format {
         OutputFormat::Json => {
             let mut value = token_json(&decoded, now);
             if let Some(map) = value.as_object_mut() {
-                map.insert("verification".into(), json!(outcome));
+                map.insert("verification".into(), json!(checked.outcome));
                 map.insert("findings".into(), json!(found));
             }
             format!("{value}\n")
@@ -63,35 +73,17 @@ pub async fn run(
     Ok(())
 }
 
-/// Where the keys are: the options given, else the cloud the token's `iss` names.
-fn target(args: &DecodeArgs, token: &DecodedToken) -> Result<VerifyTarget> {
+/// Where the keys are: the authority the options name; else `None`, and the verifier takes the
+/// known Entra authority of the token's `iss`, or refuses.
+fn target(args: &DecodeArgs) -> Result<VerifyTarget> {
     let host = match (&args.authority_host, args.cloud) {
-        (Some(host), _) => AuthorityHost::parse(host)?,
-        (None, Some(cloud)) => AuthorityHost::parse(cloud_of(cloud).host())?,
-        (None, None) => {
-            let iss = token.claims.iss.as_deref().unwrap_or_default();
-            let host = host_from_issuer(iss).ok_or_else(|| Error::InvalidInput {
-                what: "the token's iss".into(),
-                reason: "names no authority host; pass --cloud or --authority-host".into(),
-            })?;
-            AuthorityHost::parse(&host)?
-        }
+        (Some(host), _) => Some(AuthorityHost::parse(host)?),
+        (None, Some(cloud)) => Some(AuthorityHost::parse(cloud_of(cloud).host())?),
+        (None, None) => None,
     };
     Ok(VerifyTarget {
         host,
         tenant: args.tenant.clone(),
         app_id: args.appid.clone(),
-    })
-}
-
-fn read_stdin() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(MAX_INPUT_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::file("standard input", e))?;
-    String::from_utf8(bytes).map_err(|_| Error::InvalidInput {
-        what: "standard input".into(),
-        reason: "is not UTF-8 text; a JWT is ASCII".into(),
     })
 }

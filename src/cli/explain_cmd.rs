@@ -22,17 +22,21 @@ pub fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
+    if args.input == "-" && super::token_arg::is_stdin(args.token.as_deref()) {
+        return Err(super::token_arg::stdin_taken("the input -", "--token -"));
+    }
     let text = input(&args.input)?;
-    let token = args
-        .token
-        .as_deref()
-        .map(|t| {
-            decode(t).map_err(|e| Error::InvalidInput {
+    let token = match args.token.as_deref() {
+        Some(value) => {
+            let (raw, warning) = super::token_arg::read_warning(value, "--token")?;
+            report.stderr.extend(warning);
+            Some(decode(&raw).map_err(|e| Error::InvalidInput {
                 what: "--token".into(),
                 reason: e.to_string(),
-            })
-        })
-        .transpose()?;
+            })?)
+        }
+        None => None,
+    };
     let scope = args.scope.as_deref();
     let context = FixContext {
         tenant: args.tenant.clone(),

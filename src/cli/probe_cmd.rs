@@ -29,7 +29,9 @@ pub async fn run(
     let resource = url.host_str().and_then(|h| Resources::builtin().by_host(h));
     let mut context = FixContext::default();
     let token = if let Some(given) = &args.token {
-        Secret::new(read_token(given)?)
+        let (token, warning) = super::token_arg::read_warning(given, "--token")?;
+        report.stderr.extend(warning);
+        Secret::new(token)
     } else {
         {
             let mut credential_args = args.credential.clone();
@@ -173,18 +175,6 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
             Ok((name.to_owned(), value.trim().to_owned()))
         })
         .collect()
-}
-
-fn read_token(given: &str) -> Result<String> {
-    if given != "-" {
-        return Ok(given.trim().to_owned());
-    }
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1024 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::file("standard input", e))?;
-    Ok(text.trim().trim_start_matches("Bearer ").to_owned())
 }
 
 pub(super) fn stdin_reader() -> impl FnMut() -> std::io::Result<String> {

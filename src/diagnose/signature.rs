@@ -1,10 +1,12 @@
 //! What checking a token against the tenant's keys means for the operator: one finding per
 //! [`Verification`], worded so that a Graph token is "not verifiable by design" and a key
-//! rollover is told apart from a token of another tenant or cloud.
+//! rollover is told apart from a token of another tenant or cloud. Only a verified signature
+//! passes: every other outcome, and keys that could not be fetched, is a [`Failure`].
 
 use chrono::{DateTime, Utc};
 
 use super::{Finding, Severity};
+use crate::error::Failure;
 use crate::token::verify::{LEEWAY_SECONDS, TimeCheck, Verification};
 use crate::token::{DecodedToken, relative};
 
@@ -29,21 +31,13 @@ pub fn finding(outcome: &Verification, token: &DecodedToken, now: DateTime<Utc>)
             time,
             now,
         ),
-        Verification::GraphNonce => Finding::new(
-            "token.graph-nonce",
-            Severity::Info,
-            "A Microsoft Graph token: its signature cannot be verified outside Graph, by design",
-        )
-        .cause(
-            "the header carries a nonce; Graph signs over a transformed nonce, so every standard JWT library reports \
-             an invalid signature. That does not mean the token is forged: only Graph is meant to validate it",
-        )
-        .evidence(format!(
-            "header: nonce present, kid {}",
-            token.header.kid.as_deref().unwrap_or("-")
-        ))
-        .fix("Nothing to fix: let Graph validate it (call the API: entra-doctor probe); validate only tokens issued for your own API")
-        .doc(VALIDATION_DOC),
+        Verification::GraphNonce => graph_nonce(token),
+        Verification::UntrustedIssuer { issuer } => untrusted_issuer(issuer),
+        Verification::UntrustedKeys {
+            metadata_url,
+            jwks_uri,
+            authority,
+        } => untrusted_keys(metadata_url, jwks_uri, authority),
         Verification::BadSignature {
             key_id,
             jwks_uri,
@@ -110,6 +104,64 @@ pub fn finding(outcome: &Verification, token: &DecodedToken, now: DateTime<Utc>)
     }
 }
 
+/// A Graph token: not verifiable outside Graph, by design (and so never verified here).
+fn graph_nonce(token: &DecodedToken) -> Finding {
+    Finding::new(
+        "token.graph-nonce",
+        Severity::Info,
+        "A Microsoft Graph token: its signature cannot be verified outside Graph, by design",
+    )
+    .cause(
+        "the header carries a nonce; Graph signs over a transformed nonce, so every standard JWT library reports \
+         an invalid signature. That does not mean the token is forged: only Graph is meant to validate it (and so it is not \
+         verified here either)",
+    )
+    .evidence(format!(
+        "header: nonce present, kid {}",
+        token.header.kid.as_deref().unwrap_or("-")
+    ))
+    .fix("Nothing to fix: let Graph validate it (call the API: entra-doctor probe); validate only tokens issued for your own API")
+    .doc(VALIDATION_DOC)
+}
+
+/// Keys not fetched: the token's `iss` is no known Entra authority, and none was named.
+fn untrusted_issuer(issuer: &str) -> Finding {
+    Finding::new(
+        "token.untrusted-issuer",
+        Severity::Error,
+        "Not verified: the token's issuer is not a known Entra ID authority",
+    )
+    .cause(
+        "its iss names no Entra ID host of the public, US Government or China cloud, so its keys were \
+         not fetched: whoever minted the token would serve keys that match it",
+    )
+    .evidence(format!("iss: {}", shown(issuer)))
+    .fix("If you trust that authority (a test or demo tenant), name it: --authority-host URL (or --cloud)")
+    .fix("Tokens Entra ID issues name its own hosts (login.microsoftonline.com, sts.windows.net, login.microsoftonline.us, login.partner.microsoftonline.cn, …): treat one naming any other host as forged")
+    .doc(VALIDATION_DOC)
+}
+
+/// Keys not fetched: the authority's metadata names them somewhere else.
+fn untrusted_keys(metadata_url: &str, jwks_uri: &str, authority: &str) -> Finding {
+    Finding::new(
+        "token.untrusted-keys",
+        Severity::Error,
+        "Not verified: the metadata names a key set off the authority's own host",
+    )
+    .cause(format!(
+        "the jwks_uri is not on {authority}: keys from anywhere else prove nothing, so they were not \
+         fetched (a proxy or mirror in between may have rewritten the metadata)"
+    ))
+    .evidence(format!("jwks_uri: {}", shown(jwks_uri)))
+    .evidence(format!("metadata: {metadata_url}"))
+    .fix("Check that --authority-host names the real authority, and what answers for it on this network (a proxy)")
+    .doc(VALIDATION_DOC)
+}
+
+fn shown(text: &str) -> &str {
+    if text.is_empty() { "(none)" } else { text }
+}
+
 fn verified(
     key_id: &str,
     issuer: &str,
@@ -155,29 +207,42 @@ fn at(seconds: i64, now: DateTime<Utc>) -> String {
     )
 }
 
-/// Verifies `raw` and returns its finding; a failure to fetch the keys becomes a warning that
-/// says what could not be fetched, since the decoded token is still worth showing.
+/// A signature check: what it found, its finding, and whether it failed.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// `None` when the keys could not be fetched.
+    pub outcome: Option<Verification>,
+    pub finding: Finding,
+    /// `None` only when the signature was verified: [`Failure::Refused`] for every outcome that
+    /// is not, the fetch error's own kind (a network failure, an unknown tenant) otherwise.
+    pub failure: Option<Failure>,
+}
+
+/// Verifies `raw` and returns its finding. Keys that cannot be fetched fail the check (the
+/// decoded token is still worth showing, so this is a finding, not an error).
 pub async fn check(
     verifier: &crate::token::Verifier,
     raw: &str,
     token: &DecodedToken,
     target: &crate::token::VerifyTarget,
     now: DateTime<Utc>,
-) -> (Option<Verification>, Finding) {
+) -> Checked {
     match verifier.verify(raw, token, target, now).await {
-        Ok(outcome) => {
-            let finding = finding(&outcome, token, now);
-            (Some(outcome), finding)
-        }
-        Err(error) => (
-            None,
-            Finding::new(
+        Ok(outcome) => Checked {
+            finding: finding(&outcome, token, now),
+            failure: (!outcome.is_verified()).then_some(Failure::Refused),
+            outcome: Some(outcome),
+        },
+        Err(error) => Checked {
+            outcome: None,
+            finding: Finding::new(
                 "token.not-verified",
-                Severity::Warning,
-                "The signature could not be checked: the tenant's keys were not fetched",
+                Severity::Error,
+                "Not verified: the tenant's keys could not be fetched",
             )
             .cause(error.to_string())
             .fix("Check --tenant and --cloud/--authority-host, and that this machine reaches the authority host"),
-        ),
+            failure: Some(error.failure()),
+        },
     }
 }

@@ -5,6 +5,11 @@
 //! each case (a Graph token is "not verifiable by design", never "forged"). Key sets are cached
 //! in memory for the run with the time they were fetched: a TUI verifying every new token must
 //! not fetch the JWKS each time, and an "unknown key" answer should say how old the keys were.
+//!
+//! Nothing the token or the network says is trusted to pick the keys: they come from an
+//! authority the operator named, or from the known Entra host the token's `iss` names (any
+//! other `iss` is refused unfetched), and only from the `jwks_uri` on that authority's own key
+//! host. Only [`Verification::Verified`] means the signature was verified.
 
 mod fetch;
 
@@ -15,10 +20,9 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Serialize;
 use serde_json::Value;
-use url::Url;
 
 use super::DecodedToken;
-use crate::auth::{AuthorityHost, TokenClient};
+use crate::auth::{AuthorityHost, TokenClient, entra_authority_of_issuer};
 use crate::error::Result;
 use fetch::{Jwks, Keys};
 
@@ -29,7 +33,9 @@ pub const LEEWAY_SECONDS: i64 = 300;
 /// Where to look for the keys of a token.
 #[derive(Debug, Clone)]
 pub struct VerifyTarget {
-    pub host: AuthorityHost,
+    /// The authority the operator named (`--authority-host`, `--cloud`, the TUI form, the demo
+    /// tenant); `None`: the known Entra authority of the token's `iss`, and no other.
+    pub host: Option<AuthorityHost>,
     /// The tenant the token should come from (id or domain); `None`: the token's own `tid`.
     pub tenant: Option<String>,
     /// `?appid=` for applications with custom signing keys.
@@ -58,9 +64,18 @@ pub enum Verification {
         jwks_fetched: DateTime<Utc>,
         time: TimeCheck,
     },
-    /// A Microsoft Graph (or SharePoint) token: its header `nonce` makes the signature
-    /// unverifiable by anyone but Graph, by design.
+    /// A Microsoft Graph token (every `aud` is Graph's) with a header `nonce`: its signature
+    /// cannot be verified by anyone but Graph, by design. Not verified.
     GraphNonce,
+    /// The token's `iss` names no known Entra authority and none was named: its keys were not
+    /// fetched, since whoever minted the token would serve them.
+    UntrustedIssuer { issuer: String },
+    /// The authority's metadata names a key set somewhere else than its own key host.
+    UntrustedKeys {
+        metadata_url: String,
+        jwks_uri: String,
+        authority: String,
+    },
     /// A published key matched, and the signature does not verify with it.
     BadSignature {
         key_id: String,
@@ -82,6 +97,30 @@ pub enum Verification {
         token_tenant: Option<String>,
         metadata_url: String,
     },
+}
+
+impl Verification {
+    /// True only when the signature was checked and holds (whatever the issuer and times say,
+    /// which have their own outcomes).
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Verification::Verified { .. })
+    }
+}
+
+/// True when the token is for Microsoft Graph: every `aud` value is one Graph accepts
+/// (`assets/resources.toml`). A `nonce` on any other token is no excuse for its signature.
+fn is_graph_token(token: &DecodedToken) -> bool {
+    let Some(graph) = crate::diagnose::Resources::builtin()
+        .all()
+        .iter()
+        .find(|r| r.id == "graph")
+    else {
+        return false;
+    };
+    let audiences = token.claims.aud.as_ref().map(super::Audience::values);
+    audiences.is_some_and(|values| {
+        !values.is_empty() && values.iter().all(|aud| graph.accepts_audience(aud))
+    })
 }
 
 /// The published key with the token's `kid` (or v1 `x5t`).
@@ -118,15 +157,38 @@ impl Verifier {
         target: &VerifyTarget,
         now: DateTime<Utc>,
     ) -> Result<Verification> {
-        if token.header.has_nonce {
+        if token.header.has_nonce && is_graph_token(token) {
             return Ok(Verification::GraphNonce);
         }
+        let issuer = token.claims.iss.clone().unwrap_or_default();
+        let Some(host) = target
+            .host
+            .clone()
+            .or_else(|| entra_authority_of_issuer(&issuer))
+        else {
+            return Ok(Verification::UntrustedIssuer { issuer });
+        };
         let tenant = target
             .tenant
             .clone()
             .or_else(|| token.claims.tid.clone())
             .unwrap_or_else(|| "common".to_owned());
-        let mut keys = self.keys(target, &tenant, token, now).await?;
+        // The tenant (the token's own `tid` when none was given) becomes a path segment.
+        if tenant.is_empty()
+            || !tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err(crate::Error::InvalidTenant {
+                tenant,
+                reason: "is not a directory id or domain; pass --tenant".into(),
+            });
+        }
+        let named_app = target.app_id.as_deref();
+        let mut keys = match self.keys(&host, named_app, &tenant, token, now).await? {
+            Ok(keys) => keys,
+            Err(refused) => return Ok(refused),
+        };
         // Apps with custom signing keys publish them only under `?appid=`: when the tenant's
         // set lacks the key, try the set of the API the token is for (a v2 `aud` is its app id).
         let audience_app = token
@@ -136,18 +198,12 @@ impl Verifier {
             .and_then(|a| a.values().first().map(|v| v.to_ascii_lowercase()))
             .filter(|aud| crate::auth::tenant::is_guid(aud));
         if find_key(&keys.jwks, token).is_none()
-            && target.app_id.is_none()
+            && named_app.is_none()
             && let Some(app_id) = audience_app
+            && let Ok(Ok(custom)) = self.keys(&host, Some(&app_id), &tenant, token, now).await
+            && find_key(&custom.jwks, token).is_some()
         {
-            let with_app = VerifyTarget {
-                app_id: Some(app_id),
-                ..target.clone()
-            };
-            if let Ok(custom) = self.keys(&with_app, &tenant, token, now).await
-                && find_key(&custom.jwks, token).is_some()
-            {
-                keys = custom;
-            }
+            keys = custom;
         }
         let Keys {
             metadata_url,
@@ -199,30 +255,21 @@ impl Verifier {
     }
 }
 
-/// The v1 document for v1 tokens, the v2 document otherwise.
-pub fn metadata_url(target: &VerifyTarget, tenant: &str, ver: Option<&str>) -> String {
+/// The v1 document for v1 tokens, the v2 document otherwise; `?appid=` for an app with custom
+/// signing keys.
+pub fn metadata_url(
+    host: &AuthorityHost,
+    app_id: Option<&str>,
+    tenant: &str,
+    ver: Option<&str>,
+) -> String {
     let v = if ver == Some("1.0") { "" } else { "/v2.0" };
-    let mut url = format!(
-        "{}/{tenant}{v}/.well-known/openid-configuration",
-        target.host
-    );
-    if let Some(app_id) = &target.app_id {
+    let mut url = format!("{host}/{tenant}{v}/.well-known/openid-configuration");
+    if let Some(app_id) = app_id {
         url.push_str("?appid=");
         url.push_str(app_id);
     }
     url
-}
-
-/// The authority host a token's `iss` points at: `sts.windows.net` is the public cloud's v1
-/// issuer, served by `login.microsoftonline.com`.
-pub fn host_from_issuer(iss: &str) -> Option<String> {
-    let url = Url::parse(iss).ok()?;
-    let host = url.host_str()?;
-    Some(match host {
-        "sts.windows.net" => "https://login.microsoftonline.com".to_owned(),
-        "sts.chinacloudapi.cn" => "https://login.partner.microsoftonline.cn".to_owned(),
-        _ => url.origin().ascii_serialization(),
-    })
 }
 
 fn wrong_tenant(
@@ -283,30 +330,80 @@ fn time_check(token: &DecodedToken, now: DateTime<Utc>) -> TimeCheck {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
     fn picks_the_document_of_the_token_version() {
+        let host = AuthorityHost::parse("https://login.microsoftonline.com").unwrap();
+        assert_eq!(
+            metadata_url(&host, None, "t", Some("1.0")),
+            "https://login.microsoftonline.com/t/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            metadata_url(&host, Some("a"), "t", Some("2.0")),
+            "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration?appid=a"
+        );
+    }
+
+    fn token(header: &Value, claims: &Value) -> (String, DecodedToken) {
+        use base64::Engine as _;
+        let part = |v: &Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+        };
+        let raw = format!("{}.{}.c2ln", part(header), part(claims));
+        let decoded = super::super::decode(&raw).unwrap();
+        (raw, decoded)
+    }
+
+    /// Nothing here may reach a network: each case is decided before any fetch.
+    #[tokio::test]
+    async fn refuses_before_fetching_what_cannot_be_trusted() {
+        let verifier =
+            Verifier::new(TokenClient::new(crate::auth::ClientOptions::default()).unwrap());
         let target = VerifyTarget {
-            host: AuthorityHost::parse("https://login.microsoftonline.com").unwrap(),
+            host: None,
             tenant: None,
             app_id: None,
         };
-        assert_eq!(
-            metadata_url(&target, "t", Some("1.0")),
-            "https://login.microsoftonline.com/t/.well-known/openid-configuration"
-        );
-        let with_app = VerifyTarget {
-            app_id: Some("a".into()),
-            ..target
-        };
-        assert_eq!(
-            metadata_url(&with_app, "t", Some("2.0")),
-            "https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration?appid=a"
-        );
-        assert_eq!(
-            host_from_issuer("https://sts.windows.net/x/").as_deref(),
-            Some("https://login.microsoftonline.com")
-        );
+        let now = Utc::now();
+        let cases = [
+            // A self-minted token naming its own server.
+            (
+                json!({"alg":"RS256","kid":"k"}),
+                json!({"aud":"api://x","iss":"http://127.0.0.1:9/t/","tid":"t"}),
+                Verification::UntrustedIssuer {
+                    issuer: "http://127.0.0.1:9/t/".into(),
+                },
+            ),
+            // A nonce on a token for another API is no Graph token.
+            (
+                json!({"alg":"RS256","kid":"k","nonce":"abc"}),
+                json!({"aud":"api://x","iss":"https://evil.example/t/"}),
+                Verification::UntrustedIssuer {
+                    issuer: "https://evil.example/t/".into(),
+                },
+            ),
+            // Graph among other audiences is not a Graph token either.
+            (
+                json!({"alg":"RS256","kid":"k","nonce":"abc"}),
+                json!({"aud":["https://graph.microsoft.com","api://x"],"iss":"https://e.example/"}),
+                Verification::UntrustedIssuer {
+                    issuer: "https://e.example/".into(),
+                },
+            ),
+            (
+                json!({"alg":"RS256","kid":"k","nonce":"abc"}),
+                json!({"aud":"00000003-0000-0000-c000-000000000000"}),
+                Verification::GraphNonce,
+            ),
+        ];
+        for (header, claims, expected) in cases {
+            let (raw, decoded) = token(&header, &claims);
+            let outcome = verifier.verify(&raw, &decoded, &target, now).await.unwrap();
+            assert!(!outcome.is_verified());
+            assert_eq!(outcome, expected, "{claims}");
+        }
     }
 }

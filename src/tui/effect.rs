@@ -188,8 +188,9 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             now,
         } => {
             let verifier = services.verifier()?;
-            let (_, finding) =
-                signature::check(verifier, raw.expose(), &decoded, &target, now).await;
+            let finding = signature::check(verifier, raw.expose(), &decoded, &target, now)
+                .await
+                .finding;
             Some(Action::TokenVerified {
                 id,
                 label: label(&finding),
@@ -277,8 +278,9 @@ async fn acquire(
         Credential::Certificate { certificate, .. } => Some(certificate.info.clone()),
         Credential::Secret(_) | Credential::Assertion { .. } => None,
     };
+    // The form's authority: the one the operator named, whose token this is.
     let verify_target = decoded.is_some().then(|| VerifyTarget {
-        host: request.authority.host.clone(),
+        host: Some(request.authority.host.clone()),
         tenant: Some(request.authority.tenant.to_string()),
         app_id: None,
     });
@@ -437,7 +439,9 @@ fn label(finding: &Finding) -> (Severity, String) {
             "signed by a key the tenant does not publish (rollover? other tenant?)"
         }
         "token.wrong-tenant" => "valid, but issued by another tenant",
-        _ => "not checked: the tenant's keys could not be fetched",
+        "token.untrusted-issuer" => "NOT VERIFIED: the issuer is not a known Entra authority",
+        "token.untrusted-keys" => "NOT VERIFIED: the metadata names keys off the authority's host",
+        _ => "NOT VERIFIED: the tenant's keys could not be fetched",
     };
     (finding.severity, text.to_owned())
 }

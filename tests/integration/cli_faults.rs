@@ -33,7 +33,8 @@ fn token(host: &str, extra: &[&str]) -> Output {
 
 fn probe(url: &str) -> Output {
     entra_doctor()
-        .args(["probe", "--url", url, "--token", &v1_graph_token("probe")])
+        .args(["probe", "--url", url, "--token", "-"])
+        .write_stdin(v1_graph_token("probe"))
         .output()
         .unwrap()
 }

@@ -150,7 +150,9 @@ async fn healthy_passes_every_step_with_secret_and_certificate() {
                 ("preflight", "passed"),
                 ("token", "passed"),
                 ("decode", "passed"),
-                ("verify", "passed"),
+                // A Graph token is not verifiable outside Graph: not a pass (issue 14), not
+                // the app's fault either.
+                ("verify", "skipped"),
                 ("probe", "passed"),
                 ("consent", "skipped")
             ])

@@ -29,4 +29,5 @@ mod transport;
 mod trust;
 mod tui_faults;
 mod tui_flows;
+mod verify_closed;
 mod walkthrough;

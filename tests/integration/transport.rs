@@ -60,7 +60,7 @@ fn stderr(output: &std::process::Output) -> String {
 
 /// A CONNECT proxy on loopback that records each request line and tunnels every CONNECT to
 /// `upstream`, whatever host it names (nothing ever leaves the machine).
-async fn recording_proxy(upstream: SocketAddr) -> (String, Arc<Mutex<Vec<String>>>) {
+pub async fn recording_proxy(upstream: SocketAddr) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));

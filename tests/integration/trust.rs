@@ -47,7 +47,7 @@ async fn demo_token(demo: &RunningDemo, scope: &str) -> String {
 
 fn target(demo: &RunningDemo, tenant: Option<&str>) -> VerifyTarget {
     VerifyTarget {
-        host: AuthorityHost::parse(demo.authority_host()).unwrap(),
+        host: Some(AuthorityHost::parse(demo.authority_host()).unwrap()),
         tenant: tenant.map(str::to_owned),
         app_id: None,
     }
@@ -310,13 +310,14 @@ async fn decode_verify_reports_each_outcome_with_its_finding() {
     assert_eq!(json["verification"]["outcome"], "verified");
     assert_eq!(ids(&json), ["token.verified", "token.version"]);
 
+    // Issue 14: not verified is never a pass, whatever the reason.
     let (code, json) = decode_verify_json(&demo, &v1_graph_token("cli"), &[]);
-    assert_eq!(code, Some(0), "a Graph token is not an error: {json:#}");
+    assert_eq!(code, Some(1), "a Graph token is not verified: {json:#}");
     assert_eq!(json["verification"]["outcome"], "graph-nonce");
     assert!(ids(&json).contains(&"token.graph-nonce"));
 
     let (code, json) = decode_verify_json(&demo, &genuine, &["--tenant", TENANT_ID]);
-    assert_eq!(code, Some(0), "the demo knows one tenant: {json:#}");
+    assert_eq!(code, Some(1), "the demo knows one tenant: {json:#}");
     assert!(ids(&json).contains(&"token.not-verified"), "{json:#}");
 }
 
@@ -517,7 +518,7 @@ async fn custom_signing_keys_are_found_under_appid() {
         .mount(&server)
         .await;
     let target = VerifyTarget {
-        host: AuthorityHost::parse(&server.uri()).unwrap(),
+        host: Some(AuthorityHost::parse(&server.uri()).unwrap()),
         tenant: None,
         app_id: None,
     };

@@ -11,7 +11,8 @@ use crate::diagnose::{Severity, signature};
 use crate::token::{Verification, Verifier, VerifyTarget};
 
 /// Checks the token against the tenant's published keys: a token the API cannot validate fails
-/// there whatever its roles say.
+/// there whatever its roles say. Only a verified signature passes; a Graph token (not
+/// verifiable outside Graph, by design) is skipped, and every other outcome fails the step.
 pub(super) async fn verify_step(
     list: &mut Checklist,
     raw: &str,
@@ -32,19 +33,23 @@ pub(super) async fn verify_step(
         }
     };
     let target = VerifyTarget {
-        host: request.authority.host.clone(),
+        host: Some(request.authority.host.clone()),
         tenant: Some(request.authority.tenant.to_string()),
         app_id: None,
     };
-    let (outcome, finding) = signature::check(&verifier, raw, token, &target, now).await;
-    let step = match outcome {
-        Some(Verification::Verified { .. } | Verification::GraphNonce) => Outcome::Passed,
-        Some(_) => Outcome::Failed,
-        // The keys could not be fetched: say so, but that is not the token's fault.
-        None => Outcome::Skipped,
+    let checked = signature::check(&verifier, raw, token, &target, now).await;
+    let step = match (&checked.outcome, checked.failure) {
+        (_, None) => Outcome::Passed,
+        (Some(Verification::GraphNonce), _) => Outcome::Skipped,
+        (Some(_), Some(_)) => Outcome::Failed,
+        // The keys could not be fetched: the exit code says what kind of failure that was.
+        (None, Some(failure)) => {
+            list.failure.get_or_insert(failure);
+            Outcome::Failed
+        }
     };
-    list.step("verify", step, finding.title.clone());
-    list.findings.push(finding);
+    list.step("verify", step, checked.finding.title.clone());
+    list.findings.push(checked.finding);
 }
 
 /// The consent audit, when the token lacks roles or the API said 403: that is where the

@@ -1,9 +1,13 @@
-//! Fetching a tenant's OIDC metadata and key sets, cached for the life of the [`Verifier`].
+//! Fetching a tenant's OIDC metadata and key sets, cached for the life of the [`Verifier`]. The
+//! metadata comes from a trusted authority; the key set only from the `jwks_uri` on that
+//! authority's own key host.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use url::Url;
 
-use super::{DecodedToken, Verifier, VerifyTarget, metadata_url};
+use super::{DecodedToken, Verification, Verifier, metadata_url};
+use crate::auth::AuthorityHost;
 use crate::error::Result;
 
 /// Where a key set came from, and the issuer that goes with it.
@@ -21,15 +25,17 @@ pub(super) struct Jwks {
 }
 
 impl Verifier {
-    /// The metadata and key set `target` names for this token.
+    /// The metadata of `tenant` at `host` and the key set it names for this token; the inner
+    /// `Err` is the refusal of a key set that is not on the authority's own key host.
     pub(super) async fn keys(
         &self,
-        target: &VerifyTarget,
+        host: &AuthorityHost,
+        app_id: Option<&str>,
         tenant: &str,
         token: &DecodedToken,
         now: DateTime<Utc>,
-    ) -> Result<Keys> {
-        let metadata_url = metadata_url(target, tenant, token.claims.ver.as_deref());
+    ) -> Result<Result<Keys, Verification>> {
+        let metadata_url = metadata_url(host, app_id, tenant, token.claims.ver.as_deref());
         let metadata = self.metadata(&metadata_url).await?;
         let field = |name: &str| {
             metadata
@@ -43,13 +49,20 @@ impl Verifier {
             token.claims.tid.as_deref().unwrap_or_default(),
         );
         let jwks_uri = field("jwks_uri");
+        if !Url::parse(&jwks_uri).is_ok_and(|url| host.serves_keys_at(&url)) {
+            return Ok(Err(Verification::UntrustedKeys {
+                metadata_url,
+                jwks_uri,
+                authority: host.to_string(),
+            }));
+        }
         let jwks = self.jwks(&jwks_uri, now).await?;
-        Ok(Keys {
+        Ok(Ok(Keys {
             metadata_url,
             expected_issuer,
             jwks_uri,
             jwks,
-        })
+        }))
     }
 
     async fn metadata(&self, url: &str) -> Result<Value> {

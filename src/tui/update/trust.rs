@@ -6,12 +6,14 @@ use crate::tui::effect::Effect;
 use crate::tui::state::{Load, Pane, RequestId, State};
 
 /// Finding ids a signature check produces; a new check replaces the old one's.
-const SIGNATURE_FINDINGS: [&str; 6] = [
+const SIGNATURE_FINDINGS: [&str; 8] = [
     "token.verified",
     "token.graph-nonce",
     "token.bad-signature",
     "token.unknown-key",
     "token.wrong-tenant",
+    "token.untrusted-issuer",
+    "token.untrusted-keys",
     "token.not-verified",
 ];
 
