@@ -12,9 +12,9 @@ use crate::cli::{entra_doctor, token_args};
 use crate::support::{CANARY_PFX_PASSWORD, CANARY_SECRET, fixture, v1_graph_token};
 
 /// OSC 52 (write the clipboard), OSC 0 (window title), CSI 2J (clear), a C1 CSI, a bidi
-/// override and a zero-width space: what a hostile server would send to a terminal.
+/// override, DEL, an isolate and a zero-width space: what a hostile server would send.
 pub(crate) const ESCAPES: &str =
-    "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}2J\u{202e}\u{200b}";
+    "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}2J\u{7f}\u{202e}\u{200b}\u{2066}";
 
 #[derive(Clone, Copy)]
 pub(crate) enum Dialect {
