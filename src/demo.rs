@@ -25,6 +25,7 @@ mod model_check;
 mod resource_api;
 mod resource_errors;
 mod scope;
+mod serve;
 mod server;
 mod sts;
 mod sts_error;
@@ -38,4 +39,5 @@ pub use model::{
     RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
+pub use serve::ServeLimits;
 pub use server::{DemoApp, DemoControl, DemoOptions, RunningDemo, start};

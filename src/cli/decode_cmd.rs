@@ -1,7 +1,5 @@
 //! `entra-doctor decode [TOKEN|-] [--verify]`.
 
-use std::io::Read as _;
-
 use serde_json::json;
 
 use super::args::DecodeArgs;
@@ -85,11 +83,12 @@ fn target(args: &DecodeArgs, token: &DecodedToken) -> Result<VerifyTarget> {
 }
 
 fn read_stdin() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(MAX_INPUT_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::file("standard input", e))?;
+    let bytes = super::read_input(
+        &mut std::io::stdin(),
+        MAX_INPUT_BYTES,
+        "standard input",
+        "decode",
+    )?;
     String::from_utf8(bytes).map_err(|_| Error::InvalidInput {
         what: "standard input".into(),
         reason: "is not UTF-8 text; a JWT is ASCII".into(),

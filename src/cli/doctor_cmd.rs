@@ -107,8 +107,15 @@ pub async fn run(
     let (exit, found) = checklist.verdict();
     report.exit = exit;
     if let Some(path) = &args.report {
-        std::fs::write(path, report::markdown(&checklist.steps, &found, now))
-            .map_err(|e| Error::file(path, e))?;
+        // Private (0600), atomic, never through a link: a report quotes the tenant's answers.
+        crate::files::write_private(
+            path,
+            report::markdown(&checklist.steps, &found, now).as_bytes(),
+        )
+        .map_err(|source| Error::Output {
+            what: format!("the report {}", path.display()),
+            source,
+        })?;
     }
     report.stdout = match format {
         OutputFormat::Json => format!(
