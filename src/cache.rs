@@ -21,7 +21,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authority, ScopeSet, TokenResponse};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// MSAL's buffer: a token with less than this left is treated as expired.
@@ -84,7 +84,11 @@ impl CacheEntry {
 
     /// Why this entry cannot be served at `now`, if it cannot.
     pub fn stale_reason(&self, now: DateTime<Utc>) -> Option<Miss> {
-        if now + EXPIRY_BUFFER >= self.expires_on {
+        // `now` near the last representable date has no "five minutes later": stale, then.
+        if now
+            .checked_add_signed(EXPIRY_BUFFER)
+            .is_none_or(|soon| soon >= self.expires_on)
+        {
             Some(Miss::ExpiresSoon)
         } else if self.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
             Some(Miss::RefreshDue)
@@ -220,8 +224,22 @@ impl TokenCache {
         now: DateTime<Utc>,
     ) -> Result<CacheEntry> {
         let id = key.id();
-        let after = |seconds: u64| {
-            now + TimeDelta::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
+        // The client refuses absurd lifetimes; this is the backstop for a response built
+        // elsewhere, so no number can overflow the date arithmetic.
+        let after = |field: &'static str, seconds: u64| {
+            i64::try_from(seconds)
+                .ok()
+                .and_then(TimeDelta::try_seconds)
+                .and_then(|delta| now.checked_add_signed(delta))
+                .ok_or_else(|| Error::ImplausibleLifetime {
+                    from: "the token response".into(),
+                    field,
+                    value: seconds.to_string(),
+                    reason: "past the last date a timestamp can hold".into(),
+                })
+        };
+        let optional = |field: &'static str, seconds: Option<u64>| {
+            seconds.map(|s| after(field, s)).transpose()
         };
         let entry = CacheEntry {
             sealed_token: seal::seal(&response.access_token, sealing_key, &id),
@@ -229,9 +247,9 @@ impl TokenCache {
             resource: resource.to_owned(),
             token_type: response.token_type.clone(),
             acquired_at: now,
-            expires_on: after(response.expires_in),
-            refresh_on: response.refresh_in.map(after),
-            ext_expires_on: response.ext_expires_in.map(after),
+            expires_on: after("expires_in", response.expires_in)?,
+            refresh_on: optional("refresh_in", response.refresh_in)?,
+            ext_expires_on: optional("ext_expires_in", response.ext_expires_in)?,
             source: source.to_owned(),
         };
         self.entries.insert(id, entry.clone());

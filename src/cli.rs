@@ -2,7 +2,8 @@
 //!
 //! Commands build their output as a [`Report`] and never touch the terminal themselves; [`run`]
 //! prints it, maps failures to exit codes (0 ok, 1 refused, 2 input, 3 network) and, with
-//! `--output json`, prints failures as one JSON document too.
+//! `--output json`, prints failures as one JSON document too. Output that cannot be written
+//! (`> /dev/full`) is a failure too (exit 2); a closed pipe (`| head`) is not.
 
 pub mod args;
 mod cache_cmd;
@@ -21,7 +22,7 @@ mod token_arg;
 mod token_cmd;
 pub mod walkthrough_cmd;
 
-use std::io::Write as _;
+use std::io::Write;
 
 use serde_json::json;
 
@@ -112,8 +113,22 @@ pub async fn run(cli: Cli, env: Environment) -> u8 {
             failure.exit_code()
         }
     };
-    emit(&report);
-    code
+    match emit(&report) {
+        Ok(()) => code,
+        Err(error) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write the output to standard output: {error}; nothing (or only \
+                 part of it) was written, so do not use what is there"
+            );
+            // The command's own failure, if it had one, says more; else this is the failure.
+            if code == 0 {
+                Failure::Input.exit_code()
+            } else {
+                code
+            }
+        }
+    }
 }
 
 /// Opens the TUI: on the demo tenant (`demo`), on the operator's profile or `AZURE_*`
@@ -227,8 +242,14 @@ async fn scripted(args: demo::DemoArgs) -> u8 {
         };
         return match demos::export_svg(dir, take).await {
             Ok(written) => {
-                println!("Wrote {} SVG frames to {}", written.len(), dir.display());
-                0
+                let line = format!("Wrote {} SVG frames to {}\n", written.len(), dir.display());
+                match write_output(&mut std::io::stdout(), line.as_bytes()) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("error: cannot write to standard output: {e}");
+                        2
+                    }
+                }
             }
             Err(message) => {
                 say_error(&message);
@@ -313,9 +334,10 @@ async fn ui(
     2
 }
 
-/// Prints a report. A closed pipe (`| head`) is a normal end, not an error. Everything goes
-/// through the choke point ([`crate::scrub`]): no secret of the run, no hidden character.
-fn emit(report: &Report) {
+/// Prints a report through the choke point ([`crate::scrub`]): no secret of the run, no hidden
+/// character. A closed pipe (`| head`) is a normal end, not an error; any other failure to write
+/// standard output (a full disk, `> /dev/full`) is returned, so the exit code says it.
+fn emit(report: &Report) -> std::io::Result<()> {
     let mut stderr = std::io::stderr().lock();
     for line in &report.stderr {
         let _ = writeln!(stderr, "{}", scrub::printable(line, LINES));
@@ -327,10 +349,40 @@ fn emit(report: &Report) {
     } else {
         scrub::printable(&report.stdout, LINES)
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(stdout_text.as_bytes())
-        .and_then(|()| stdout.flush());
+    write_output(&mut std::io::stdout().lock(), stdout_text.as_bytes())
+}
+
+/// Writes all of `bytes` and flushes. A closed pipe (`| head`) counts as written: the reader
+/// took all it wanted, as ripgrep treats it. Any other failure is returned.
+pub(crate) fn write_output(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Reads all of `reader` up to `limit` bytes. More than that is an error naming the limit, not
+/// a silent cut: half a response (or a token) would be diagnosed as if it were whole.
+pub(crate) fn read_input(
+    reader: &mut dyn std::io::Read,
+    limit: u64,
+    what: &str,
+    command: &'static str,
+) -> crate::error::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::file(what, e))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(Error::InputTooLarge {
+            what: what.to_owned(),
+            command,
+            limit_mib: limit / (1024 * 1024),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Text printed as lines: line breaks kept, every other hidden character escaped.
@@ -378,7 +430,8 @@ fn error_json(error: &Error, failure: Failure) -> serde_json::Value {
 /// Where the TUI writes its logs: the user's cache directory.
 pub fn default_log_file() -> Option<std::path::PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "entra-doctor")?;
-    std::fs::create_dir_all(dirs.cache_dir()).ok()?;
+    // 0700 when the log creates it first: the token cache lives there too.
+    crate::files::create_private_dir(dirs.cache_dir()).ok()?;
     Some(dirs.cache_dir().join("entra-doctor.log"))
 }
 
@@ -403,10 +456,8 @@ pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(
         .with_target(false);
     match log_file {
         Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
+            // Owner-only and never through a link: at trace level a log holds server answers.
+            let file = crate::files::open_private(path, crate::files::Open::Append)
                 .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
             let _ = LOG_FILE.set(path.to_path_buf());
             builder

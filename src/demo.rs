@@ -27,6 +27,7 @@ mod refusals;
 mod resource_api;
 mod resource_errors;
 mod scope;
+mod serve;
 mod server;
 mod sts;
 mod sts_error;
@@ -40,4 +41,5 @@ pub use model::{
     RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
+pub use serve::ServeLimits;
 pub use server::{DemoApp, DemoControl, DemoOptions, RunningDemo, start};

@@ -151,6 +151,38 @@ pub enum Error {
 
     #[error("token cache {path}: {reason}")]
     Cache { path: PathBuf, reason: String },
+
+    /// A number from the network that no real server sends: it is refused before any date
+    /// arithmetic, where it would overflow.
+    #[error(
+        "{from} sent {field} = {value}, which is not a token lifetime in seconds ({reason}); the \
+         token was not used: Entra ID sends whole seconds such as 3599, so a proxy or a wrong \
+         --authority-host / --token-endpoint answered; check what the URL points at"
+    )]
+    ImplausibleLifetime {
+        from: String,
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    /// Input longer than the command reads; a silent cut would diagnose half of it.
+    #[error(
+        "{what} is larger than {limit_mib} MiB, the most {command} reads: give only the part to \
+         look at (the response body, the token), not a whole log"
+    )]
+    InputTooLarge {
+        what: String,
+        command: &'static str,
+        limit_mib: u64,
+    },
+
+    /// Standard output or an output file could not be written (a full disk, a closed device).
+    #[error("cannot write {what}: {source}")]
+    Output {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 /// What to try after an answer that is not a token response, by its status.
@@ -181,7 +213,8 @@ impl Error {
             | Error::Redirected { .. }
             | Error::Timeout { .. }
             | Error::Network { .. }
-            | Error::UntrustedCertificate { .. } => Failure::Network,
+            | Error::UntrustedCertificate { .. }
+            | Error::ImplausibleLifetime { .. } => Failure::Network,
             Error::InvalidTenant { .. }
             | Error::InvalidAuthority { .. }
             | Error::InsecureAuthority { .. }
@@ -194,7 +227,9 @@ impl Error {
             | Error::PfxPassword { .. }
             | Error::File { .. }
             | Error::Decode(_)
-            | Error::Cache { .. } => Failure::Input,
+            | Error::Cache { .. }
+            | Error::InputTooLarge { .. }
+            | Error::Output { .. } => Failure::Input,
         }
     }
 

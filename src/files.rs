@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 /// renamed over `path` (and the directory fsynced on Unix, so the rename itself survives a
 /// crash): a reader sees the old file or the new one, never half of one. The file is mode 0600,
 /// and a directory created on the way 0700.
+///
+/// A symbolic link at `path` is refused ([`refuse_link`]): nothing is written through it, and
+/// the rename would not follow one anyway (it replaces the link itself).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    refuse_link(path)?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
         create_private_dir(dir)?;
@@ -19,7 +23,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let temp = PathBuf::from(temp);
     let written = (|| {
-        let mut out = open_private(&temp, true)?;
+        // `create_new`: a file (or a link) planted at the temporary name is never opened.
+        let mut out = open_private(&temp, Open::New)?;
         out.write_all(bytes)?;
         out.sync_all()?;
         fs::rename(&temp, path)
@@ -50,7 +55,7 @@ pub fn lock_beside(path: &Path) -> std::io::Result<FileLock> {
     }
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
-    let file = open_private(Path::new(&name), false)?;
+    let file = open_private(Path::new(&name), Open::Keep)?;
     // fs4 rather than std's `File::lock`, which needs Rust 1.89 (rust-version is 1.85).
     fs4::fs_std::FileExt::lock_exclusive(&file)?;
     Ok(FileLock { _file: file })
@@ -67,18 +72,76 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens a file for writing that only its owner may read (mode 0600 on Unix), creating it;
-/// `truncate` empties an existing one (a file being rewritten), a lock file keeps its bytes.
-fn open_private(path: &Path, truncate: bool) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(truncate);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+/// How [`open_private`] treats an existing file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// It must not exist (`O_EXCL`): for temporary files.
+    New,
+    /// Keep its bytes: a lock file.
+    Keep,
+    /// Append to it: a log.
+    Append,
 }
 
+/// Opens a file for writing that only its owner may read (mode 0600 on Unix), creating it, and
+/// never through a symbolic link (`O_NOFOLLOW`: a link there is an error, not followed). An
+/// existing file of the owner's that others could read is made private.
+pub fn open_private(path: &Path, how: Open) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    match how {
+        Open::New => options.write(true).create_new(true),
+        Open::Keep => options.write(true).create(true),
+        Open::Append => options.append(true).create(true),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        let file = options.open(path).map_err(|e| link_error(path, e))?;
+        let permissions = file.metadata()?.permissions();
+        if permissions.mode() & 0o077 != 0 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        refuse_link(path)?;
+        options.open(path)
+    }
+}
+
+/// `O_NOFOLLOW` on a link fails with `ELOOP` ("too many levels of symbolic links"), which
+/// misleads: say what it is.
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+fn link_error(path: &Path, error: std::io::Error) -> std::io::Error {
+    if error.raw_os_error() == Some(libc::ELOOP) {
+        refuse_link(path).err().unwrap_or(error)
+    } else {
+        error
+    }
+}
+
+/// An error when `path` is a symbolic link: files the tool writes are never written through a
+/// link, which could point at any file the user can write.
+pub fn refuse_link(path: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link, and entra-doctor never writes through one (it could \
+                 point at any file): remove the link or give the real path",
+                path.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` (and its missing parents) readable by the owner alone (0700), whoever comes
+/// first: the cache, the log, a report or an export. An existing directory is left as it is.
+#[cfg(unix)]
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt as _;
     fs::DirBuilder::new()
         .recursive(true)
@@ -87,7 +150,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)
 }
 

@@ -63,9 +63,15 @@ fn patterns() -> &'static [(Regex, &'static str)] {
     static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
     PATTERNS.get_or_init(|| {
         [
-            // key=value and key: value in any spelling: client_secret, "client secret", Password…
+            // A JSON member named for a credential: its value, whatever its length.
             (
-                r#"(?i)(["']?\b(?:client[_ -]?secret|secret|client[_ -]?assertion|password|passwd|pfx[_ -]?password|access[_ -]?token|refresh[_ -]?token|id[_ -]?token|api[_ -]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;<>}]+"#,
+                r#"(?i)("(?:client_secret|client_assertion|access_token|refresh_token|id_token|password)"\s*:\s*")[^"]*""#,
+                "${1}[REDACTED]\"",
+            ),
+            // key=value and key: value in any spelling: client_secret, "client secret", Password…
+            // A value of 8 characters or more: "passwd: is …" (a file named passwd) is no secret.
+            (
+                r#"(?i)(["']?\b(?:client[_ -]?secret|secret|client[_ -]?assertion|password|passwd|pfx[_ -]?password|access[_ -]?token|refresh[_ -]?token|id[_ -]?token|api[_ -]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;<>}]{8,}"#,
                 "${1}[REDACTED]",
             ),
             (
@@ -209,10 +215,12 @@ mod tests {
             let clean = scrub(text);
             assert!(!clean.contains(leaked), "{text} → {clean}");
         }
-        assert_eq!(
-            scrub("token request endpoint=http://x client_id=abc"),
-            "token request endpoint=http://x client_id=abc"
-        );
+        for innocent in [
+            "token request endpoint=http://x client_id=abc",
+            "token cache /tmp/passwd: is not an entra-doctor token cache",
+        ] {
+            assert_eq!(scrub(innocent), innocent);
+        }
     }
 
     #[test]

@@ -346,6 +346,18 @@ pub fn parse_token_body(
         return Err(Error::Entra(Box::new(error)));
     }
     if (200..300).contains(&status) && value.get("access_token").is_some() {
+        if let Some((field, reason)) = super::response::implausible_lifetime(&value) {
+            let raw = value
+                .get(field)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Err(Error::ImplausibleLifetime {
+                from: url.to_owned(),
+                field,
+                value: snippet(raw.as_bytes()),
+                reason: reason.to_owned(),
+            });
+        }
         return serde_json::from_value(value).map_err(|_| unexpected());
     }
     Err(unexpected())

@@ -25,6 +25,41 @@ pub struct TokenResponse {
     pub access_token: Secret,
 }
 
+/// The longest token lifetime believed, in seconds: a year. Entra ID issues access tokens for
+/// 60–90 minutes (24 hours at most with a lifetime policy); a larger number is a broken or
+/// hostile server, and near 10^13 seconds it is past the last date a timestamp can hold.
+pub const MAX_LIFETIME_SECONDS: u64 = 366 * 86_400;
+
+/// The lifetime fields of a token response, checked before they are read as numbers.
+pub const LIFETIME_FIELDS: [&str; 3] = ["expires_in", "ext_expires_in", "refresh_in"];
+
+/// Why a lifetime field of a token response cannot be believed: `(field, reason)`, or `None`
+/// when every one present is a whole number of seconds (a number, or digits in a string as the
+/// v1 endpoint sends them) up to [`MAX_LIFETIME_SECONDS`].
+pub fn implausible_lifetime(body: &serde_json::Value) -> Option<(&'static str, &'static str)> {
+    use serde_json::Value;
+    LIFETIME_FIELDS.into_iter().find_map(|field| {
+        let reason = match body.get(field)? {
+            Value::Number(n) if n.as_u64().is_some_and(|n| n <= MAX_LIFETIME_SECONDS) => {
+                return None;
+            }
+            Value::Number(n) if n.as_u64().is_some() => "more than a year",
+            Value::Number(n) if n.is_i64() => "negative",
+            Value::Number(_) => "not a whole number",
+            Value::String(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n <= MAX_LIFETIME_SECONDS => return None,
+                Ok(_) => "more than a year",
+                Err(_) if s.trim().starts_with('-') => "negative",
+                Err(_) if s.trim().bytes().all(|b| b.is_ascii_digit()) => "more than a year",
+                Err(_) => "not a whole number",
+            },
+            Value::Null if field != "expires_in" => return None,
+            _ => "not a number",
+        };
+        Some((field, reason))
+    })
+}
+
 fn bearer() -> String {
     "Bearer".into()
 }
@@ -151,6 +186,55 @@ mod tests {
         assert_eq!(without.code(), Some(70011));
         assert_eq!(aadsts_in("no code here"), None);
         assert_eq!(aadsts_in("AADSTS"), None);
+    }
+
+    #[test]
+    fn only_plausible_lifetimes_pass() {
+        let check = |json: &str| implausible_lifetime(&serde_json::from_str(json).unwrap());
+        assert_eq!(
+            check(r#"{"expires_in":3599,"ext_expires_in":"3599"}"#),
+            None
+        );
+        assert_eq!(check(r#"{"expires_in":3599,"refresh_in":null}"#), None);
+        let cases = [
+            (
+                r#"{"expires_in":10000000000000}"#,
+                ("expires_in", "more than a year"),
+            ),
+            (
+                r#"{"expires_in":18446744073709551615}"#,
+                ("expires_in", "more than a year"),
+            ),
+            (
+                r#"{"expires_in":1,"ext_expires_in":-5}"#,
+                ("ext_expires_in", "negative"),
+            ),
+            (
+                r#"{"expires_in":1,"refresh_in":"-1"}"#,
+                ("refresh_in", "negative"),
+            ),
+            (
+                r#"{"expires_in":3599.5}"#,
+                ("expires_in", "not a whole number"),
+            ),
+            (
+                r#"{"expires_in":1e300}"#,
+                ("expires_in", "not a whole number"),
+            ),
+            (
+                r#"{"expires_in":"soon"}"#,
+                ("expires_in", "not a whole number"),
+            ),
+            (
+                r#"{"expires_in":"99999999999999999999999"}"#,
+                ("expires_in", "more than a year"),
+            ),
+            (r#"{"expires_in":null}"#, ("expires_in", "not a number")),
+            (r#"{"expires_in":[1]}"#, ("expires_in", "not a number")),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(check(json), Some(expected), "{json}");
+        }
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! ([`crate::files::lock_beside`]), reads what is on disk, applies this process's changes, writes
 //! and lets go: no process overwrites an entry another one stored in the meantime.
 //!
-//! A file that cannot be read as a cache is moved aside, never deleted and never a crash. A file
-//! written by a newer entra-doctor (a higher `version`) is refused and left exactly as it is:
-//! moving it aside would lose what the newer version keeps there.
+//! A damaged cache file is moved aside, never deleted and never a crash. A file written by a
+//! newer entra-doctor (a higher `version`) is refused and left exactly as it is: moving it aside
+//! would lose what the newer version keeps there. A file that is not recognisably a cache at all
+//! (a link, someone's `/etc/passwd` given by mistake) is refused before anything is created
+//! beside it: it is never locked, renamed or rewritten.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -40,14 +42,11 @@ pub(super) type Entries = BTreeMap<String, CacheEntry>;
 /// Reads the file (under the lock, so a corrupt file is not set aside while another process
 /// replaces it); a missing file is an empty cache and creates nothing.
 pub(super) fn load(path: &Path) -> Result<(Entries, Vec<String>)> {
-    match fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Entries::new(), Vec::new())),
-        Err(e) => Err(Error::file(path, e)),
-        Ok(_) => {
-            let _lock = lock(path)?;
-            read(path)
-        }
+    if !inspect(path)? {
+        return Ok((Entries::new(), Vec::new()));
     }
+    let _lock = lock(path)?;
+    read(path)
 }
 
 /// Under the lock: reads the file, lets `change` apply this process's changes to its entries,
@@ -56,6 +55,8 @@ pub(super) fn update(
     path: &Path,
     change: impl FnOnce(&mut Entries),
 ) -> Result<(Entries, Vec<String>)> {
+    // Before the lock: no lock file is created beside a file that is not ours.
+    inspect(path)?;
     let _lock = lock(path)?;
     let (mut entries, warnings) = read(path)?;
     change(&mut entries);
@@ -63,56 +64,113 @@ pub(super) fn update(
     Ok((entries, warnings))
 }
 
+/// Whether the file exists, refusing (and leaving exactly as it is) anything that is not
+/// recognisably an entra-doctor cache: a link, a directory, someone's `/etc/passwd` given by
+/// mistake. Only a file of ours may be locked, rewritten or set aside.
+fn inspect(path: &Path) -> Result<bool> {
+    let refuse = |reason: String| Error::Cache {
+        path: path.to_owned(),
+        reason,
+    };
+    let metadata = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::file(path, e)),
+        Ok(metadata) => metadata,
+    };
+    if metadata.file_type().is_symlink() {
+        return Err(refuse(
+            "is a symbolic link; entra-doctor never writes through a link (it could point at \
+             any file): give the real path with --cache-file"
+                .into(),
+        ));
+    }
+    if metadata.is_dir() {
+        return Err(refuse(
+            "is a directory; give a file path with --cache-file".into(),
+        ));
+    }
+    if !metadata.is_file() {
+        return Err(refuse(
+            "is not a regular file; give a file path with --cache-file".into(),
+        ));
+    }
+    let foreign = |why: &str| {
+        refuse(format!(
+            "is not an entra-doctor token cache ({why}), so it was left exactly as it is: give \
+             --cache-file the path of a cache or of a file that does not exist yet"
+        ))
+    };
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(foreign(&format!(
+            "it is {} bytes, far larger than any token cache",
+            metadata.len()
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
+    if !is_recognisable(&bytes) {
+        return Err(foreign("it does not start the way a cache file does"));
+    }
+    if let Err(Unreadable::Newer(version)) = parse(&bytes) {
+        return Err(newer(path, version));
+    }
+    Ok(true)
+}
+
+/// A newer entra-doctor's file: refused, and left as it is (it may hold what this one drops).
+fn newer(path: &Path, version: u32) -> Error {
+    Error::Cache {
+        path: path.to_owned(),
+        reason: format!(
+            "was written by a newer entra-doctor (format version {version}; this one reads \
+             version {VERSION}) and was left as it is; upgrade entra-doctor, or give another \
+             --cache-file"
+        ),
+    }
+}
+
+/// Whether bytes are recognisably a cache file, whole or damaged: a JSON object with `version`
+/// and `entries`, or (cut short) the start of one as entra-doctor writes it, `{ "version":`.
+fn is_recognisable(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+    let starts_like_ours = head
+        .trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"version\""));
+    starts_like_ours
+        || serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|value| {
+                let object = value.as_object()?;
+                Some(object.contains_key("version") && object.contains_key("entries"))
+            })
+            .unwrap_or(false)
+}
+
 fn lock(path: &Path) -> Result<crate::files::FileLock> {
     crate::files::lock_beside(path).map_err(|e| Error::Cache {
         path: path.to_owned(),
         reason: format!(
-            "cannot take the lock {}.lock ({e}); check the directory is writable, or give \
-             another --cache-file",
+            "cannot take the lock {}.lock ({e}); check the directory is writable and the lock \
+             is not a symbolic link, or give another --cache-file",
             path.display()
         ),
     })
 }
 
-/// Reads the file; the caller holds the lock.
+/// Reads the file; the caller holds the lock. A file that changed into something that is not a
+/// cache since [`inspect`] is refused the same way.
 fn read(path: &Path) -> Result<(Entries, Vec<String>)> {
-    let metadata = match fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Entries::new(), Vec::new()));
-        }
-        Err(e) => return Err(Error::file(path, e)),
-    };
-    if metadata.is_dir() {
-        return Err(Error::Cache {
-            path: path.to_owned(),
-            reason: "is a directory; give a file path with --cache-file".into(),
-        });
+    if !inspect(path)? {
+        return Ok((Entries::new(), Vec::new()));
     }
-    let problem = if metadata.len() > MAX_FILE_BYTES {
-        format!(
-            "it is {} bytes, far larger than any token cache",
-            metadata.len()
-        )
-    } else {
-        let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
-        match parse(&bytes) {
-            Ok(entries) => {
-                let entries = entries.into_iter().map(|e| (e.key.id(), e)).collect();
-                return Ok((entries, Vec::new()));
-            }
-            Err(Unreadable::Newer(version)) => {
-                return Err(Error::Cache {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "was written by a newer entra-doctor (format version {version}; this \
-                         one reads version {VERSION}) and was left as it is; upgrade \
-                         entra-doctor, or give another --cache-file"
-                    ),
-                });
-            }
-            Err(Unreadable::NotACache(problem)) => problem,
+    let bytes = fs::read(path).map_err(|e| Error::file(path, e))?;
+    let problem = match parse(&bytes) {
+        Ok(entries) => {
+            let entries = entries.into_iter().map(|e| (e.key.id(), e)).collect();
+            return Ok((entries, Vec::new()));
         }
+        Err(Unreadable::Newer(version)) => return Err(newer(path, version)),
+        Err(Unreadable::NotACache(problem)) => problem,
     };
     let backup = set_aside(path)?;
     let warning = format!(

@@ -95,18 +95,21 @@ pub async fn run_with<W: Write>(
         });
     }
     if args.list_scenarios {
-        // A closed pipe (`| head`) is a clean exit, not an error.
-        let _ = out.write_all(render_scenarios(&model, &args).as_bytes());
-        return Ok(());
+        // A closed pipe (`| head`) is a clean exit; a full disk is not.
+        return super::write_output(out, render_scenarios(&model, &args).as_bytes())
+            .map_err(demo::Error::Output);
     }
     let demo = demo::start(DemoOptions {
         port: args.port,
         tls: args.tls,
-        model,
+        ..DemoOptions::new(model)
     })
     .await?;
-    let _ = out.write_all(render_serving(&demo, &args).as_bytes());
-    let _ = out.flush();
+    // A script reads the URLs and credentials from here: unwritten, the server is no use.
+    if let Err(e) = super::write_output(out, render_serving(&demo, &args).as_bytes()) {
+        demo.shutdown().await;
+        return Err(demo::Error::Output(e));
+    }
     shutdown.await;
     demo.shutdown().await;
     Ok(())

@@ -107,14 +107,18 @@ pub async fn run(
     let (exit, found) = checklist.verdict();
     report.exit = exit;
     if let Some(path) = &args.report {
-        // Through the choke point: a report is read in a terminal and shared.
+        // Private (0600), atomic, never through a link, and through the choke point: a report
+        // quotes the tenant's answers and is read in a terminal.
         let markdown = crate::scrub::printable(
             &report::markdown(&checklist.steps, &found, now),
             crate::scrub::Style::Text {
                 keep_newlines: true,
             },
         );
-        std::fs::write(path, markdown).map_err(|e| Error::file(path, e))?;
+        crate::files::write_private(path, markdown.as_bytes()).map_err(|source| Error::Output {
+            what: format!("the report {}", path.display()),
+            source,
+        })?;
     }
     report.stdout = match format {
         OutputFormat::Json => format!(

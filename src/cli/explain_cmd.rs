@@ -1,6 +1,5 @@
 //! `entra-doctor explain [FILE|-|CODE]`.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -121,11 +120,7 @@ fn read(text: &str, kind: Recognised) -> Read {
 /// The argument as a file, standard input, or the text itself.
 fn input(argument: &str) -> Result<String> {
     let read_limited = |reader: &mut dyn std::io::Read, what: &str| -> Result<String> {
-        let mut bytes = Vec::new();
-        reader
-            .take(MAX_INPUT_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::file(what, e))?;
+        let bytes = super::read_input(reader, MAX_INPUT_BYTES, what, "explain")?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     };
     if argument == "-" {

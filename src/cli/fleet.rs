@@ -3,10 +3,12 @@
 //! thousand apps reuse a handful of connections to the token endpoint and the APIs.
 //!
 //! Output: one JSON line per app (`-o json`), in file order, or a table with a closing count.
-//! The exit code is the worst of the apps' (0 all well, 1 refused, 2 input, 3 network).
+//! The exit code is the worst of the apps' (0 all well, 1 refused, 2 input, 3 network; 101 when
+//! an app's check stopped with an internal error — that app's result, the others still complete).
 
 mod file;
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -72,6 +74,9 @@ pub async fn run(
 }
 
 /// Checks every app, at most `--concurrency` at once, over one HTTP client; file order out.
+///
+/// Each app's check is its own task: whatever happens in it — a refusal, a hostile answer, an
+/// internal error (a panic) — becomes that app's result, and the other apps go on.
 async fn check_all(
     apps: Vec<FleetApp>,
     args: &DoctorArgs,
@@ -84,6 +89,8 @@ async fn check_all(
     let permits = Arc::new(Semaphore::new(usize::from(args.concurrency)));
     let mut results: Vec<Option<AppResult>> = Vec::new();
     results.resize_with(apps.len(), || None);
+    // The apps being checked, by task: a task that panicked is answered from here.
+    let mut running: HashMap<tokio::task::Id, (usize, Arc<FleetApp>)> = HashMap::new();
     let mut tasks = JoinSet::new();
     for (index, app) in apps.into_iter().enumerate() {
         // A task is spawned only when a slot is free, so a fleet of 100,000 apps holds
@@ -92,40 +99,83 @@ async fn check_all(
         let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
             break;
         };
-        while let Some(joined) = tasks.try_join_next() {
-            place(&mut results, joined)?;
+        while let Some(joined) = tasks.try_join_next_with_id() {
+            place(&mut results, &mut running, joined);
         }
+        let app = Arc::new(app);
         let (app_args, app_env) = per_app(&app, args, env);
         let http = http.clone();
         let transport = Arc::clone(&transport);
-        tasks.spawn(async move {
+        let task_app = Arc::clone(&app);
+        let handle = tasks.spawn(async move {
+            let _permit = permit;
             let started = Instant::now();
             let checklist = match app_env {
                 Ok(app_env) => check(&app_args, &app_env, now, Some((&http, &transport))).await,
-                Err(error) => Checklist::preflight_failed(&error, &context_of(&app)),
+                Err(error) => Checklist::preflight_failed(&error, &context_of(&task_app)),
             };
-            drop(permit);
-            (index, result(&app, &checklist, millis(started.elapsed())))
+            result(&task_app, &checklist, millis(started.elapsed()))
         });
+        running.insert(handle.id(), (index, app));
     }
-    while let Some(joined) = tasks.join_next().await {
-        place(&mut results, joined)?;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        place(&mut results, &mut running, joined);
     }
     Ok(results.into_iter().flatten().collect())
 }
 
+/// Puts a finished check in its app's slot; a check that panicked becomes an internal-error
+/// result for its app ([`INTERNAL_ERROR_EXIT`]).
 fn place(
     results: &mut [Option<AppResult>],
-    joined: std::result::Result<(usize, AppResult), tokio::task::JoinError>,
-) -> Result<()> {
-    let (index, result) = joined.map_err(|e| Error::InvalidInput {
-        what: "a fleet check".into(),
-        reason: format!("stopped unexpectedly: {e}"),
-    })?;
+    running: &mut HashMap<tokio::task::Id, (usize, Arc<FleetApp>)>,
+    joined: std::result::Result<(tokio::task::Id, AppResult), tokio::task::JoinError>,
+) {
+    let (id, outcome) = match joined {
+        Ok((id, result)) => (id, Ok(result)),
+        Err(error) => (error.id(), Err(error)),
+    };
+    let Some((index, app)) = running.remove(&id) else {
+        return;
+    };
+    let result = outcome.unwrap_or_else(|error| internal_error(&app, error));
     if let Some(slot) = results.get_mut(index) {
         *slot = Some(result);
     }
-    Ok(())
+}
+
+/// The exit code of an app whose check stopped with an internal error (a panic: a bug in
+/// entra-doctor, as Rust's own 101 says); the fleet's exit is then at least this.
+pub const INTERNAL_ERROR_EXIT: u8 = 101;
+
+fn internal_error(app: &FleetApp, error: tokio::task::JoinError) -> AppResult {
+    let detail = match error.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(ToString::to_string)
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into()),
+        Err(error) => error.to_string(),
+    };
+    let error = Error::InvalidInput {
+        what: "this app's check".into(),
+        reason: format!(
+            "stopped with an internal error ({detail}); this is a bug in entra-doctor, please \
+             report it with the app's setup (never its secret); the other apps were checked"
+        ),
+    };
+    let mut found = result(
+        app,
+        &Checklist::preflight_failed(&error, &context_of(app)),
+        0,
+    );
+    found.exit = INTERNAL_ERROR_EXIT;
+    found.verdict = "internal error".into();
+    if let Ok(mut line) = serde_json::from_str::<serde_json::Value>(&found.json) {
+        line["exit_code"] = json!(INTERNAL_ERROR_EXIT);
+        found.json = line.to_string();
+    }
+    found
 }
 
 /// The doctor arguments and the environment one app is checked with: its own tenant, client
@@ -260,4 +310,53 @@ fn table(results: &[AppResult], summary: &str) -> String {
 
 fn millis(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buggy_check() -> AppResult {
+        panic!("a bug in a check")
+    }
+
+    /// Issue 14: one app's panic aborted the whole fleet run, with no result for the others.
+    #[tokio::test]
+    async fn a_check_that_panics_is_only_its_apps_result() {
+        let app: FleetApp =
+            toml::from_str("name = \"bad\"\ntenant = \"t\"\nclient_id = \"c\"").unwrap();
+        let good: FleetApp =
+            toml::from_str("name = \"good\"\ntenant = \"t\"\nclient_id = \"d\"").unwrap();
+        let (app, good) = (Arc::new(app), Arc::new(good));
+        let mut tasks = JoinSet::new();
+        let mut running = HashMap::new();
+        let panics = tasks.spawn(async { buggy_check() });
+        running.insert(panics.id(), (0, Arc::clone(&app)));
+        let checked = Arc::clone(&good);
+        let fine = tasks.spawn(async move {
+            let list = Checklist::preflight_failed(
+                &Error::MissingCredential { hint: "h".into() },
+                &context_of(&checked),
+            );
+            result(&checked, &list, 1)
+        });
+        running.insert(fine.id(), (1, good));
+        let mut results = vec![None, None];
+        while let Some(joined) = tasks.join_next_with_id().await {
+            place(&mut results, &mut running, joined);
+        }
+        let [Some(bad), Some(other)] = &results[..] else {
+            panic!("both apps have a result");
+        };
+        assert_eq!((bad.exit, bad.verdict.as_str()), (101, "internal error"));
+        let line: serde_json::Value = serde_json::from_str(&bad.json).unwrap();
+        assert_eq!(line["app"], "bad");
+        assert_eq!(line["exit_code"], 101);
+        assert!(
+            line.to_string().contains("a bug in a check"),
+            "the panic is named: {line}"
+        );
+        assert_eq!((other.exit, other.label.as_str()), (2, "good"));
+        assert!(running.is_empty());
+    }
 }

@@ -69,20 +69,12 @@ pub fn stdin_taken(first: &str, second: &str) -> Error {
 }
 
 fn read_capped(reader: &mut dyn Read, what: &str) -> Result<String> {
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_TOKEN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::file(what, e))?;
-    if bytes.len() as u64 > MAX_TOKEN_BYTES {
-        return Err(Error::InvalidInput {
-            what: what.to_owned(),
-            reason: format!(
-                "holds more than {} MiB, which is no token; give the token alone",
-                MAX_TOKEN_BYTES / (1024 * 1024)
-            ),
-        });
-    }
+    let bytes = super::read_input(
+        reader,
+        MAX_TOKEN_BYTES,
+        what,
+        "entra-doctor reads for a token",
+    )?;
     String::from_utf8(bytes).map_err(|_| Error::InvalidInput {
         what: what.to_owned(),
         reason: "is not UTF-8 text; a JWT is ASCII".into(),
@@ -111,7 +103,7 @@ mod tests {
     fn too_much_or_binary_input_is_a_clear_error() {
         let mut big = std::io::repeat(b'a');
         let error = read_capped(&mut big, "standard input").unwrap_err();
-        assert!(error.to_string().contains("more than 1 MiB"), "{error}");
+        assert!(error.to_string().contains("larger than 1 MiB"), "{error}");
         let error = read_capped(&mut &[0xff, 0xfe][..], "standard input").unwrap_err();
         assert!(error.to_string().contains("UTF-8"), "{error}");
     }

@@ -121,7 +121,10 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     }
     let nbf = numeric(claims.get("nbf")).unwrap_or(0);
     let exp = numeric(claims.get("exp")).unwrap_or(0);
-    if expected.now > exp + LEEWAY_SECONDS || expected.now + LEEWAY_SECONDS < nbf {
+    // Saturating: a client may send any number, up to i64::MAX.
+    if expected.now > exp.saturating_add(LEEWAY_SECONDS)
+        || expected.now.saturating_add(LEEWAY_SECONDS) < nbf
+    {
         return Err(StsError::client(
             Code::AssertionOutOfTime,
             format!(

@@ -68,4 +68,8 @@ pub enum Error {
     /// A change to the running tenant (a walkthrough fix) could not apply.
     #[error("cannot change the demo tenant: {0}")]
     Change(String),
+
+    /// What the command prints (URLs, credentials, scenarios) could not be written.
+    #[error("cannot write to standard output: {0}; nothing a script could read was printed")]
+    Output(#[source] std::io::Error),
 }

@@ -28,7 +28,9 @@ impl CredentialDir {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&path).map_err(fail)?;
+        // Not `create_dir_all`: a directory someone made in advance at this name is an error,
+        // never one the credentials go into.
+        create_new_dir(&path).map_err(fail)?;
         restrict(&path, 0o700).map_err(fail)?;
         Ok(Self { path })
     }
@@ -44,7 +46,8 @@ impl CredentialDir {
             path: file.clone(),
             source,
         };
-        std::fs::write(&file, bytes).map_err(fail)?;
+        let mut out = crate::files::open_private(&file, crate::files::Open::New).map_err(fail)?;
+        std::io::Write::write_all(&mut out, bytes).map_err(fail)?;
         restrict(&file, 0o600).map_err(fail)?;
         Ok(file)
     }
@@ -55,6 +58,17 @@ impl Drop for CredentialDir {
         // Best effort: a leftover temp dir of throw-away credentials is harmless.
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+#[cfg(unix)]
+fn create_new_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new().mode(0o700).create(path)
+}
+
+#[cfg(not(unix))]
+fn create_new_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(path)
 }
 
 #[cfg(unix)]

@@ -205,7 +205,8 @@ fn validate(
     }
     let now = chrono::Utc::now().timestamp();
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    if now > exp + CLOCK_SKEW {
+    // Saturating: a caller may send a token with any number, up to i64::MAX.
+    if now > exp.saturating_add(CLOCK_SKEW) {
         return Err(Rejection::Expired(exp));
     }
     let nbf = claims.get("nbf").and_then(Value::as_i64).unwrap_or(0);

@@ -1,6 +1,6 @@
 //! Starting and stopping the demo tenant: binds 127.0.0.1 (port 0 = a free one), writes the
 //! handed-out credential files, builds the axum router (token endpoints, OIDC discovery, JWKS,
-//! resource APIs) and serves it over http or, with `tls`, https. [`RunningDemo`] is the handle:
+//! resource APIs) and serves it over http or, with `tls`, https, within [`ServeLimits`]. [`RunningDemo`] is the handle:
 //! it says where the tenant listens and what the demo apps are, and stops the server on
 //! [`RunningDemo::shutdown`] or when dropped.
 
@@ -23,6 +23,7 @@ use super::error::{Error, Result};
 use super::handout::{self, CredentialDir};
 use super::keys::Keys;
 use super::model::{DemoSecret, TenantModel, TokenVersion};
+use super::serve::{self, ServeLimits};
 use super::{resource_api, sts, tls, token};
 
 /// How to start the demo tenant.
@@ -33,6 +34,8 @@ pub struct DemoOptions {
     /// Serve https with a certificate made at start (see [`RunningDemo::ca_file`]).
     pub tls: bool,
     pub model: TenantModel,
+    /// Connection cap and timeouts; tests set small ones.
+    pub limits: ServeLimits,
 }
 
 impl DemoOptions {
@@ -42,6 +45,7 @@ impl DemoOptions {
             port: 0,
             tls: false,
             model,
+            limits: ServeLimits::default(),
         }
     }
 }
@@ -159,7 +163,12 @@ pub struct RunningDemo {
 
 /// Starts the demo tenant on 127.0.0.1. Needs a tokio runtime.
 pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
-    let DemoOptions { port, tls, model } = options;
+    let DemoOptions {
+        port,
+        tls,
+        model,
+        limits,
+    } = options;
     let keys = Keys::load(&model)?;
     let tcp = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
@@ -192,16 +201,10 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
         let ca_file = files.write("demo-ca.pem", setup.ca_pem.as_bytes())?;
         let (listener, acceptor) =
             tls::listen(tcp, setup.acceptor).map_err(|source| Error::Bind { port, source })?;
-        let serve = axum::serve(listener, router).with_graceful_shutdown(signal);
-        let server = tokio::spawn(async move {
-            let _ = serve.await;
-        });
+        let server = tokio::spawn(serve::serve(listener, router, limits, signal));
         (server, Some(acceptor), Some(ca_file))
     } else {
-        let serve = axum::serve(tcp, router).with_graceful_shutdown(signal);
-        let server = tokio::spawn(async move {
-            let _ = serve.await;
-        });
+        let server = tokio::spawn(serve::serve(tcp, router, limits, signal));
         (server, None, None)
     };
     tracing::info!(%authority_host, "demo tenant started");

@@ -123,6 +123,9 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
             .fix("Behind a TLS-inspecting proxy, trust its root CA: --ca-file PATH or SSL_CERT_FILE=PATH (a PEM bundle)"),
         Error::Redirected { .. } => simple("network.redirect", "The token endpoint redirected the request"),
         Error::UnexpectedResponse { .. } => simple("network.unexpected-response", "The answer was not a token response"),
+        Error::ImplausibleLifetime { from, field, value, .. } => simple("network.implausible-lifetime", "The token response gives a lifetime no token has")
+            .evidence(format!("{field}: {value} (from {from})"))
+            .fix("Check that --authority-host / --token-endpoint point at Entra ID and that no proxy rewrites its answers"),
         Error::Decode(_) => simple("token.malformed", "The token cannot be decoded"),
         _ => simple("input.invalid", "The input cannot be used"),
     }

@@ -322,8 +322,11 @@ fn check_signature(
 fn time_check(token: &DecodedToken, now: DateTime<Utc>) -> TimeCheck {
     let now = now.timestamp();
     match (token.claims.exp, token.claims.nbf) {
-        (Some(exp), _) if exp + LEEWAY_SECONDS <= now => TimeCheck::Expired { exp },
-        (_, Some(nbf)) if nbf - LEEWAY_SECONDS > now => TimeCheck::NotYetValid { nbf },
+        // Saturating: `exp` and `nbf` are whatever the token says, up to i64::MAX.
+        (Some(exp), _) if exp.saturating_add(LEEWAY_SECONDS) <= now => TimeCheck::Expired { exp },
+        (_, Some(nbf)) if nbf.saturating_sub(LEEWAY_SECONDS) > now => {
+            TimeCheck::NotYetValid { nbf }
+        }
         _ => TimeCheck::Valid,
     }
 }
@@ -333,6 +336,33 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Issue 14: `exp + leeway` overflowed on a token with `exp` near `i64::MAX`.
+    #[test]
+    fn time_claims_at_the_ends_of_i64_do_not_overflow() {
+        use base64::Engine as _;
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let token = |claims: serde_json::Value| {
+            crate::token::decode(&format!(
+                "{}.{}.sig",
+                b64(serde_json::json!({"alg": "RS256"})),
+                b64(claims)
+            ))
+            .unwrap()
+        };
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let far = token(serde_json::json!({"exp": i64::MAX, "nbf": i64::MIN}));
+        assert_eq!(time_check(&far, now), TimeCheck::Valid);
+        let past = token(serde_json::json!({"exp": i64::MIN}));
+        assert_eq!(time_check(&past, now), TimeCheck::Expired { exp: i64::MIN });
+        let future = token(serde_json::json!({"exp": i64::MAX, "nbf": i64::MAX}));
+        assert_eq!(
+            time_check(&future, now),
+            TimeCheck::NotYetValid { nbf: i64::MAX }
+        );
+    }
 
     #[test]
     fn picks_the_document_of_the_token_version() {

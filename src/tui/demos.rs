@@ -102,13 +102,17 @@ pub async fn export_svg(
     dir: &Path,
     launch: impl Fn(&str) -> Result<Launch, String>,
 ) -> Result<Vec<String>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // A link is refused rather than followed (it could point at any directory); a directory
+    // made here is the owner's alone (0700), an existing one is left as it is.
+    crate::files::refuse_link(dir).map_err(|e| e.to_string())?;
+    crate::files::create_private_dir(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for script in all()? {
         replay(launch(&script.scenario)?, &script, |index, _, driver| {
             let svg = super::svg::to_svg(&driver.render(120, 40)?);
             let path = dir.join(format!("{}-{}.svg", script.name, index + 1));
-            std::fs::write(&path, svg)
+            crate::files::write_private(&path, svg.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             written.push(path.display().to_string());
             Ok(())

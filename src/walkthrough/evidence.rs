@@ -62,14 +62,19 @@ pub(super) fn step_evidence(
                     .as_ref()
                     .map(Audience::joined)
                     .unwrap_or_default();
-                let expires =
-                    now + chrono::Duration::seconds(i64::try_from(*expires_in).unwrap_or(0));
+                let expires = i64::try_from(*expires_in)
+                    .ok()
+                    .and_then(chrono::Duration::try_seconds)
+                    .and_then(|left| now.checked_add_signed(left));
                 vec![
                     format!(
                         "a v{} access token for aud {aud}",
                         token.claims.ver.as_deref().unwrap_or("?")
                     ),
-                    format!("expires {}", relative(expires, now)),
+                    expires.map_or_else(
+                        || format!("expires_in {expires_in} s: no real token lives that long"),
+                        |at| format!("expires {}", relative(at, now)),
+                    ),
                 ]
             }
             (Some(Attempt::Issued { .. }), None, _) => {

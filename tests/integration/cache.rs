@@ -1,5 +1,6 @@
 //! The application token cache: lookup rules, sealing, the file on disk (private, atomic, shared
-//! by two processes without a lost entry, set aside when corrupt, left alone when newer).
+//! by two processes without a lost entry, set aside when corrupt, left alone when newer or not a
+//! cache at all, never through a link).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entra_doctor::auth::{Authority, AuthorityHost, Credential, ScopeSet, Tenant, TokenResponse};
@@ -228,7 +229,8 @@ fn store_one(cache: &mut TokenCache, scope: &str) -> entra_doctor::Result<()> {
 fn corrupt_file_is_set_aside_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.json");
-    std::fs::write(&path, b"{ this is not json").unwrap();
+    // Recognisably a cache (its own start), damaged past that.
+    std::fs::write(&path, b"{\"version\": 1, \"entries\": [ this is not json").unwrap();
     let (cache, warnings) = TokenCache::open(&path).unwrap();
     assert!(cache.is_empty());
     assert_eq!(warnings.len(), 1);
@@ -241,7 +243,7 @@ fn corrupt_file_is_set_aside_with_a_warning() {
     );
     assert_eq!(
         std::fs::read(dir.path().join(&backups[0])).unwrap(),
-        b"{ this is not json",
+        b"{\"version\": 1, \"entries\": [ this is not json",
         "nothing lost"
     );
 }
@@ -300,7 +302,103 @@ fn a_newer_format_is_refused_and_left_alone() {
     assert_eq!(error.to_string(), message);
     assert!(cache.clear().is_err());
     assert_eq!(std::fs::read(&path).unwrap(), newer);
-    assert_eq!(names_in(dir.path()), ["tokens.json", "tokens.json.lock"]);
+    assert_eq!(
+        names_in(dir.path()),
+        ["tokens.json"],
+        "not even a lock beside it"
+    );
+}
+
+/// Issue 14: `cache list --cache-file` renamed any file that was not a cache (a copy of
+/// `/etc/passwd`) to `FILE.corrupt-<time>` and created a lock beside it.
+#[test]
+fn a_file_that_is_not_a_cache_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("passwd");
+    let passwd =
+        b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+    for bytes in [&passwd[..], b"", b"{\"something\": \"else\"}", b"[1, 2]"] {
+        std::fs::write(&path, bytes).unwrap();
+        let error = TokenCache::open(&path).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("is not an entra-doctor token cache")
+                && message.contains("left exactly as it is"),
+            "{message}"
+        );
+        assert!(matches!(error, Error::Cache { .. }), "{error:?}");
+        let (mut empty, _) = TokenCache::open(&dir.path().join("new.json")).unwrap();
+        assert!(empty.is_empty());
+        // A cache opened earlier at that path refuses to save over it, too.
+        std::fs::remove_file(&path).unwrap();
+        let (mut earlier, _) = TokenCache::open(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        assert!(store_one(&mut earlier, "api://a/.default").is_err());
+        assert!(earlier.clear().is_err());
+        assert!(empty.clear().is_ok());
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(
+            names_in(dir.path()),
+            ["new.json", "new.json.lock", "passwd"],
+            "nothing renamed, nothing created beside it"
+        );
+        std::fs::remove_file(dir.path().join("new.json")).unwrap();
+        std::fs::remove_file(dir.path().join("new.json.lock")).unwrap();
+    }
+}
+
+/// Issue 14: the cache file and its lock are never written through a symbolic link.
+#[cfg(unix)]
+#[test]
+fn links_at_the_cache_file_or_its_lock_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    std::fs::write(&target, b"precious").unwrap();
+    let link = dir.path().join("tokens.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let message = TokenCache::open(&link).unwrap_err().to_string();
+    assert!(message.contains("symbolic link"), "{message}");
+
+    let path = dir.path().join("real.json");
+    let lock_target = dir.path().join("lock-target");
+    std::os::unix::fs::symlink(&lock_target, dir.path().join("real.json.lock")).unwrap();
+    let (mut cache, _) = TokenCache::open(&path).unwrap();
+    let message = store_one(&mut cache, "api://a/.default")
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("symbolic link"), "{message}");
+    assert!(!lock_target.exists(), "the link's target was not created");
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+}
+
+/// Issue 14: a lifetime that overflows the date arithmetic is an error, not a panic, even for
+/// a response the client did not check.
+#[test]
+fn absurd_lifetimes_are_refused_by_the_cache() {
+    let mut cache = TokenCache::in_memory();
+    for (expires_in, refresh_in) in [
+        (u64::MAX, None),
+        (10_000_000_000_000, None),
+        (3600, Some(u64::MAX)),
+    ] {
+        let key = key("api://a/.default");
+        let seal = sealing("s", &key);
+        let error = cache
+            .store(
+                key,
+                "r",
+                &response(expires_in, refresh_in),
+                &seal,
+                "secret",
+                t0(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::ImplausibleLifetime { .. }),
+            "{error:?}"
+        );
+        assert!(cache.is_empty());
+    }
 }
 
 /// Two processes (this test binary, run again) each store 100 entries in one cache file at the
