@@ -5,17 +5,15 @@
 
 use assert_cmd::Command;
 use chrono::Utc;
-use entra_doctor::auth::{
-    Authority, AuthorityHost, ClientOptions, Credential, ScopeSet, Tenant, TokenClient,
-    TokenRequest,
-};
+use entra_doctor::Error;
+use entra_doctor::auth::{ClientOptions, TokenClient};
 use entra_doctor::demo::{self, DemoOptions, TenantModel};
-use entra_doctor::{Error, Secret};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{CLIENT_ID, TENANT_ID, v1_graph_token};
+use crate::token_faults::request_to;
 
 /// Each field with each absurd value, as JSON.
 fn hostile_bodies() -> Vec<(&'static str, Value)> {
@@ -66,20 +64,6 @@ async fn run(mut command: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
-}
-
-fn request_to(host: &str) -> TokenRequest {
-    TokenRequest {
-        authority: Authority::new(
-            AuthorityHost::parse(host).unwrap(),
-            Tenant::parse(TENANT_ID).unwrap(),
-        ),
-        token_endpoint: None,
-        client_id: CLIENT_ID.into(),
-        scopes: ScopeSet::parse(&["https://graph.microsoft.com/.default"]).unwrap(),
-        credential: Credential::Secret(Secret::new("x")),
-        claims: None,
-    }
 }
 
 #[tokio::test]

@@ -22,7 +22,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::fault_server::{Fault, FaultServer, FullBacklog, INVALID_HOST, closed_port_uri};
 use crate::support::{CLIENT_ID, TENANT_ID, token_body, v1_graph_token};
 
-fn request_to(host: &str) -> TokenRequest {
+/// A secret-credential token request against `host` (shared with the hostile-numbers tests).
+pub(crate) fn request_to(host: &str) -> TokenRequest {
     TokenRequest {
         authority: Authority::new(
             AuthorityHost::parse(host).unwrap(),
