@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::api::{self, ApiAnswer};
 use super::extract::{self, Scan};
-
 use super::service_errors::Subject;
 use super::{Catalog, Finding, FixContext, Resources, http_text, sort, token_checks, unrecognised};
 use crate::auth::{EntraError, scope::resource_of};
