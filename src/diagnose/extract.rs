@@ -229,7 +229,7 @@ fn read_lines(text: &str, scan: &mut Scan) {
         }
     }
     for captures in IDS.captures_iter(text) {
-        let label = captures[1].to_ascii_lowercase().replace(['_', '-'], " ");
+        let label = id_label(&captures[1]);
         scan.ids.push((label, captures[2].to_ascii_lowercase()));
     }
     if scan.challenge.is_none() {
@@ -246,6 +246,23 @@ fn read_lines(text: &str, scan: &mut Scan) {
         URL.find_iter(text)
             .map(|m| m.as_str().trim_end_matches(['.', ':']).to_owned()),
     );
+}
+
+/// One spelling per kind of id: `Trace ID`, `trace_id` and `traceId` are all "trace id".
+fn id_label(raw: &str) -> String {
+    let lower = raw.to_ascii_lowercase();
+    let label = if lower.contains("trace") {
+        "trace id"
+    } else if lower.contains("correlation") {
+        "correlation id"
+    } else if lower.contains("activity") {
+        "activity id"
+    } else if lower.contains("client") {
+        "client request id"
+    } else {
+        "request id"
+    };
+    label.to_owned()
 }
 
 /// Words that follow `code:` in logs without being a service's error code.
@@ -401,7 +418,7 @@ mod tests {
         assert_eq!(
             scan.ids,
             [(
-                "requestid".to_owned(),
+                "request id".to_owned(),
                 "0b4c3b7e-201e-0013-5f45-c3d33f000000".to_owned()
             )]
         );
