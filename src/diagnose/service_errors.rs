@@ -389,9 +389,11 @@ pub(super) fn said(subject: &Subject) -> String {
     let status = subject
         .status
         .map_or_else(String::new, |s| format!("HTTP {s} "));
+    // Some services' message is the code itself: say it once.
     let code = subject
         .codes
         .first()
+        .filter(|c| !subject.quote.trim_start().starts_with(c.as_str()))
         .map_or_else(String::new, |c| format!("{c}: "));
     let words: String = subject
         .quote
