@@ -340,14 +340,14 @@ async fn ui(
 fn emit(report: &Report) -> std::io::Result<()> {
     let mut stderr = std::io::stderr().lock();
     for line in &report.stderr {
-        let _ = writeln!(stderr, "{}", scrub::printable(line, LINES));
+        let _ = writeln!(stderr, "{}", scrub::printable(line, scrub::LINES));
     }
     let stdout_text = if report.stdout_is_requested_secret {
-        scrub::escape(&report.stdout, LINES)
+        scrub::escape(&report.stdout, scrub::LINES)
     } else if report.json {
         scrub::printable(&report.stdout, scrub::Style::Json)
     } else {
-        scrub::printable(&report.stdout, LINES)
+        scrub::printable(&report.stdout, scrub::LINES)
     };
     write_output(&mut std::io::stdout().lock(), stdout_text.as_bytes())
 }
@@ -385,14 +385,12 @@ pub(crate) fn read_input(
     Ok(bytes)
 }
 
-/// Text printed as lines: line breaks kept, every other hidden character escaped.
-const LINES: scrub::Style = scrub::Style::Text {
-    keep_newlines: true,
-};
-
 /// An error line on standard error, through the choke point.
 pub fn say_error(message: &dyn std::fmt::Display) {
-    eprintln!("error: {}", scrub::printable(&message.to_string(), LINES));
+    eprintln!(
+        "error: {}",
+        scrub::printable(&message.to_string(), scrub::LINES)
+    );
 }
 
 fn error_json(error: &Error, failure: Failure) -> serde_json::Value {

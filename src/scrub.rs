@@ -166,9 +166,25 @@ pub fn escape(text: &str, style: Style) -> String {
     out
 }
 
+/// Text printed as lines: line breaks kept, every other hidden character escaped.
+pub const LINES: Style = Style::Text {
+    keep_newlines: true,
+};
+
 /// The choke point: scrubbed of secrets, hidden characters made visible.
 pub fn printable(text: &str, style: Style) -> String {
     escape(&scrub(text), style)
+}
+
+/// [`printable`] on one line: a line break from outside shows as `\n`, so a hostile value can
+/// neither move the cursor nor start a line of its own.
+pub fn printable_line(text: &str) -> String {
+    printable(
+        text,
+        Style::Text {
+            keep_newlines: false,
+        },
+    )
 }
 
 #[cfg(test)]

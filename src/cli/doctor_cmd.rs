@@ -111,9 +111,7 @@ pub async fn run(
         // quotes the tenant's answers and is read in a terminal.
         let markdown = crate::scrub::printable(
             &report::markdown(&checklist.steps, &found, now),
-            crate::scrub::Style::Text {
-                keep_newlines: true,
-            },
+            crate::scrub::LINES,
         );
         crate::files::write_private(path, markdown.as_bytes()).map_err(|source| Error::Output {
             what: format!("the report {}", path.display()),

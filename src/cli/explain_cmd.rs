@@ -8,7 +8,7 @@ use super::args::ExplainArgs;
 use super::{OutputFormat, Report, findings};
 use crate::diagnose::explain::{Extra, Recognised, explain};
 use crate::diagnose::extract;
-use crate::diagnose::service_errors::{ServiceErrors, Subject};
+use crate::diagnose::service_errors::ServiceErrors;
 use crate::diagnose::{self, FixContext};
 use crate::error::{Error, Result};
 use crate::token::decode;
@@ -83,16 +83,7 @@ fn read(text: &str, kind: Recognised) -> Read {
             text
         };
     let scan = extract::scan(text);
-    let subject = Subject {
-        text,
-        quote: text,
-        codes: &scan.codes,
-        status: scan.status(),
-        called: scan.called.as_deref(),
-        urls: &scan.urls,
-        audience: None,
-    };
-    let service = ServiceErrors::builtin().service_of(&subject);
+    let service = ServiceErrors::builtin().service_of(&scan.subject(text));
     let kind_name = serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -16,12 +16,7 @@ impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
         // The choke point: scrubbed, and a hostile value cannot write escape codes into a log.
-        let line = crate::scrub::printable(
-            &text,
-            crate::scrub::Style::Text {
-                keep_newlines: true,
-            },
-        );
+        let line = crate::scrub::printable(&text, crate::scrub::LINES);
         self.0.write_all(line.as_bytes())?;
         Ok(buf.len())
     }

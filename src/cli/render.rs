@@ -16,14 +16,7 @@ const TYPED: &[&str] = &[
 
 /// Attacker-shaped text on one line through the choke point ([`crate::scrub`]): a hostile
 /// claim can neither move the cursor nor hide text, and no secret of the run survives.
-pub fn clean(text: &str) -> String {
-    crate::scrub::printable(
-        text,
-        crate::scrub::Style::Text {
-            keep_newlines: false,
-        },
-    )
-}
+pub use crate::scrub::printable_line as clean;
 
 fn utc(seconds: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)

@@ -90,12 +90,7 @@ pub(super) fn cli_client(options: crate::auth::ClientOptions) -> Result<TokenCli
         TokenClient::new(options)?.on_retry(std::sync::Arc::new(|notice| {
             eprintln!(
                 "note: {}",
-                crate::scrub::printable(
-                    &notice.to_string(),
-                    crate::scrub::Style::Text {
-                        keep_newlines: false
-                    }
-                )
+                crate::scrub::printable_line(&notice.to_string())
             );
         })),
     )

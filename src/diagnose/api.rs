@@ -77,7 +77,7 @@ impl ApiError {
         }
     }
 
-    fn from_json(value: &Value) -> Self {
+    pub(super) fn from_json(value: &Value) -> Self {
         let text = |v: &Value| match v {
             Value::String(s) => Some(s.clone()),
             Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_owned),

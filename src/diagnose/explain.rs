@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::api::{self, ApiAnswer};
 use super::extract::{self, Scan};
-use super::service_errors::Subject;
 use super::{Catalog, Finding, FixContext, Resources, http_text, sort, token_checks, unrecognised};
 use crate::auth::{EntraError, scope::resource_of};
 use crate::token::{DecodedToken, decode};
@@ -48,7 +47,7 @@ pub fn explain(
     let (kind, mut findings) = recognise(trimmed, extra, now)?;
     // Never silent on an error: what reads as a failure gets a finding even when no rule knew it.
     if findings.is_empty() && kind != Recognised::Token && looks_like_failure(trimmed) {
-        findings.push(fallback(trimmed, extra));
+        findings.push(fallback(trimmed, &extract::scan(trimmed), extra));
     }
     sort(&mut findings);
     Ok((kind, findings))
@@ -163,7 +162,7 @@ fn text_findings(
         findings = answer_findings(answer, extra, now);
     }
     if findings.is_empty() && looks_like_failure(text) {
-        findings.push(fallback(text, extra));
+        findings.push(fallback(text, &scan, extra));
     }
     if findings.is_empty() {
         return Err(
@@ -213,19 +212,9 @@ fn without_markdown_links(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The finding for a failure no rule knows (see [`unrecognised`]).
-fn fallback(text: &str, extra: &Extra) -> Finding {
-    let scan = extract::scan(text);
-    let subject = Subject {
-        text,
-        quote: scan.messages.first().map_or(text, String::as_str),
-        codes: &scan.codes,
-        status: scan.status(),
-        called: scan.called.as_deref(),
-        urls: &scan.urls,
-        audience: None,
-    };
-    unrecognised::finding(&subject, scan.status(), &scan, &extra.context)
+/// The finding for a failure no rule knows (see [`unrecognised`]), from the scan of `text`.
+fn fallback(text: &str, scan: &Scan, extra: &Extra) -> Finding {
+    unrecognised::finding(&scan.subject(text), scan.status(), scan, &extra.context)
 }
 
 /// The finding for one AADSTS code quoted in free text, with the sentence that carries it.

@@ -63,6 +63,20 @@ impl Scan {
         parts
     }
 
+    /// What the service rules read of free text `text` this scan was made of: no API answer and
+    /// no token around it, so no audience is known.
+    pub fn subject<'a>(&'a self, text: &'a str) -> super::service_errors::Subject<'a> {
+        super::service_errors::Subject {
+            text,
+            quote: self.messages.first().map_or(text, String::as_str),
+            codes: &self.codes,
+            status: self.status(),
+            called: self.called.as_deref(),
+            urls: &self.urls,
+            audience: None,
+        }
+    }
+
     /// Whether anything a diagnosis can use was found.
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
@@ -324,7 +338,7 @@ fn read_json_body(body: &str, scan: &mut Scan) {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return;
     };
-    let error = super::api::ApiError::parse(body);
+    let error = super::api::ApiError::from_json(&value);
     if let Some(code) = error.code {
         scan.codes.push(code);
     }

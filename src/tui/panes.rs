@@ -10,11 +10,4 @@ pub mod walkthrough;
 
 /// Attacker-shaped text (claims, bodies, findings that quote them) through the one choke point:
 /// scrubbed of the run's secrets, control, bidi and zero-width characters made visible.
-pub fn clean(text: &str) -> String {
-    crate::scrub::printable(
-        text,
-        crate::scrub::Style::Text {
-            keep_newlines: false,
-        },
-    )
-}
+pub use crate::scrub::printable_line as clean;
