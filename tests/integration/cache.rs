@@ -8,7 +8,7 @@ use entra_doctor::cache::{CacheKey, Miss, TokenCache};
 use entra_doctor::{Error, Secret};
 use pretty_assertions::assert_eq;
 
-use crate::support::{CLIENT_ID, TENANT_ID};
+use crate::support::{CLIENT_ID, TENANT_ID, names_in};
 
 const TOKEN: &str = "eyJ0eXAiOiJKV1QifQ.eyJjYW5hcnkiOiJDQU5BUlktdG9rZW4ifQ.c2ln";
 
@@ -197,16 +197,6 @@ fn file_is_private_sealed_and_survives_a_reopen() {
     );
     assert_eq!(cache.clear().unwrap(), 1);
     assert!(TokenCache::open(&path).unwrap().0.is_empty());
-}
-
-/// File names in `dir`, sorted.
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
 }
 
 /// The backups beside `tokens.json` (not the file, not its lock).

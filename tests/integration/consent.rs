@@ -9,7 +9,7 @@ use entra_doctor::diagnose::{FixContext, Severity, consent};
 use entra_doctor::token::decode;
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, TENANT_ID, jwt};
+use crate::support::{CLIENT_ID, TENANT_ID, json_finding_ids, jwt};
 
 async fn start() -> RunningDemo {
     demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
@@ -62,15 +62,6 @@ fn consent_json(
     (output.status.code(), json, stdout)
 }
 
-fn ids(json: &Value) -> Vec<&str> {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect()
-}
-
 fn row<'a>(json: &'a Value, permission: &str) -> &'a Value {
     json["permissions"]
         .as_array()
@@ -90,7 +81,11 @@ async fn delegated_instead_of_application_is_named_with_the_fix() {
         &[],
     );
     assert_eq!(code, Some(1), "{json:#}");
-    assert_eq!(ids(&json), ["consent.delegated-only"], "{json:#}");
+    assert_eq!(
+        json_finding_ids(&json),
+        ["consent.delegated-only"],
+        "{json:#}"
+    );
     let user_read_all = row(&json, "User.Read.All");
     assert_eq!(user_read_all["delegated_only"], true);
     assert_eq!(user_read_all["requested_as_application"], false);
@@ -120,7 +115,7 @@ async fn healthy_app_audits_itself_with_its_own_application_read_all() {
     let demo = start().await;
     let (code, json, _) = consent_json(&demo, "healthy", None, &[]);
     assert_eq!(code, Some(0), "{json:#}");
-    assert!(ids(&json).is_empty(), "{json:#}");
+    assert!(json_finding_ids(&json).is_empty(), "{json:#}");
     let granted = row(&json, "User.Read.All");
     assert_eq!(granted["requested_as_application"], true);
     assert_eq!(granted["admin_consent"], true);
@@ -133,7 +128,7 @@ async fn nothing_requested_is_consent_missing_with_the_exact_command() {
     let demo = start().await;
     let (code, json, _) = consent_json(&demo, "no-consent", Some("healthy"), &[]);
     assert_eq!(code, Some(1));
-    assert_eq!(ids(&json), ["consent.missing"], "{json:#}");
+    assert_eq!(json_finding_ids(&json), ["consent.missing"], "{json:#}");
     let client_id = &demo.app("no-consent").unwrap().client_id;
     let fixes = json["findings"][0]["fixes"].to_string();
     assert!(fixes.contains(&format!(
@@ -150,7 +145,11 @@ async fn without_graph_access_the_audit_names_the_permission_it_needs() {
     let demo = start().await;
     let (code, json, _) = consent_json(&demo, "no-consent", None, &[]);
     assert_eq!(code, Some(1));
-    assert_eq!(ids(&json), ["consent.no-graph-access"], "{json:#}");
+    assert_eq!(
+        json_finding_ids(&json),
+        ["consent.no-graph-access"],
+        "{json:#}"
+    );
     assert!(
         json["findings"][0]["title"]
             .as_str()
@@ -243,7 +242,7 @@ async fn a_token_issued_before_the_consent_is_stale() {
     );
     let (code, json, _) = consent_json(&demo, "healthy", None, &["--token", &old]);
     assert_eq!(code, Some(1), "{json:#}");
-    assert_eq!(ids(&json), ["consent.token-stale"], "{json:#}");
+    assert_eq!(json_finding_ids(&json), ["consent.token-stale"], "{json:#}");
     assert_eq!(row(&json, "AuditLog.Read.All")["token_stale"], true);
     assert_eq!(row(&json, "User.Read.All")["in_token"], true);
     let fixes = json["findings"][0]["fixes"].to_string();
@@ -273,5 +272,9 @@ async fn the_admin_credential_can_be_a_certificate() {
         ],
     );
     assert_eq!(code, Some(1), "{json:#}");
-    assert_eq!(ids(&json), ["consent.delegated-only"], "{json:#}");
+    assert_eq!(
+        json_finding_ids(&json),
+        ["consent.delegated-only"],
+        "{json:#}"
+    );
 }

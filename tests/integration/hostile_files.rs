@@ -10,7 +10,7 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{CLIENT_ID, TENANT_ID, token_body, v1_graph_token};
+use crate::support::{CLIENT_ID, TENANT_ID, names_in, token_body, v1_graph_token};
 
 fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
@@ -40,15 +40,6 @@ fn into_dev_full(command: &mut Command) -> (Option<i32>, String) {
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
 }
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/:/bin/false\n";

@@ -167,3 +167,23 @@ pub async fn fails_once_then_issues(
         .await;
     server
 }
+
+/// The finding ids of a command's JSON output (`{"findings":[{"id":…},…]}`), in order.
+pub fn json_finding_ids(json: &Value) -> Vec<&str> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect()
+}
+
+/// File names in `dir`, sorted.
+pub fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}

@@ -16,7 +16,7 @@ use entra_doctor::token::{Verification, Verifier, VerifyTarget, decode};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::support::{TENANT_ID, v1_graph_token, v2_api_token};
+use crate::support::{TENANT_ID, json_finding_ids, v1_graph_token, v2_api_token};
 
 async fn start() -> RunningDemo {
     demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
@@ -292,15 +292,6 @@ fn decode_verify_json(demo: &RunningDemo, token: &str, extra: &[&str]) -> (Optio
     (output.status.code(), serde_json::from_str(&stdout).unwrap())
 }
 
-fn ids(json: &Value) -> Vec<&str> {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn decode_verify_reports_each_outcome_with_its_finding() {
     let demo = start().await;
@@ -308,17 +299,20 @@ async fn decode_verify_reports_each_outcome_with_its_finding() {
     let (code, json) = decode_verify_json(&demo, &format!("Bearer {genuine}"), &[]);
     assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["verification"]["outcome"], "verified");
-    assert_eq!(ids(&json), ["token.verified", "token.version"]);
+    assert_eq!(json_finding_ids(&json), ["token.verified", "token.version"]);
 
     // Issue 14: not verified is never a pass, whatever the reason.
     let (code, json) = decode_verify_json(&demo, &v1_graph_token("cli"), &[]);
     assert_eq!(code, Some(1), "a Graph token is not verified: {json:#}");
     assert_eq!(json["verification"]["outcome"], "graph-nonce");
-    assert!(ids(&json).contains(&"token.graph-nonce"));
+    assert!(json_finding_ids(&json).contains(&"token.graph-nonce"));
 
     let (code, json) = decode_verify_json(&demo, &genuine, &["--tenant", TENANT_ID]);
     assert_eq!(code, Some(1), "the demo knows one tenant: {json:#}");
-    assert!(ids(&json).contains(&"token.not-verified"), "{json:#}");
+    assert!(
+        json_finding_ids(&json).contains(&"token.not-verified"),
+        "{json:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TENANT_ID, jwt, v1_graph_token};
+use crate::support::{TENANT_ID, json_finding_ids, jwt, v1_graph_token};
 
 /// The binary with a clean environment and the real clock: the demo tenant and these tokens
 /// are dated now.
@@ -117,15 +117,6 @@ fn outcome(json: &Value) -> &str {
     json["verification"]["outcome"].as_str().unwrap_or("(none)")
 }
 
-fn finding_ids(json: &Value) -> Vec<&str> {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_self_minted_token_naming_its_own_key_server_is_refused_unfetched() {
     let demo = start().await;
@@ -150,7 +141,7 @@ async fn a_self_minted_token_naming_its_own_key_server_is_refused_unfetched() {
         let (code, json, stderr) = decode_verify(&forged, extra);
         assert_eq!(code, Some(1), "{extra:?}: {json:#}");
         assert_eq!(outcome(&json), "untrusted-issuer", "{json:#}");
-        assert!(finding_ids(&json).contains(&"token.untrusted-issuer"));
+        assert!(json_finding_ids(&json).contains(&"token.untrusted-issuer"));
         assert!(
             stderr.contains("not verified") && stderr.contains("not a known Entra ID authority"),
             "{stderr}"
@@ -212,7 +203,7 @@ async fn a_nonce_excuses_only_a_graph_token_and_never_passes() {
     let (code, json, _) = decode_verify(&forged, &host);
     assert_eq!(code, Some(1), "{json:#}");
     assert_eq!(outcome(&json), "bad-signature", "{json:#}");
-    assert!(!finding_ids(&json).contains(&"token.graph-nonce"));
+    assert!(!json_finding_ids(&json).contains(&"token.graph-nonce"));
 
     // A Graph token is not verifiable by design: said so, and still not a pass.
     let (code, json, stderr) = decode_verify(&v1_graph_token("nonce"), &host);
@@ -244,7 +235,7 @@ async fn unreachable_keys_fail_closed_with_a_network_exit_code() {
     );
     assert_eq!(code, Some(3), "{json:#}");
     assert!(
-        finding_ids(&json).contains(&"token.not-verified"),
+        json_finding_ids(&json).contains(&"token.not-verified"),
         "{json:#}"
     );
     assert!(json["verification"].is_null());

@@ -136,6 +136,15 @@ async fn debug_output_never_shows_a_demo_credential() {
     assert!(!debug.contains("PRIVATE KEY"));
 }
 
+/// Why the demo refuses `tenant` as a tenant file (written into `dir`).
+fn refusal_of(dir: &std::path::Path, tenant: &str) -> String {
+    let path = dir.join("tenant.toml");
+    std::fs::write(&path, tenant).unwrap();
+    entra_doctor::demo::TenantModel::from_toml_file(&path)
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn an_inconsistent_tenant_file_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,11 +154,7 @@ fn an_inconsistent_tenant_file_is_refused_with_the_reason() {
         "roles = [\"Mail.Send\"]",
         1,
     );
-    let path = dir.path().join("tenant.toml");
-    std::fs::write(&path, broken).unwrap();
-    let error = entra_doctor::demo::TenantModel::from_toml_file(&path)
-        .unwrap_err()
-        .to_string();
+    let error = refusal_of(dir.path(), &broken);
     assert!(
         error.contains("is granted \"Mail.Send\", which Microsoft Graph does not define"),
         "{error}"
@@ -174,11 +179,7 @@ fn a_database_route_that_asks_for_an_app_role_is_refused() {
             "path = \"/sql/databases/orders/tables\"\nany_role = [\"Db.Read\"]",
             1,
         );
-    let path = dir.path().join("tenant.toml");
-    std::fs::write(&path, broken).unwrap();
-    let error = entra_doctor::demo::TenantModel::from_toml_file(&path)
-        .unwrap_err()
-        .to_string();
+    let error = refusal_of(dir.path(), &broken);
     assert!(
         error.contains("admits apps through database users"),
         "{error}"
