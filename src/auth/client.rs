@@ -198,6 +198,7 @@ impl TokenClient {
             ("client_id", &request.client_id),
             ("scope", &scope),
         ];
+        form.extend(request.credential.assertion_type());
         form.extend(credential_fields.iter().map(|(name, value)| {
             crate::scrub::remember(value);
             (*name, value.expose())

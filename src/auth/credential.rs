@@ -38,7 +38,8 @@ impl Credential {
         }
     }
 
-    /// The form fields that carry the credential.
+    /// The form fields that carry the credential, each a secret; an assertion also needs the
+    /// public `client_assertion_type` field ([`Credential::assertion_type`]).
     pub(crate) fn form_fields(
         &self,
         client_id: &str,
@@ -53,16 +54,21 @@ impl Credential {
             } => {
                 let signed =
                     assertion::sign(certificate, client_id, token_endpoint, now, *options)?;
-                vec![
-                    ("client_assertion_type", Secret::new(ASSERTION_TYPE)),
-                    ("client_assertion", signed),
-                ]
+                vec![("client_assertion", signed)]
             }
-            Credential::Assertion { token, .. } => vec![
-                ("client_assertion_type", Secret::new(ASSERTION_TYPE)),
-                ("client_assertion", token.clone()),
-            ],
+            Credential::Assertion { token, .. } => vec![("client_assertion", token.clone())],
         })
+    }
+
+    /// The `client_assertion_type` form field, for the credentials that send an assertion. A
+    /// public constant: not a [`Secret`], so it is never scrubbed from what the run prints.
+    pub(crate) fn assertion_type(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Credential::Secret(_) => None,
+            Credential::Certificate { .. } | Credential::Assertion { .. } => {
+                Some(("client_assertion_type", ASSERTION_TYPE))
+            }
+        }
     }
 
     /// A key only the holder of this credential can derive, bound to `context`.

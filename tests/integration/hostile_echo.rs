@@ -214,5 +214,16 @@ async fn a_server_that_echoes_every_secret_and_escape_code_gets_neither_out() {
                 .any(|(what, bytes)| what.ends_with("trace.log") && !bytes.is_empty()),
             "the trace log was written"
         );
+        // Only secrets are scrubbed: the public assertion type the server quoted stays readable
+        // (a JSON error is quoted whole; text and HTML bodies only by their start or title).
+        assert!(
+            !matches!(dialect, Dialect::Json)
+                || outputs
+                    .iter()
+                    .any(|(_, bytes)| String::from_utf8_lossy(bytes).contains(
+                        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                    )),
+            "the public client_assertion_type was scrubbed as if it were a secret"
+        );
     }
 }
