@@ -109,6 +109,8 @@ struct Rule {
     patterns: Vec<Regex>,
     unless: Option<Regex>,
     captures: Vec<Regex>,
+    /// The placeholders its captures (and the role table) can fill: `{action}`, `{needed_role}`.
+    declared: Vec<String>,
 }
 
 struct Role {
@@ -177,6 +179,16 @@ impl ServiceErrors {
                 "info" => Severity::Info,
                 other => return Err(format!("rule {}: unknown severity {other}", row.id)),
             };
+            let captures: Vec<Regex> = row
+                .captures
+                .iter()
+                .map(|p| compile(p))
+                .collect::<Result<_, _>>()?;
+            let declared = captures
+                .iter()
+                .flat_map(|c| c.capture_names().flatten().map(str::to_owned))
+                .chain(["needed_role".to_owned()])
+                .collect();
             rules.push(Rule {
                 severity,
                 patterns: row
@@ -185,11 +197,8 @@ impl ServiceErrors {
                     .map(|p| compile(p))
                     .collect::<Result<_, _>>()?,
                 unless: row.unless.as_deref().map(compile).transpose()?,
-                captures: row
-                    .captures
-                    .iter()
-                    .map(|p| compile(p))
-                    .collect::<Result<_, _>>()?,
+                captures,
+                declared,
                 row,
             });
         }
@@ -316,20 +325,20 @@ impl ServiceErrors {
             && actual != wanted
             && actual.trim_end_matches('/') == wanted.trim_end_matches('/')
         {
-            return trailing_slash(actual, wanted, subject, rule);
+            let api = self
+                .service(&rule.row.service)
+                .map_or("The API", |s| s.name.as_str());
+            return super::audience::trailing_slash(actual, wanted)
+                .evidence(format!("{api} accepts exactly: {wanted}"))
+                .evidence(said(subject));
         }
-        let mut declared: Vec<String> = rule
-            .captures
-            .iter()
-            .flat_map(|c| c.capture_names().flatten().map(str::to_owned))
-            .collect();
-        declared.push("needed_role".into());
-        let render = |template: &str| fill(&context.render(template), &values, &declared, true);
+        let declared = &rule.declared;
+        let render = |template: &str| fill(&context.render(template), &values, declared, true);
         let mut finding = Finding::new(&rule.row.id, rule.severity, render(&rule.row.title))
             .cause(render(&rule.row.cause));
         finding = finding.evidence(said(subject));
         for template in &rule.row.evidence {
-            let line = fill(template, &values, &declared, false);
+            let line = fill(template, &values, declared, false);
             let unfilled = declared
                 .iter()
                 .any(|name| line.contains(&format!("{{{name}}}")));
@@ -405,15 +414,6 @@ pub(super) fn said(subject: &Subject) -> String {
         quote.push('…');
     }
     format!("{status}{code}{quote}")
-}
-
-fn trailing_slash(actual: &str, wanted: &str, subject: &Subject, rule: &Rule) -> Finding {
-    let api = ServiceErrors::builtin()
-        .service(&rule.row.service)
-        .map_or("The API", |s| s.name.as_str());
-    super::audience::trailing_slash(actual, wanted)
-        .evidence(format!("{api} accepts exactly: {wanted}"))
-        .evidence(said(subject))
 }
 
 /// Ids, names, scopes and actions as Azure writes them: nothing a shell would split, expand or
