@@ -6,6 +6,8 @@
 //! client service principal's `appRoleAssignments` (admin consent, with its date). Reading needs
 //! `Application.Read.All` (or `Directory.Read.All`) as an application permission.
 
+mod run;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -17,6 +19,8 @@ use crate::auth::client::{read_capped, snippet};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::token::DecodedToken;
+
+pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, run};
 
 /// The application permission the audit itself needs.
 pub const AUDIT_PERMISSION: &str = "Application.Read.All";

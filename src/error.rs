@@ -60,6 +60,17 @@ pub enum Error {
     #[error("no credential: {hint}")]
     MissingCredential { hint: String },
 
+    /// Inputs a token request cannot do without, all of them at once.
+    #[error("missing {}: {}", .summary, .how.join("; "))]
+    MissingInputs {
+        /// "the tenant, the client id and the scope".
+        summary: String,
+        /// The finding id of each input missing alone.
+        ids: Vec<&'static str>,
+        /// How to give each, in the words of the surface the operator types into.
+        how: Vec<String>,
+    },
+
     #[error("{what} is not usable: {reason}")]
     InvalidInput { what: String, reason: String },
 
@@ -221,6 +232,7 @@ impl Error {
             | Error::InvalidScope { .. }
             | Error::ScopesNameTwoResources { .. }
             | Error::MissingCredential { .. }
+            | Error::MissingInputs { .. }
             | Error::InvalidInput { .. }
             | Error::Certificate { .. }
             | Error::KeyMismatch { .. }

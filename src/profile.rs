@@ -25,6 +25,8 @@ pub struct Profile {
     pub assertion_file: String,
     pub scopes: Vec<String>,
     pub probe_url: String,
+    /// The client id of an app that may read app registrations (the consent audit's admin).
+    pub admin_client_id: String,
 }
 
 impl Profile {

@@ -12,9 +12,9 @@
 mod apply;
 mod checks;
 mod database;
-mod demo_setup;
 mod evidence;
 mod fixes;
+mod setup;
 mod text;
 mod token_use;
 
@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 
 pub use apply::{FixOutcome, apply};
 pub use checks::stage_of;
-pub use demo_setup::demo_setup;
+pub use setup::{demo_setup, demo_spec, setup};
 pub use text::render_text;
 
 /// The steps, in a plausible order of Entra ID's checks.
@@ -292,6 +292,13 @@ pub fn unprepared(error: &Error, context: &FixContext) -> Vec<StepReport> {
         Error::InvalidInput { what, .. } if what.contains("probe") || what.contains("API") => {
             StepId::Api
         }
+        // The first missing input's step: the form's order is the steps' order.
+        Error::MissingInputs { ids, .. } => match ids.first().copied() {
+            Some("tenant.missing") => StepId::Tenant,
+            Some("client-id.missing") => StepId::App,
+            Some("scope.missing") => StepId::Scope,
+            _ => StepId::Credential,
+        },
         _ => StepId::Credential,
     };
     let finding = crate::diagnose::preflight::error(error, context);

@@ -103,6 +103,13 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         Error::PfxPassword { .. } => simple("credential.pfx-password", "The PFX cannot be opened with this password"),
         Error::Certificate { .. } => simple("credential.certificate-unreadable", "The certificate cannot be used"),
         Error::MissingCredential { .. } => simple("credential.missing", "No credential was given"),
+        Error::MissingInputs { summary, ids, how } => {
+            let (id, title) = match ids.as_slice() {
+                [one] => (*one, format!("No {} was given", summary.trim_start_matches("the ").trim_start_matches("a "))),
+                _ => ("setup.incomplete", format!("Missing: {summary}")),
+            };
+            how.iter().fold(Finding::new(id, Severity::Error, title), |finding, how| finding.fix(capitalised(how)))
+        }
         Error::Timeout { url, hint, .. } => simple("network.timeout", "The request timed out")
             .evidence(format!("url: {url}"))
             .fix(capitalised(hint)),

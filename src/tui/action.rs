@@ -83,6 +83,8 @@ pub enum Action {
     ConsentAudited {
         id: RequestId,
         summary: String,
+        /// The permissions as a table, when Graph could be read.
+        table: Option<Box<super::state::ConsentTable>>,
         findings: Vec<Finding>,
     },
     ProbeFinished {

@@ -125,7 +125,7 @@ pub async fn export_svg(
 /// Plays a demo in the terminal at a readable pace: Space pauses, q quits.
 pub async fn play(launch: Launch, script: &Script) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
-    super::crash::install_hook(crate::cli::log_file().map(std::path::Path::to_path_buf));
+    super::crash::install_hook(crate::logging::log_file().map(std::path::Path::to_path_buf));
     let result = play_steps(&mut terminal, Headless::new(launch), script).await;
     ratatui::restore();
     result

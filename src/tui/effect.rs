@@ -12,16 +12,16 @@ use super::form::Form;
 use super::state::{RequestId, TokenView};
 use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::TokenCache;
-use crate::cli::args::CredentialArgs;
-use crate::cli::config::{self, Environment, prepare};
 use crate::demo::DemoControl;
 use crate::diagnose::{
     self, Finding, FixContext, Severity, api, preflight, signature, token_checks, token_version,
 };
+use crate::environment::Environment;
 use crate::error::Result;
 use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
 use crate::secret::Secret;
+use crate::setup::{self, Network, Spec};
 use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 use crate::walkthrough::{self, DemoFix, Session, Setup, StepId};
 
@@ -132,23 +132,18 @@ impl Services {
 
     fn client_options_with(&self, ca_file: Option<&Path>) -> Result<ClientOptions> {
         Ok(ClientOptions {
-            transport: config::transport(ca_file, &self.network)?,
+            transport: setup::transport(ca_file, &self.network)?,
             ..ClientOptions::default()
         })
     }
 
-    /// The form's credential arguments and environment, with this run's network settings.
-    fn args_and_env(&self, form: &Form) -> (CredentialArgs, Environment) {
-        let (mut args, secret) = form.to_args();
-        args.ca_file.clone_from(&self.ca_file);
-        let env = if secret.is_empty() {
-            self.network.clone()
-        } else {
-            self.network
-                .clone()
-                .with("AZURE_CLIENT_SECRET", secret.expose())
-        };
-        (args, env)
+    /// The form as a setup spec, with this run's network settings. The environment it is
+    /// prepared in holds only network variables: the form's credential is the one used.
+    fn spec(&self, form: &Form) -> Spec {
+        form.to_spec(Network {
+            ca_file: self.ca_file.clone(),
+            ..Network::default()
+        })
     }
 }
 
@@ -235,7 +230,7 @@ async fn acquire(
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
-    let (args, env) = services.args_and_env(form);
+    let spec = services.spec(form);
     let mut no_stdin = || Ok(String::new());
     let failed = |finding: Finding, findings: Vec<Finding>| Action::TokenAcquired {
         id,
@@ -243,9 +238,9 @@ async fn acquire(
         findings,
         cache: Vec::new(),
     };
-    let prepared = match prepare(&args, &env, &mut no_stdin, now) {
+    let prepared = match setup::prepare(&spec, &services.network, &mut no_stdin, now) {
         Ok(prepared) => prepared,
-        Err(error) => return failed(preflight::error(&error, &FixContext::default()), Vec::new()),
+        Err(error) => return failed(preflight::error(&error, &spec.fix_context()), Vec::new()),
     };
     let request = &prepared.request;
     let context = FixContext::for_request(request);
@@ -359,16 +354,16 @@ fn walk_setup(
     now: DateTime<Utc>,
     services: &Services,
 ) -> (crate::Result<Setup>, FixContext) {
-    let (args, env) = services.args_and_env(form);
+    let spec = services.spec(form);
     let mut no_stdin = || Ok(String::new());
-    let setup = crate::cli::walkthrough_cmd::setup(
-        &args,
+    let setup = walkthrough::setup(
+        &spec,
         Some(form.probe_url.value()),
-        &env,
+        &services.network,
         &mut no_stdin,
         now,
     );
-    (setup, args.fix_context())
+    (setup, spec.fix_context())
 }
 
 async fn walk(
@@ -453,16 +448,25 @@ async fn consent(
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
-    let (args, env) = services.args_and_env(form);
-    let consent_args = crate::cli::args::ConsentArgs {
-        credential: args,
+    let request = crate::consent::AuditRequest {
+        daemon: services.spec(form),
         graph_url: None,
-        admin_client_id: None,
-        admin_certificate: None,
-        admin_secret_env: String::new(),
-        token: token.map(|t| t.expose().to_owned()),
+        admin: form.admin(),
+        token: token.cloned(),
     };
-    match crate::cli::consent_cmd::audit(&consent_args, &env, now).await {
+    let mut no_stdin = || Ok(String::new());
+    let on_retry = services
+        .progress
+        .clone()
+        .map(|tx| -> crate::auth::client::RetryObserver {
+            Arc::new(move |notice| {
+                let _ = tx.send(Action::Retrying {
+                    id,
+                    notice: notice.to_string(),
+                });
+            })
+        });
+    match crate::consent::run(&request, &services.network, &mut no_stdin, now, on_retry).await {
         Ok(audit) => {
             let problems = audit
                 .findings
@@ -486,6 +490,12 @@ async fn consent(
             Action::ConsentAudited {
                 id,
                 summary,
+                table: audit.directory.as_ref().map(|d| {
+                    Box::new(super::state::ConsentTable {
+                        resource: d.resource_name.clone(),
+                        rows: audit.rows.clone(),
+                    })
+                }),
                 findings: audit.findings,
             }
         }
@@ -494,6 +504,7 @@ async fn consent(
             Action::ConsentAudited {
                 id,
                 summary: format!("Consent audit failed: {}", finding.title),
+                table: None,
                 findings: vec![finding],
             }
         }

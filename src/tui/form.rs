@@ -4,9 +4,10 @@ use std::fmt;
 
 use tui_input::Input;
 
-use crate::cli::args::{AlgArg, CredentialArgs};
+use crate::consent::AdminApp;
 use crate::profile::Profile;
 use crate::secret::Secret;
+use crate::setup::{CredentialSpec, Network, Password, Spec, Surface};
 
 /// The fields, in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,23 +18,40 @@ pub enum Field {
     Kind,
     Secret,
     Certificate,
+    /// A PFX's password (a PEM needs none).
+    CertificatePassword,
     AssertionFile,
     Scope,
     ProbeUrl,
+    /// An app that may read app registrations (Application.Read.All), for the consent audit
+    /// when the daemon itself may not.
+    AdminClientId,
+    AdminSecret,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 12] = [
         Field::Tenant,
         Field::ClientId,
         Field::Authority,
         Field::Kind,
         Field::Secret,
         Field::Certificate,
+        Field::CertificatePassword,
         Field::AssertionFile,
         Field::Scope,
         Field::ProbeUrl,
+        Field::AdminClientId,
+        Field::AdminSecret,
     ];
+
+    /// A field whose value is masked unless revealed, and never saved.
+    pub fn is_secret(self) -> bool {
+        matches!(
+            self,
+            Field::Secret | Field::CertificatePassword | Field::AdminSecret
+        )
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -43,9 +61,12 @@ impl Field {
             Field::Kind => "Credential",
             Field::Secret => "Secret",
             Field::Certificate => "Certificate",
+            Field::CertificatePassword => "PFX password",
             Field::AssertionFile => "Assertion",
             Field::Scope => "Scope",
             Field::ProbeUrl => "Probe URL",
+            Field::AdminClientId => "Admin app",
+            Field::AdminSecret => "Admin secret",
         }
     }
 }
@@ -97,9 +118,12 @@ pub struct Form {
     pub kind: CredentialKind,
     pub secret: SecretInput,
     pub certificate: Input,
+    pub certificate_password: SecretInput,
     pub assertion_file: Input,
     pub scope: Input,
     pub probe_url: Input,
+    pub admin_client_id: Input,
+    pub admin_secret: SecretInput,
 }
 
 impl Form {
@@ -111,9 +135,12 @@ impl Form {
             Field::Kind => None,
             Field::Secret => Some(&self.secret.0),
             Field::Certificate => Some(&self.certificate),
+            Field::CertificatePassword => Some(&self.certificate_password.0),
             Field::AssertionFile => Some(&self.assertion_file),
             Field::Scope => Some(&self.scope),
             Field::ProbeUrl => Some(&self.probe_url),
+            Field::AdminClientId => Some(&self.admin_client_id),
+            Field::AdminSecret => Some(&self.admin_secret.0),
         }
     }
 
@@ -125,9 +152,12 @@ impl Form {
             Field::Kind => None,
             Field::Secret => Some(&mut self.secret.0),
             Field::Certificate => Some(&mut self.certificate),
+            Field::CertificatePassword => Some(&mut self.certificate_password.0),
             Field::AssertionFile => Some(&mut self.assertion_file),
             Field::Scope => Some(&mut self.scope),
             Field::ProbeUrl => Some(&mut self.probe_url),
+            Field::AdminClientId => Some(&mut self.admin_client_id),
+            Field::AdminSecret => Some(&mut self.admin_secret.0),
         }
     }
 
@@ -138,7 +168,12 @@ impl Form {
             .filter(|f| match f {
                 Field::Secret => self.kind == CredentialKind::Secret,
                 Field::Certificate => self.kind == CredentialKind::Certificate,
+                // Only a PFX has a password.
+                Field::CertificatePassword => {
+                    self.kind == CredentialKind::Certificate && !self.certificate_is_pem()
+                }
                 Field::AssertionFile => self.kind == CredentialKind::Assertion,
+                Field::AdminSecret => !self.admin_client_id.value().trim().is_empty(),
                 _ => true,
             })
             .collect()
@@ -150,8 +185,6 @@ impl Form {
         }
     }
 
-    /// The form as the CLI's credential options, plus the secret, so the TUI validates and
-    /// builds requests exactly as the CLI does.
     /// The scope field as the scopes it names (space separated).
     pub fn scopes(&self) -> Vec<String> {
         self.scope
@@ -161,35 +194,93 @@ impl Form {
             .collect()
     }
 
-    pub fn to_args(&self) -> (CredentialArgs, Secret) {
-        let text = |input: &Input| Some(input.value().trim().to_owned()).filter(|v| !v.is_empty());
-        let args = CredentialArgs {
+    /// A certificate path that names a PEM file by its extension (a PFX, `.pfx`/`.p12`, or a
+    /// path not typed yet may need a password).
+    fn certificate_is_pem(&self) -> bool {
+        let path = self.certificate.value().trim().to_ascii_lowercase();
+        [".pem", ".crt", ".cer", ".key"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+    }
+
+    /// The form as a setup spec: exactly the credential kind on screen, nothing from the
+    /// environment; `network` is the run's.
+    pub fn to_spec(&self, network: Network) -> Spec {
+        let path = |input: &Input| text(input).map(std::path::PathBuf::from);
+        let credential = match self.kind {
+            CredentialKind::Secret => CredentialSpec::Secret(
+                Some(Secret::new(self.secret.0.value().trim())).filter(|s| !s.is_empty()),
+            ),
+            CredentialKind::Certificate => CredentialSpec::Certificate {
+                path: path(&self.certificate),
+                private_key: None,
+                password: Password::Given(Secret::new(self.certificate_password.0.value())),
+            },
+            CredentialKind::Assertion => CredentialSpec::Assertion {
+                path: path(&self.assertion_file),
+            },
+        };
+        Spec {
             tenant: text(&self.tenant),
             client_id: text(&self.client_id),
             scopes: self.scopes(),
-            cloud: None,
             authority_host: text(&self.authority),
-            token_endpoint: None,
-            secret_stdin: false,
-            certificate: match self.kind {
-                CredentialKind::Certificate => text(&self.certificate).map(Into::into),
-                CredentialKind::Secret | CredentialKind::Assertion => None,
-            },
-            private_key: None,
-            certificate_password_env: "AZURE_CLIENT_CERTIFICATE_PASSWORD".into(),
-            assertion_file: match self.kind {
-                CredentialKind::Assertion => text(&self.assertion_file).map(Into::into),
-                CredentialKind::Secret | CredentialKind::Certificate => None,
-            },
-            assertion_alg: AlgArg::Rs256,
-            send_x5c: false,
-            connect_timeout: 10,
-            timeout: 30,
-            // The TUI's transport comes from the command line it was started with (`Services`).
-            ca_file: None,
+            credential,
+            network,
+            surface: Surface::Form,
+            ..Spec::default()
+        }
+    }
+
+    /// The admin app of the Admin fields, when its client id is given.
+    pub fn admin(&self) -> Option<AdminApp> {
+        text(&self.admin_client_id).map(|client_id| AdminApp {
+            client_id,
+            credential: CredentialSpec::Secret(
+                Some(Secret::new(self.admin_secret.0.value().trim())).filter(|s| !s.is_empty()),
+            ),
+        })
+    }
+
+    /// A form showing `spec`: the kind it chose (a secret when it left it to the environment and
+    /// `secret` is given).
+    pub fn from_spec(spec: &Spec, secret: Option<&str>) -> Self {
+        let mut form = Form::default();
+        let set = |form: &mut Form, field: Field, value: Option<&String>| {
+            if let Some(value) = value {
+                form.set(field, value);
+            }
         };
-        let secret = Secret::new(self.secret.0.value().trim());
-        (args, secret)
+        set(&mut form, Field::Tenant, spec.tenant.as_ref());
+        set(&mut form, Field::ClientId, spec.client_id.as_ref());
+        set(&mut form, Field::Authority, spec.authority_host.as_ref());
+        form.set(Field::Scope, &spec.scopes.join(" "));
+        match &spec.credential {
+            CredentialSpec::Certificate { path, password, .. } => {
+                form.kind = CredentialKind::Certificate;
+                if let Some(path) = path {
+                    form.set(Field::Certificate, &path.display().to_string());
+                }
+                if let Password::Given(value) = password {
+                    form.set(Field::CertificatePassword, value.expose());
+                }
+            }
+            CredentialSpec::Assertion { path } => {
+                form.kind = CredentialKind::Assertion;
+                if let Some(path) = path {
+                    form.set(Field::AssertionFile, &path.display().to_string());
+                }
+            }
+            CredentialSpec::Secret(Some(value)) => form.set(Field::Secret, value.expose()),
+            CredentialSpec::FromEnvironment
+            | CredentialSpec::SecretStdin
+            | CredentialSpec::Secret(None) => {
+                if let Some(secret) = secret {
+                    form.set(Field::Secret, secret);
+                }
+            }
+        }
+        form
     }
 
     pub fn to_profile(&self) -> Profile {
@@ -202,23 +293,12 @@ impl Form {
             assertion_file: self.assertion_file.value().trim().into(),
             scopes: self.scopes(),
             probe_url: self.probe_url.value().trim().into(),
+            admin_client_id: self.admin_client_id.value().trim().into(),
         }
     }
+}
 
-    pub fn from_profile(profile: &Profile) -> Self {
-        let mut form = Form::default();
-        form.set(Field::Tenant, &profile.tenant);
-        form.set(Field::ClientId, &profile.client_id);
-        form.set(Field::Authority, &profile.authority_host);
-        form.kind = match profile.credential_kind.as_str() {
-            "certificate" => CredentialKind::Certificate,
-            "assertion" => CredentialKind::Assertion,
-            _ => CredentialKind::Secret,
-        };
-        form.set(Field::Certificate, &profile.certificate);
-        form.set(Field::AssertionFile, &profile.assertion_file);
-        form.set(Field::Scope, &profile.scopes.join(" "));
-        form.set(Field::ProbeUrl, &profile.probe_url);
-        form
-    }
+/// A field's trimmed value, `None` when empty.
+fn text(input: &Input) -> Option<String> {
+    Some(input.value().trim().to_owned()).filter(|v| !v.is_empty())
 }

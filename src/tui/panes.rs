@@ -1,6 +1,7 @@
 //! One file per pane; each draws from the state into its area and nothing else.
 
 pub mod cache;
+pub mod consent;
 pub mod credentials;
 pub mod findings;
 pub mod help;

@@ -15,12 +15,13 @@ use tokio::task::AbortHandle;
 
 use super::action::Action;
 use super::effect::{Effect, Services, execute};
-use super::form::{CredentialKind, Field, Form};
+use super::form::{Field, Form};
 use super::state::{DemoPicker, Pane, RequestId, Scenario, State};
 use super::{crash, keys, update, view};
-use crate::cli::config::Environment;
 use crate::demo::RunningDemo;
+use crate::environment::Environment;
 use crate::profile::Profile;
+use crate::setup::Spec;
 
 /// Everything the TUI starts with.
 pub struct Launch {
@@ -44,26 +45,40 @@ impl Launch {
 
     /// The TUI pointed at a running demo tenant, on `scenario` or with the picker open.
     pub fn demo(demo: RunningDemo, scenario: Option<&str>) -> Self {
+        // The healthy app may read app registrations: the consent audit's admin in every other
+        // lesson, so the delegated-instead-of-application mistake can be named from the TUI.
+        let admin = demo.app("healthy").and_then(|app| {
+            Some((
+                app.client_id.clone(),
+                app.secret.as_ref()?.expose().to_owned(),
+            ))
+        });
         let scenarios: Vec<Scenario> = demo
             .apps()
             .iter()
             .map(|app| {
-                let mut form = Form::default();
-                form.set(Field::Tenant, demo.tenant_id());
-                form.set(Field::ClientId, &app.client_id);
-                form.set(Field::Authority, demo.authority_host());
-                match (&app.secret, &app.certificate_pem) {
-                    (Some(secret), _) => {
-                        form.secret.0 = tui_input::Input::new(secret.expose().to_owned());
-                    }
-                    (None, Some(pem)) => {
-                        form.kind = CredentialKind::Certificate;
-                        form.set(Field::Certificate, &pem.display().to_string());
-                    }
-                    (None, None) => {}
+                let mut form = if let Ok((spec, probe)) =
+                    crate::walkthrough::demo_spec(&demo, &app.scenario)
+                {
+                    let mut form = Form::from_spec(&spec, None);
+                    form.set(Field::ProbeUrl, &probe);
+                    form
+                } else {
+                    // An app that hands out nothing: its ids, and an empty credential to fill.
+                    let mut form = Form::default();
+                    form.set(Field::Tenant, demo.tenant_id());
+                    form.set(Field::ClientId, &app.client_id);
+                    form.set(Field::Authority, demo.authority_host());
+                    form.set(Field::Scope, &app.scope);
+                    form.set(Field::ProbeUrl, &app.probe_url);
+                    form
+                };
+                if let Some((client_id, secret)) = &admin
+                    && *client_id != app.client_id
+                {
+                    form.set(Field::AdminClientId, client_id);
+                    form.set(Field::AdminSecret, secret);
                 }
-                form.set(Field::Scope, &app.scope);
-                form.set(Field::ProbeUrl, &app.probe_url);
                 Scenario {
                     name: app.scenario.clone(),
                     teaches: app.teaches.clone(),
@@ -90,49 +105,44 @@ impl Launch {
         }
     }
 
-    /// The TUI for the operator's own app: the saved profile, then `AZURE_*` variables.
+    /// The TUI for the operator's own app: `AZURE_*` variables, then the saved profile.
     /// `None` when there is neither, so the caller can offer the demo tenant instead.
     pub fn from_environment(env: &Environment) -> (Option<Self>, Option<String>) {
+        let has_env = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"]
+            .iter()
+            .any(|v| env.get(v).is_some());
+        let (launch, had_profile, warning) = Self::own(Spec::default(), None, env);
+        ((has_env || had_profile).then_some(launch), warning)
+    }
+
+    /// The TUI for `spec`, completed from `AZURE_*` variables and the saved profile in the one
+    /// precedence of [`crate::setup`]; also says whether there was a profile.
+    fn own(spec: Spec, probe: Option<&str>, env: &Environment) -> (Self, bool, Option<String>) {
         let path = Profile::default_path();
         let (profile, warning) = path
             .as_deref()
             .map(Profile::load)
             .and_then(Result::ok)
             .unwrap_or((None, None));
-        let has_env = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"]
-            .iter()
-            .any(|v| env.get(v).is_some());
-        if profile.is_none() && !has_env {
-            return (None, warning);
+        let spec = Spec {
+            surface: crate::setup::Surface::Form,
+            ..spec
         }
-        let mut form = profile.as_ref().map(Form::from_profile).unwrap_or_default();
-        for (var, field) in [
-            ("AZURE_TENANT_ID", Field::Tenant),
-            ("AZURE_CLIENT_ID", Field::ClientId),
-            ("AZURE_AUTHORITY_HOST", Field::Authority),
-        ] {
-            if let Some(value) = env.get(var) {
-                form.set(field, value);
-            }
-        }
-        if let Some(secret) = env.get("AZURE_CLIENT_SECRET") {
-            form.secret.0 = tui_input::Input::new(secret.to_owned());
-        } else if let Some(path) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
-            form.kind = CredentialKind::Certificate;
-            form.set(Field::Certificate, path);
-        }
+        .fill_from(env, profile.as_ref());
+        let mut form = Form::from_spec(&spec, env.get("AZURE_CLIENT_SECRET"));
+        let saved = profile.clone().unwrap_or_default();
+        form.set(Field::ProbeUrl, probe.unwrap_or(&saved.probe_url));
+        form.set(Field::AdminClientId, &saved.admin_client_id);
         let mut state = State::new(form, Utc::now());
         if let Some(warning) = &warning {
             state.status.clone_from(warning);
         }
-        (
-            Some(Self {
-                state,
-                services: Services::new(path),
-                demo: None,
-            }),
-            warning,
-        )
+        let launch = Self {
+            state,
+            services: Services::new(path),
+            demo: None,
+        };
+        (launch, profile.is_some(), warning)
     }
 }
 
@@ -150,42 +160,17 @@ impl Launch {
         self
     }
 
-    /// The walkthrough of the operator's own app: the profile and `AZURE_*` variables, then the
-    /// command line's options on top.
+    /// The walkthrough of the operator's own app: the command line's `spec` (and `probe`),
+    /// completed from `AZURE_*` variables and the saved profile.
     pub fn for_walkthrough(
-        args: &crate::cli::args::WalkthroughArgs,
+        spec: Spec,
+        probe: Option<&str>,
         env: &Environment,
     ) -> Result<Self, String> {
-        let credential = &args.credential;
-        if credential.secret_stdin {
+        if matches!(spec.credential, crate::setup::CredentialSpec::SecretStdin) {
             return Err("--secret-stdin cannot be used with the terminal UI (standard input is the keyboard); set AZURE_CLIENT_SECRET, or add --output json".into());
         }
-        let mut launch = Self::from_environment(env).0.unwrap_or_else(|| Self {
-            state: State::new(Form::default(), Utc::now()),
-            services: Services::new(Profile::default_path()),
-            demo: None,
-        });
-        let form = &mut launch.state.form;
-        for (value, field) in [
-            (&credential.tenant, Field::Tenant),
-            (&credential.client_id, Field::ClientId),
-            (&credential.authority_host, Field::Authority),
-            (&args.probe, Field::ProbeUrl),
-        ] {
-            if let Some(value) = value {
-                form.set(field, value);
-            }
-        }
-        if !credential.scopes.is_empty() {
-            form.set(Field::Scope, &credential.scopes.join(" "));
-        }
-        if let Some(path) = &credential.certificate {
-            form.kind = CredentialKind::Certificate;
-            form.set(Field::Certificate, &path.display().to_string());
-        } else if let Some(path) = &credential.assertion_file {
-            form.kind = CredentialKind::Assertion;
-            form.set(Field::AssertionFile, &path.display().to_string());
-        }
+        let (mut launch, _, _) = Self::own(spec, probe, env);
         super::update::refresh_lints(&mut launch.state);
         Ok(launch.on_walkthrough())
     }
@@ -212,7 +197,7 @@ pub async fn run(launch: Launch) -> std::io::Result<()> {
             return Err(error);
         }
     };
-    crash::install_hook(crate::cli::log_file().map(Path::to_path_buf));
+    crash::install_hook(crate::logging::log_file().map(Path::to_path_buf));
     // A paste arrives whole (to be explained), not as keys that would run commands.
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = event_loop(&mut terminal, &mut state, &services).await;
@@ -329,7 +314,7 @@ fn spawn(
                 | Effect::Copy(_) => None,
             };
             let services = services.clone();
-            let log = crate::cli::log_file().map(Path::to_path_buf);
+            let log = crate::logging::log_file().map(Path::to_path_buf);
             let work = async move { execute(other, &services).await };
             let task = crash::supervise(id.unwrap_or(0), work, tx.clone(), log);
             match id {

@@ -151,6 +151,10 @@ pub struct State {
     pub token_id: RequestId,
     /// Probe right after the token arrives (`d`).
     pub then_probe: bool,
+    /// The last consent audit's permissions (`g`, or `d` when roles are missing).
+    pub consent: Option<Box<ConsentTable>>,
+    /// Audit consent after the probe when the token lacks roles or the API refused it (`d`).
+    pub then_consent: bool,
     pub spinner: usize,
     pub status: String,
     pub show_help: bool,
@@ -179,6 +183,8 @@ impl State {
             running: None,
             token_id: 0,
             then_probe: false,
+            then_consent: false,
+            consent: None,
             spinner: 0,
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
             show_help: false,
@@ -207,4 +213,12 @@ impl State {
     pub fn is_animating(&self) -> bool {
         self.running.is_some() || matches!(self.token, Load::Ready(_))
     }
+}
+
+/// A consent audit's permissions of one client on one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentTable {
+    /// The resource's display name, e.g. "Microsoft Graph".
+    pub resource: String,
+    pub rows: Vec<crate::consent::PermissionRow>,
 }

@@ -77,14 +77,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Acquire { force } => {
             state.then_probe = false;
+            state.then_consent = false;
             start_acquire(state, force)
         }
         Action::Doctor => {
             let effects = start_acquire(state, true);
             state.then_probe = true;
+            state.then_consent = true;
             effects
         }
-        Action::Probe => start_probe(state),
+        Action::Probe => {
+            state.then_consent = false;
+            start_probe(state)
+        }
         Action::Cancel => cancel(state),
         Action::Copy => copy(state),
         Action::ToggleHelp => {
@@ -92,6 +97,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ClearCache => vec![Effect::ClearCache],
+        // The demo's loopback address and throw-away ids would replace the operator's own.
+        Action::SaveProfile if state.demo.is_some() => {
+            state.status =
+                "Demo sessions do not save a profile: yours stays as it was (Ctrl-S saves outside the demo)."
+                    .into();
+            Vec::new()
+        }
         Action::SaveProfile => vec![Effect::SaveProfile(Box::new(state.form.to_profile()))],
         Action::Scroll(delta) => {
             scroll(state, delta);
@@ -141,8 +153,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ConsentAudited {
             id,
             summary,
+            table,
             findings,
-        } => trust::consent_audited(state, id, summary, findings),
+        } => trust::consent_audited(state, id, summary, table, findings),
         Action::ProbeFinished {
             id,
             result,
@@ -187,6 +200,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 .any(|f| f.severity == diagnose::Severity::Error)
             {
                 state.focus = Pane::Findings;
+            }
+            // As `doctor` does: where roles are missing, the answer sits in the app registration.
+            let lacks_roles = state
+                .findings
+                .iter()
+                .any(|f| f.id == "api.forbidden" || f.id == "token.no-roles");
+            if std::mem::take(&mut state.then_consent) && lacks_roles {
+                return trust::start_consent(state);
             }
             Vec::new()
         }
@@ -261,6 +282,8 @@ pub(super) fn begin(
 
 fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
     let (id, mut effects) = begin(state, if force { "force refresh" } else { "acquire" });
+    // A new token may be another app's: the last audit's table would speak of the old one.
+    state.consent = None;
     state.token = Load::Loading;
     state.editing = false;
     state.status = "Asking Entra ID for a token…".into();
@@ -366,6 +389,7 @@ fn token_acquired(
             diagnose::sort(&mut state.findings);
             state.token = Load::Failed(finding);
             state.then_probe = false;
+            state.then_consent = false;
             state.focus = Pane::Findings;
         }
     }
@@ -402,6 +426,7 @@ fn pick_scenario(state: &mut State) {
     state.token = Load::Empty;
     state.probe = Load::Empty;
     state.findings.clear();
+    state.consent = None;
     state.field = Field::Tenant;
     if state.focus == Pane::Walkthrough {
         state.status = format!(
@@ -453,6 +478,7 @@ fn cancel(state: &mut State) -> Vec<Effect> {
     if let Some(running) = state.running.take() {
         state.status = format!("Cancelled {}.", running.what);
         state.then_probe = false;
+        state.then_consent = false;
         revert_loading(state);
         return vec![Effect::Cancel(running.id)];
     }

@@ -369,7 +369,7 @@ fn wrong_input_to_every_flag() {
             with(&[], &["--assertion-file", "/no/such/token"]),
             "cannot read /no/such/token",
         ),
-        (with(&[], &[]), "no credential"),
+        (with(&[], &[]), "missing a credential"),
     ];
     for (args, expected) in cases {
         let output = entra_doctor().args(&args).output().unwrap();

@@ -19,22 +19,22 @@ use ratatui::backend::TestBackend;
 
 use crate::assert_frame;
 
-fn render(state: &State, width: u16, height: u16) -> String {
+pub(crate) fn render(state: &State, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| view::render(state, frame)).unwrap();
     terminal.backend().to_string()
 }
 
-struct Harness {
-    state: State,
-    services: Services,
+pub(crate) struct Harness {
+    pub(crate) state: State,
+    pub(crate) services: Services,
     /// Effects asked for but not yet run, to snapshot the loading state.
-    pending: Vec<Effect>,
-    _demo: Option<demo::RunningDemo>,
+    pub(crate) pending: Vec<Effect>,
+    pub(crate) _demo: Option<demo::RunningDemo>,
 }
 
 impl Harness {
-    async fn demo(scenario: Option<&str>) -> Self {
+    pub(crate) async fn demo(scenario: Option<&str>) -> Self {
         let running = demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
             .await
             .unwrap();
@@ -48,23 +48,23 @@ impl Harness {
     }
 
     /// Presses a key: maps it as the runtime does and queues the effects.
-    fn press(&mut self, code: KeyCode) {
+    pub(crate) fn press(&mut self, code: KeyCode) {
         self.press_with(code, KeyModifiers::NONE);
     }
 
-    fn press_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+    pub(crate) fn press_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
         let event = Event::Key(KeyEvent::new(code, modifiers));
         if let Some(action) = keys::map(&event, &self.state) {
             self.dispatch(action);
         }
     }
 
-    fn dispatch(&mut self, action: Action) {
+    pub(crate) fn dispatch(&mut self, action: Action) {
         let effects = update(&mut self.state, action);
         self.pending.extend(effects);
     }
 
-    fn type_text(&mut self, text: &str) {
+    pub(crate) fn type_text(&mut self, text: &str) {
         for c in text.chars() {
             self.press(KeyCode::Char(c));
         }
@@ -72,7 +72,7 @@ impl Harness {
 
     /// Runs every pending effect (and those their results ask for) to completion.
     /// Then ticks the clock, as the runtime does, so countdowns are measured from now.
-    async fn settle(&mut self) {
+    pub(crate) async fn settle(&mut self) {
         while !self.pending.is_empty() {
             for effect in std::mem::take(&mut self.pending) {
                 if let Some(action) = execute(effect, &self.services).await {
@@ -84,7 +84,7 @@ impl Harness {
         self.state.spinner = 0;
     }
 
-    fn frame(&self, width: u16, height: u16) -> String {
+    pub(crate) fn frame(&self, width: u16, height: u16) -> String {
         render(&self.state, width, height)
     }
 
@@ -92,9 +92,9 @@ impl Harness {
         let mut secrets = Vec::new();
         if let Some(picker) = &self.state.demo {
             for scenario in &picker.scenarios {
-                let (_, secret) = scenario.form.to_args();
+                let secret = scenario.form.secret.0.value();
                 if !secret.is_empty() {
-                    secrets.push(secret.expose().to_owned());
+                    secrets.push(secret.to_owned());
                 }
             }
         }
@@ -438,10 +438,20 @@ async fn g_audits_consent_and_its_findings_join_the_pane() {
             .any(|f| f.id.starts_with("consent."))
     );
 
+    // The demo's healthy app reads Graph for the other lessons (the Admin app field).
     let mut h = Harness::demo(Some("no-consent")).await;
     h.press(KeyCode::Char('g'));
     h.settle().await;
     assert_eq!(h.state.focus, Pane::Findings);
+    let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["consent.missing"], "{}", h.state.status);
+
+    // Without an admin app, the daemon's own token cannot read app registrations.
+    let mut h = Harness::demo(Some("no-consent")).await;
+    h.state.form.set(Field::AdminClientId, "");
+    h.state.form.set(Field::AdminSecret, "");
+    h.press(KeyCode::Char('g'));
+    h.settle().await;
     let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["consent.no-graph-access"], "{}", h.state.status);
 }

@@ -599,7 +599,9 @@ fn the_command_opens_the_tab_with_its_options_in_the_form() {
     let Some(Command::Walkthrough(args)) = cli.command else {
         panic!("not the walkthrough")
     };
-    let launch = Launch::for_walkthrough(&args, &Environment::default()).unwrap();
+    let spec = args.credential.spec().unwrap();
+    let launch =
+        Launch::for_walkthrough(spec, args.probe.as_deref(), &Environment::default()).unwrap();
     let form = &launch.state.form;
     assert_eq!(launch.state.focus, Pane::Walkthrough);
     assert_eq!(form.kind, CredentialKind::Certificate);
@@ -617,7 +619,8 @@ fn the_command_opens_the_tab_with_its_options_in_the_form() {
     let Some(Command::Walkthrough(args)) = cli.command else {
         panic!("not the walkthrough")
     };
-    let refused = Launch::for_walkthrough(&args, &Environment::default())
+    let spec = args.credential.spec().unwrap();
+    let refused = Launch::for_walkthrough(spec, None, &Environment::default())
         .err()
         .unwrap();
     assert!(refused.contains("AZURE_CLIENT_SECRET"), "{refused}");

@@ -18,8 +18,11 @@ fn value(state: &State, field: Field) -> String {
             CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
             CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
         },
-        Field::Secret if !state.reveal_secret => {
-            let len = state.form.secret.0.value().chars().count();
+        field if field.is_secret() && !state.reveal_secret => {
+            let len = state
+                .form
+                .input(field)
+                .map_or(0, |input| input.value().chars().count());
             if len == 0 {
                 String::new()
             } else {
@@ -28,6 +31,9 @@ fn value(state: &State, field: Field) -> String {
         }
         Field::Authority if state.form.authority.value().trim().is_empty() => {
             "(public cloud)".into()
+        }
+        Field::AdminClientId if state.form.admin_client_id.value().trim().is_empty() => {
+            "(optional: an admin app for g)".into()
         }
         other => state
             .form
@@ -113,7 +119,7 @@ pub fn cursor(state: &State, area: Rect) -> Option<(u16, u16)> {
         .iter()
         .position(|f| *f == state.field)?;
     let input = state.form.input(state.field)?;
-    let column = if state.field == Field::Secret && !state.reveal_secret {
+    let column = if state.field.is_secret() && !state.reveal_secret {
         input.visual_cursor().min(16)
     } else {
         input.visual_cursor()

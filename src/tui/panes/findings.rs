@@ -12,7 +12,11 @@ use crate::tui::theme;
 
 pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let findings = state.all_findings();
-    let mut lines = Vec::new();
+    let mut lines = state
+        .consent
+        .as_deref()
+        .map(super::consent::lines)
+        .unwrap_or_default();
     // Information (the signature verified, the token version) is no problem: the verdict
     // still leads, with the information below it.
     if findings.iter().all(|f| f.severity == Severity::Info) {

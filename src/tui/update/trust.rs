@@ -60,12 +60,14 @@ pub(super) fn consent_audited(
     state: &mut State,
     id: RequestId,
     summary: String,
+    table: Option<Box<crate::tui::state::ConsentTable>>,
     findings: Vec<Finding>,
 ) -> Vec<Effect> {
     if state.running.as_ref().is_none_or(|r| r.id != id) {
         return Vec::new();
     }
     state.running = None;
+    state.consent = table;
     state.findings.retain(|f| !f.id.starts_with("consent."));
     state.findings.extend(findings);
     diagnose::sort(&mut state.findings);

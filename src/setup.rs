@@ -1,0 +1,615 @@
+//! How a credential becomes a token request: the one path that the command line's options, the
+//! `AZURE_*` variables, the saved profile and the TUI's form all take.
+//!
+//! A [`Spec`] is what the operator said, as plain values. [`Spec::fill_from`] completes it from
+//! the environment and the profile, always in one precedence: what was given explicitly (a flag,
+//! a form field) wins over an `AZURE_*` variable, which wins over the saved profile. [`prepare`]
+//! then turns it into the [`Prepared`] request, its client options and the preflight warnings —
+//! or, when inputs are missing, one error that names all of them at once, in the words of the
+//! surface they are typed into ([`Surface`]).
+//!
+//! A credential kind that was chosen is exactly the credential used: a certificate chosen with no
+//! file is "certificate missing", never a quiet fall-back to `AZURE_CLIENT_SECRET`. Only a spec
+//! that chose nothing ([`CredentialSpec::FromEnvironment`]) reads the credential variables, in the
+//! Azure SDKs' EnvironmentCredential order.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::auth::{
+    AssertionOptions, Authority, AuthorityHost, CertificateSource, ClientCertificate,
+    ClientOptions, Cloud, Credential, ScopeSet, Tenant, TokenRequest, tenant::is_guid,
+};
+use crate::diagnose::{Finding, FixContext, preflight};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::profile::Profile;
+use crate::secret::Secret;
+use crate::transport::{CaBundle, Proxies, Transport};
+
+/// Seconds to wait for one connection, unless told otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+/// Seconds a command's network work may take in all, unless told otherwise.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// Where the Azure SDKs look for a PFX's password.
+pub const PFX_PASSWORD_VAR: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
+/// The variables that carry a credential, in the order EnvironmentCredential tries them.
+pub const CREDENTIAL_VARS: [&str; 3] = [
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+];
+
+/// Where the operator types: messages about missing inputs name flags or form fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Surface {
+    #[default]
+    CommandLine,
+    Form,
+}
+
+/// What the operator said about the app and its credential.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub cloud: Option<Cloud>,
+    pub authority_host: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub credential: CredentialSpec,
+    pub assertion: AssertionOptions,
+    pub network: Network,
+    pub surface: Surface,
+}
+
+/// The credential: chosen by kind, or left to the environment.
+#[derive(Debug, Clone, Default)]
+pub enum CredentialSpec {
+    /// None chosen: `AZURE_CLIENT_SECRET`, then `AZURE_CLIENT_CERTIFICATE_PATH`, then
+    /// `AZURE_FEDERATED_TOKEN_FILE`.
+    #[default]
+    FromEnvironment,
+    /// A secret read from standard input.
+    SecretStdin,
+    /// A secret typed in (the TUI); `None` when the field is empty.
+    Secret(Option<Secret>),
+    /// A PEM (certificate and key, or with a separate key) or a PFX.
+    Certificate {
+        path: Option<PathBuf>,
+        private_key: Option<PathBuf>,
+        password: Password,
+    },
+    /// A federated credential: a file holding a JWT from another identity provider.
+    Assertion { path: Option<PathBuf> },
+}
+
+impl CredentialSpec {
+    /// "secret", "certificate", "assertion", or "environment" when none was chosen.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CredentialSpec::FromEnvironment => "environment",
+            CredentialSpec::SecretStdin | CredentialSpec::Secret(_) => "secret",
+            CredentialSpec::Certificate { .. } => "certificate",
+            CredentialSpec::Assertion { .. } => "assertion",
+        }
+    }
+}
+
+/// A PFX's password: the variable that holds it, or the value typed in.
+#[derive(Debug, Clone)]
+pub enum Password {
+    Variable(String),
+    Given(Secret),
+}
+
+impl Default for Password {
+    fn default() -> Self {
+        Password::Variable(PFX_PASSWORD_VAR.to_owned())
+    }
+}
+
+/// How to reach servers.
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// Per connection.
+    pub connect_timeout: Duration,
+    /// The whole command's network work, retries included.
+    pub timeout: Duration,
+    /// Extra CA certificates (`--ca-file`).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            ca_file: None,
+        }
+    }
+}
+
+/// A validated request, the client options, and what preflight found.
+#[derive(Debug)]
+pub struct Prepared {
+    pub request: TokenRequest,
+    pub options: ClientOptions,
+    /// Preflight findings: shown before the request is sent, which is still sent.
+    pub warnings: Vec<Finding>,
+}
+
+impl Spec {
+    /// Fills what the spec leaves out from the `AZURE_*` variables, then from the saved profile
+    /// (which never holds a secret). A credential left to the environment takes the profile's
+    /// certificate or assertion file only when no credential variable is set.
+    #[must_use]
+    pub fn fill_from(mut self, env: &Environment, profile: Option<&Profile>) -> Self {
+        let empty = Profile::default();
+        let profile = profile.unwrap_or(&empty);
+        let fill = |slot: &mut Option<String>, var: &str, saved: &str| {
+            if slot.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                *slot = env
+                    .get(var)
+                    .or(Some(saved).filter(|v| !v.trim().is_empty()))
+                    .map(str::to_owned);
+            }
+        };
+        fill(&mut self.tenant, "AZURE_TENANT_ID", &profile.tenant);
+        fill(&mut self.client_id, "AZURE_CLIENT_ID", &profile.client_id);
+        if self.cloud.is_none() {
+            fill(
+                &mut self.authority_host,
+                "AZURE_AUTHORITY_HOST",
+                &profile.authority_host,
+            );
+        }
+        if self.scopes.iter().all(|s| s.trim().is_empty()) {
+            self.scopes.clone_from(&profile.scopes);
+        }
+        let from_env = CREDENTIAL_VARS.iter().any(|var| env.get(var).is_some());
+        if matches!(self.credential, CredentialSpec::FromEnvironment) && !from_env {
+            let saved = |path: &str| Some(PathBuf::from(path)).filter(|_| !path.is_empty());
+            match profile.credential_kind.as_str() {
+                "certificate" if !profile.certificate.is_empty() => {
+                    self.credential = CredentialSpec::Certificate {
+                        path: saved(&profile.certificate),
+                        private_key: None,
+                        password: Password::default(),
+                    };
+                }
+                "assertion" if !profile.assertion_file.is_empty() => {
+                    self.credential = CredentialSpec::Assertion {
+                        path: saved(&profile.assertion_file),
+                    };
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// The ids as given, for the fixes of a setup that could not be prepared (once it is,
+    /// [`FixContext::for_request`] knows more).
+    pub fn fix_context(&self) -> FixContext {
+        FixContext {
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            ..FixContext::default()
+        }
+    }
+
+    /// The inputs that are missing, in the order a form shows them.
+    pub fn missing(&self, env: &Environment) -> Vec<Input> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+        let mut missing = Vec::new();
+        if blank(&self.tenant) {
+            missing.push(Input::Tenant);
+        }
+        if blank(&self.client_id) {
+            missing.push(Input::ClientId);
+        }
+        match &self.credential {
+            CredentialSpec::FromEnvironment
+                if CREDENTIAL_VARS.iter().all(|var| env.get(var).is_none()) =>
+            {
+                missing.push(Input::Credential);
+            }
+            CredentialSpec::Secret(secret) if secret.as_ref().is_none_or(Secret::is_empty) => {
+                missing.push(Input::Secret);
+            }
+            CredentialSpec::Certificate { path: None, .. } => missing.push(Input::Certificate),
+            CredentialSpec::Assertion { path: None } => missing.push(Input::AssertionFile),
+            _ => {}
+        }
+        if self.scopes.is_empty() {
+            missing.push(Input::Scope);
+        }
+        missing
+    }
+}
+
+/// An input a token request cannot do without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Tenant,
+    ClientId,
+    /// No credential chosen and none in the environment.
+    Credential,
+    Secret,
+    Certificate,
+    AssertionFile,
+    Scope,
+}
+
+impl Input {
+    /// The finding id of this input missing alone.
+    pub fn finding_id(self) -> &'static str {
+        match self {
+            Input::Tenant => "tenant.missing",
+            Input::ClientId => "client-id.missing",
+            Input::Credential | Input::Secret | Input::Certificate | Input::AssertionFile => {
+                "credential.missing"
+            }
+            Input::Scope => "scope.missing",
+        }
+    }
+
+    /// What it is, in a sentence's words.
+    pub fn name(self) -> &'static str {
+        match self {
+            Input::Tenant => "the tenant",
+            Input::ClientId => "the client id",
+            Input::Credential => "a credential",
+            Input::Secret => "the secret",
+            Input::Certificate => "the certificate file",
+            Input::AssertionFile => "the assertion file",
+            Input::Scope => "the scope",
+        }
+    }
+
+    /// How to give it, on `surface`.
+    pub fn how(self, surface: Surface) -> &'static str {
+        match (self, surface) {
+            (Input::Tenant, Surface::CommandLine) => {
+                "pass --tenant (or set AZURE_TENANT_ID) with the Directory (tenant) ID from the \
+                 app registration's Overview page"
+            }
+            (Input::Tenant, Surface::Form) => {
+                "Tenant: the Directory (tenant) ID from the app registration's Overview page"
+            }
+            (Input::ClientId, Surface::CommandLine) => {
+                "pass --client-id (or set AZURE_CLIENT_ID) with the Application (client) ID from \
+                 the same page"
+            }
+            (Input::ClientId, Surface::Form) => {
+                "Client id: the Application (client) ID from the app registration's Overview page"
+            }
+            (Input::Credential, _) => {
+                "set AZURE_CLIENT_SECRET, or pass --secret-stdin, --certificate PATH or \
+                 --assertion-file PATH (a secret is never taken as an argument: it would land in \
+                 shell history and ps)"
+            }
+            (Input::Secret, Surface::CommandLine) => "pipe the secret to --secret-stdin",
+            (Input::Secret, Surface::Form) => {
+                "Secret: the secret's Value, shown once when it is added under Certificates & \
+                 secrets (or choose another credential kind)"
+            }
+            (Input::Certificate, Surface::CommandLine) => "pass --certificate PATH",
+            (Input::Certificate, Surface::Form) => {
+                "Certificate: the path of a PEM (certificate and private key) or PFX file"
+            }
+            (Input::AssertionFile, Surface::CommandLine) => "pass --assertion-file PATH",
+            (Input::AssertionFile, Surface::Form) => {
+                "Assertion: the path of the file holding the federated token"
+            }
+            (Input::Scope, Surface::CommandLine) => {
+                "pass --scope <resource>/.default, e.g. https://graph.microsoft.com/.default"
+            }
+            (Input::Scope, Surface::Form) => {
+                "Scope: <resource>/.default, e.g. https://graph.microsoft.com/.default"
+            }
+        }
+    }
+}
+
+/// The error for missing inputs: all of them, each with how to give it.
+pub fn missing_error(missing: &[Input], surface: Surface) -> Error {
+    let names: Vec<&str> = missing.iter().map(|m| m.name()).collect();
+    let summary = match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    Error::MissingInputs {
+        summary,
+        ids: missing.iter().map(|m| m.finding_id()).collect(),
+        how: missing.iter().map(|m| m.how(surface).to_owned()).collect(),
+    }
+}
+
+/// Validates `spec` and builds the request; `stdin` is read only for
+/// [`CredentialSpec::SecretStdin`].
+pub fn prepare(
+    spec: &Spec,
+    env: &Environment,
+    stdin: &mut dyn FnMut() -> std::io::Result<String>,
+    now: DateTime<Utc>,
+) -> Result<Prepared> {
+    // What is given and wrong is named first (it is often why the rest is missing), then every
+    // missing input at once.
+    let tenant = given(spec.tenant.as_deref())
+        .map(Tenant::parse)
+        .transpose()?;
+    let host = match (given(spec.authority_host.as_deref()), spec.cloud) {
+        (Some(host), _) => AuthorityHost::parse(host)?,
+        (None, Some(cloud)) => AuthorityHost::parse(cloud.host())?,
+        (None, None) => AuthorityHost::parse(
+            env.get("AZURE_AUTHORITY_HOST")
+                .unwrap_or(Cloud::Public.host()),
+        )?,
+    };
+    let client_id = given(spec.client_id.as_deref())
+        .map(|id| client_id(id, spec.surface))
+        .transpose()?;
+    // An empty `--scope ""` is given, and wrong; no scope at all is missing.
+    let scopes = if spec.scopes.is_empty() {
+        None
+    } else {
+        Some(ScopeSet::parse(&spec.scopes)?)
+    };
+    let token_endpoint = given(spec.token_endpoint.as_deref())
+        .map(parse_endpoint)
+        .transpose()?;
+    let missing = spec.missing(env);
+    let (Some(tenant), Some(client_id), Some(scopes), true) =
+        (tenant, client_id, scopes, missing.is_empty())
+    else {
+        return Err(missing_error(&missing, spec.surface));
+    };
+    let mut warnings: Vec<Finding> = scopes.lints().iter().map(preflight::scope).collect();
+    let context = FixContext {
+        tenant: Some(tenant.to_string()),
+        client_id: Some(client_id.clone()),
+        ..FixContext::default()
+    };
+    let mut made = Made {
+        env,
+        now,
+        warnings: &mut warnings,
+        context: &context,
+    };
+    let credential = credential(spec, stdin, &mut made)?;
+    let options = client_options(&spec.network, env)?;
+    Ok(Prepared {
+        request: TokenRequest {
+            authority: Authority::new(host, tenant),
+            token_endpoint,
+            client_id,
+            scopes,
+            credential,
+            claims: None,
+        },
+        options,
+        warnings,
+    })
+}
+
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The timeouts, CA bundles and proxies of `network` and the environment.
+pub fn client_options(network: &Network, env: &Environment) -> Result<ClientOptions> {
+    Ok(ClientOptions {
+        connect_timeout: network.connect_timeout,
+        timeout: network.timeout,
+        transport: transport(network.ca_file.as_deref(), env)?,
+        ..ClientOptions::default()
+    })
+}
+
+/// `--ca-file`, `SSL_CERT_FILE` and the proxy variables, read as curl reads them:
+/// `HTTPS_PROXY` for https, `HTTP_PROXY` for http, `ALL_PROXY` for both, `NO_PROXY` for
+/// exceptions; upper case first, then lower case.
+pub fn transport(ca_file: Option<&Path>, env: &Environment) -> Result<Transport> {
+    let mut ca_bundles = Vec::new();
+    if let Some(path) = ca_file {
+        ca_bundles.push(CaBundle::load(path, "--ca-file")?);
+    }
+    // Also read by the platform-roots loader, where it replaces the platform's store; loading it
+    // here too turns a missing or empty file into a clear error instead of "not trusted".
+    if let Some(path) = env.get("SSL_CERT_FILE") {
+        ca_bundles.push(CaBundle::load(Path::new(path), "SSL_CERT_FILE")?);
+    }
+    let first = |names: [&str; 2]| -> Result<Option<Url>> {
+        names
+            .iter()
+            .find_map(|name| Some((*name, env.get(name)?)))
+            .map(|(name, value)| Proxies::parse_url(name, value))
+            .transpose()
+    };
+    let all = first(["ALL_PROXY", "all_proxy"])?;
+    let proxies = Proxies {
+        https: first(["HTTPS_PROXY", "https_proxy"])?.or_else(|| all.clone()),
+        http: first(["HTTP_PROXY", "http_proxy"])?.or(all),
+        no_proxy: env
+            .get("NO_PROXY")
+            .or_else(|| env.get("no_proxy"))
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    Ok(Transport {
+        ca_bundles,
+        proxies,
+    })
+}
+
+fn client_id(value: &str, surface: Surface) -> Result<String> {
+    let value = value.trim();
+    if !is_guid(&value.to_ascii_lowercase()) {
+        let page = match surface {
+            Surface::CommandLine => {
+                "copy \"Application (client) ID\" from the app registration's Overview page"
+            }
+            Surface::Form => {
+                "copy \"Application (client) ID\" from the app registration's Overview page into Client id"
+            }
+        };
+        return Err(Error::InvalidInput {
+            what: format!("client id {value:?}"),
+            reason: format!("Entra ID application (client) ids are GUIDs; {page}"),
+        });
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+fn parse_endpoint(value: &str) -> Result<Url> {
+    let url = Url::parse(value).map_err(|e| Error::InvalidAuthority {
+        value: value.to_owned(),
+        reason: format!("--token-endpoint is not a URL ({e})"),
+    })?;
+    crate::auth::authority::ensure_secure(&url)?;
+    Ok(url)
+}
+
+/// What building a credential needs besides the spec.
+struct Made<'a> {
+    env: &'a Environment,
+    now: DateTime<Utc>,
+    warnings: &'a mut Vec<Finding>,
+    context: &'a FixContext,
+}
+
+fn credential(
+    spec: &Spec,
+    stdin: &mut dyn FnMut() -> std::io::Result<String>,
+    made: &mut Made<'_>,
+) -> Result<Credential> {
+    let env = made.env;
+    match &spec.credential {
+        CredentialSpec::SecretStdin => {
+            let text = stdin().map_err(|e| Error::file("standard input", e))?;
+            secret(Secret::new(text.trim()), "standard input", made)
+        }
+        CredentialSpec::Secret(value) => secret(
+            value.clone().unwrap_or_else(|| Secret::new("")),
+            "the Secret field",
+            made,
+        ),
+        CredentialSpec::Certificate {
+            path,
+            private_key,
+            password,
+        } => {
+            let path = path.as_deref().unwrap_or(Path::new(""));
+            certificate(path, private_key.as_deref(), password, spec.assertion, made)
+        }
+        CredentialSpec::Assertion { path } => assertion(path.as_deref().unwrap_or(Path::new(""))),
+        CredentialSpec::FromEnvironment => {
+            if let Some(value) = env.get("AZURE_CLIENT_SECRET") {
+                secret(Secret::new(value), "AZURE_CLIENT_SECRET", made)
+            } else if let Some(path) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
+                let password = Password::default();
+                certificate(Path::new(path), None, &password, spec.assertion, made)
+            } else if let Some(path) = env.get("AZURE_FEDERATED_TOKEN_FILE") {
+                assertion(Path::new(path))
+            } else {
+                Err(missing_error(&[Input::Credential], spec.surface))
+            }
+        }
+    }
+}
+
+fn secret(secret: Secret, from: &str, made: &mut Made<'_>) -> Result<Credential> {
+    if secret.is_empty() {
+        return Err(Error::MissingCredential {
+            hint: format!(
+                "the client secret from {from} is empty (Entra ID would answer AADSTS7000218)"
+            ),
+        });
+    }
+    made.warnings
+        .extend(preflight::secret(&secret, made.context));
+    Ok(Credential::Secret(secret))
+}
+
+fn certificate(
+    path: &Path,
+    private_key: Option<&Path>,
+    password: &Password,
+    options: AssertionOptions,
+    made: &mut Made<'_>,
+) -> Result<Credential> {
+    let source = if is_pfx(path)? {
+        let (password, password_source) = match password {
+            Password::Given(value) => (value.clone(), "the PFX password field".to_owned()),
+            // An unset variable means a PFX exported without a password.
+            Password::Variable(var) => match made.env.get(var) {
+                Some(value) => (Secret::new(value), format!("${var}")),
+                None => (Secret::new(""), format!("${var}, which is not set")),
+            },
+        };
+        CertificateSource::Pfx {
+            path: path.to_owned(),
+            password,
+            password_source,
+        }
+    } else {
+        CertificateSource::Pem {
+            path: path.to_owned(),
+            key: private_key.map(Path::to_path_buf),
+        }
+    };
+    let certificate = ClientCertificate::load(&source)?;
+    made.warnings.extend(preflight::certificate(
+        &certificate.info,
+        made.now,
+        made.context,
+    ));
+    Ok(Credential::Certificate {
+        certificate: Box::new(certificate),
+        options,
+    })
+}
+
+/// A PFX is DER (binary); a PEM file is text that starts a `-----BEGIN` block somewhere.
+fn is_pfx(path: &Path) -> Result<bool> {
+    if path.is_dir() {
+        return Err(Error::certificate(
+            path,
+            "is a directory; give the certificate file",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let is_pem = bytes.windows(10).any(|w| w == b"-----BEGIN");
+    Ok(!is_pem)
+}
+
+fn assertion(path: &Path) -> Result<Credential> {
+    if path.is_dir() {
+        return Err(Error::InvalidInput {
+            what: format!("assertion file {}", path.display()),
+            reason: "is a directory; give the file holding the federated token".into(),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(Error::MissingCredential {
+            hint: format!("the assertion file {} is empty", path.display()),
+        });
+    }
+    // Check its shape now: a file of garbage would only earn a vague AADSTS error later.
+    crate::token::decode(token).map_err(|e| Error::InvalidInput {
+        what: format!("assertion file {}", path.display()),
+        reason: format!("does not hold a JWT: {e}"),
+    })?;
+    Ok(Credential::Assertion {
+        token: Secret::new(token),
+        path: PathBuf::from(path),
+    })
+}

@@ -1,0 +1,129 @@
+//! The TUI on the one setup path: the credential kind on screen is the credential used, an empty
+//! form names every missing field in the form's words, the delegated-instead-of-application
+//! lesson is named by `d` alone, and a demo session never writes the operator's profile.
+
+#![cfg(feature = "tui")]
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use entra_doctor::tui::effect::Services;
+use entra_doctor::tui::form::{CredentialKind, Field, Form};
+use entra_doctor::tui::state::{Load, State};
+
+use crate::tui_flows::Harness;
+
+fn ids(h: &Harness) -> Vec<&str> {
+    h.state.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+/// The false green: the certificate kind with an empty Certificate field used to acquire with
+/// the form's secret. It must use exactly the certificate, or say it is missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_certificate_kind_with_no_file_never_uses_the_secret() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    assert!(
+        !h.state.form.secret.0.value().is_empty(),
+        "the secret is there"
+    );
+    h.state.form.kind = CredentialKind::Certificate;
+    assert_eq!(h.state.form.certificate.value(), "");
+    h.press(KeyCode::Char('f'));
+    h.settle().await;
+    let Load::Failed(finding) = &h.state.token else {
+        panic!("a token was issued: {}", h.state.status)
+    };
+    assert_eq!(finding.id, "credential.missing");
+    assert_eq!(finding.title, "No certificate file was given");
+    assert!(
+        h.state.cache.is_empty(),
+        "nothing may be cached: {:?}",
+        h.state.cache
+    );
+    assert!(h.state.status.starts_with("No token"), "{}", h.state.status);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_form_names_every_missing_field_at_once() {
+    let mut h = Harness {
+        state: State::new(Form::default(), chrono::Utc::now()),
+        services: Services::new(None),
+        pending: Vec::new(),
+        _demo: None,
+    };
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert_eq!(ids(&h), ["setup.incomplete"]);
+    let finding = &h.state.findings[0];
+    assert_eq!(
+        finding.title,
+        "Missing: the tenant, the client id, the secret and the scope"
+    );
+    assert!(
+        finding.fixes.iter().all(|f| !f.contains("--")),
+        "{finding:#?}"
+    );
+    crate::assert_frame!("tui_empty_form_doctor_80x24", h.frame(80, 24));
+    crate::assert_frame!("tui_empty_form_doctor_120x40", h.frame(120, 40));
+}
+
+/// In the demo, the healthy app stands in as the consent audit's admin: `d` on the lesson ends
+/// on the audit, which names the mistake.
+#[tokio::test(flavor = "multi_thread")]
+async fn d_names_a_permission_added_as_delegated() {
+    let mut h = Harness::demo(Some("delegated-instead-of-application")).await;
+    assert!(!h.state.form.admin_client_id.value().is_empty());
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(
+        ids(&h).contains(&"consent.delegated-only"),
+        "{:?} / {}",
+        ids(&h),
+        h.state.status
+    );
+    // No-consent is a different lesson, and `d` says so.
+    let mut h = Harness::demo(Some("no-consent")).await;
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(ids(&h).contains(&"consent.missing"), "{:?}", ids(&h));
+    assert!(!ids(&h).contains(&"consent.delegated-only"));
+    // The healthy app needs no audit: its probe answers 200.
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(!ids(&h).iter().any(|id| id.starts_with("consent.")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_demo_session_never_writes_the_profile() {
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.press_with(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(h.pending.is_empty(), "{:?}", h.pending);
+    assert!(
+        h.state
+            .status
+            .starts_with("Demo sessions do not save a profile"),
+        "{}",
+        h.state.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pfx_shows_its_password_field_and_the_admin_secret_follows_the_admin_app() {
+    let mut form = Form {
+        kind: CredentialKind::Certificate,
+        ..Form::default()
+    };
+    form.set(Field::Certificate, "/keys/daemon.pfx");
+    assert!(form.visible().contains(&Field::CertificatePassword));
+    form.set(Field::Certificate, "/keys/daemon.pem");
+    assert!(!form.visible().contains(&Field::CertificatePassword));
+    assert!(!form.visible().contains(&Field::AdminSecret));
+    form.set(Field::AdminClientId, "9999d1be-e182-4efa-8b0d-029e5af3dbcf");
+    assert!(form.visible().contains(&Field::AdminSecret));
+    for field in [
+        Field::Secret,
+        Field::CertificatePassword,
+        Field::AdminSecret,
+    ] {
+        assert!(field.is_secret(), "{field:?}");
+    }
+}
