@@ -13,11 +13,18 @@
 //! that chose nothing ([`CredentialSpec::FromEnvironment`]) reads the credential variables, in the
 //! Azure SDKs' EnvironmentCredential order.
 
+mod inputs;
+mod network;
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
+
+pub use inputs::{Input, missing_error};
+pub use network::{
+    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, Network, client_options, transport,
+};
 
 use crate::auth::{
     AssertionOptions, Authority, AuthorityHost, CertificateSource, ClientCertificate,
@@ -28,12 +35,7 @@ use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::profile::Profile;
 use crate::secret::Secret;
-use crate::transport::{CaBundle, Proxies, Transport};
 
-/// Seconds to wait for one connection, unless told otherwise.
-pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
-/// Seconds a command's network work may take in all, unless told otherwise.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Where the Azure SDKs look for a PFX's password.
 pub const PFX_PASSWORD_VAR: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
 /// The variables that carry a credential, in the order EnvironmentCredential tries them.
@@ -109,27 +111,6 @@ pub enum Password {
 impl Default for Password {
     fn default() -> Self {
         Password::Variable(PFX_PASSWORD_VAR.to_owned())
-    }
-}
-
-/// How to reach servers.
-#[derive(Debug, Clone)]
-pub struct Network {
-    /// Per connection.
-    pub connect_timeout: Duration,
-    /// The whole command's network work, retries included.
-    pub timeout: Duration,
-    /// Extra CA certificates (`--ca-file`).
-    pub ca_file: Option<PathBuf>,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
-            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
-            ca_file: None,
-        }
     }
 }
 
@@ -232,105 +213,6 @@ impl Spec {
     }
 }
 
-/// An input a token request cannot do without.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    Tenant,
-    ClientId,
-    /// No credential chosen and none in the environment.
-    Credential,
-    Secret,
-    Certificate,
-    AssertionFile,
-    Scope,
-}
-
-impl Input {
-    /// The finding id of this input missing alone.
-    pub fn finding_id(self) -> &'static str {
-        match self {
-            Input::Tenant => "tenant.missing",
-            Input::ClientId => "client-id.missing",
-            Input::Credential | Input::Secret | Input::Certificate | Input::AssertionFile => {
-                "credential.missing"
-            }
-            Input::Scope => "scope.missing",
-        }
-    }
-
-    /// What it is, in a sentence's words.
-    pub fn name(self) -> &'static str {
-        match self {
-            Input::Tenant => "the tenant",
-            Input::ClientId => "the client id",
-            Input::Credential => "a credential",
-            Input::Secret => "the secret",
-            Input::Certificate => "the certificate file",
-            Input::AssertionFile => "the assertion file",
-            Input::Scope => "the scope",
-        }
-    }
-
-    /// How to give it, on `surface`.
-    pub fn how(self, surface: Surface) -> &'static str {
-        match (self, surface) {
-            (Input::Tenant, Surface::CommandLine) => {
-                "pass --tenant (or set AZURE_TENANT_ID) with the Directory (tenant) ID from the \
-                 app registration's Overview page"
-            }
-            (Input::Tenant, Surface::Form) => {
-                "Tenant: the Directory (tenant) ID from the app registration's Overview page"
-            }
-            (Input::ClientId, Surface::CommandLine) => {
-                "pass --client-id (or set AZURE_CLIENT_ID) with the Application (client) ID from \
-                 the same page"
-            }
-            (Input::ClientId, Surface::Form) => {
-                "Client id: the Application (client) ID from the app registration's Overview page"
-            }
-            (Input::Credential, _) => {
-                "set AZURE_CLIENT_SECRET, or pass --secret-stdin, --certificate PATH or \
-                 --assertion-file PATH (a secret is never taken as an argument: it would land in \
-                 shell history and ps)"
-            }
-            (Input::Secret, Surface::CommandLine) => "pipe the secret to --secret-stdin",
-            (Input::Secret, Surface::Form) => {
-                "Secret: the secret's Value, shown once when it is added under Certificates & \
-                 secrets (or choose another credential kind)"
-            }
-            (Input::Certificate, Surface::CommandLine) => "pass --certificate PATH",
-            (Input::Certificate, Surface::Form) => {
-                "Certificate: the path of a PEM (certificate and private key) or PFX file"
-            }
-            (Input::AssertionFile, Surface::CommandLine) => "pass --assertion-file PATH",
-            (Input::AssertionFile, Surface::Form) => {
-                "Assertion: the path of the file holding the federated token"
-            }
-            (Input::Scope, Surface::CommandLine) => {
-                "pass --scope <resource>/.default, e.g. https://graph.microsoft.com/.default"
-            }
-            (Input::Scope, Surface::Form) => {
-                "Scope: <resource>/.default, e.g. https://graph.microsoft.com/.default"
-            }
-        }
-    }
-}
-
-/// The error for missing inputs: all of them, each with how to give it.
-pub fn missing_error(missing: &[Input], surface: Surface) -> Error {
-    let names: Vec<&str> = missing.iter().map(|m| m.name()).collect();
-    let summary = match names.as_slice() {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    };
-    Error::MissingInputs {
-        summary,
-        ids: missing.iter().map(|m| m.finding_id()).collect(),
-        how: missing.iter().map(|m| m.how(surface).to_owned()).collect(),
-    }
-}
-
 /// Validates `spec` and builds the request; `stdin` is read only for
 /// [`CredentialSpec::SecretStdin`].
 pub fn prepare(
@@ -400,52 +282,6 @@ pub fn prepare(
 
 fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// The timeouts, CA bundles and proxies of `network` and the environment.
-pub fn client_options(network: &Network, env: &Environment) -> Result<ClientOptions> {
-    Ok(ClientOptions {
-        connect_timeout: network.connect_timeout,
-        timeout: network.timeout,
-        transport: transport(network.ca_file.as_deref(), env)?,
-        ..ClientOptions::default()
-    })
-}
-
-/// `--ca-file`, `SSL_CERT_FILE` and the proxy variables, read as curl reads them:
-/// `HTTPS_PROXY` for https, `HTTP_PROXY` for http, `ALL_PROXY` for both, `NO_PROXY` for
-/// exceptions; upper case first, then lower case.
-pub fn transport(ca_file: Option<&Path>, env: &Environment) -> Result<Transport> {
-    let mut ca_bundles = Vec::new();
-    if let Some(path) = ca_file {
-        ca_bundles.push(CaBundle::load(path, "--ca-file")?);
-    }
-    // Also read by the platform-roots loader, where it replaces the platform's store; loading it
-    // here too turns a missing or empty file into a clear error instead of "not trusted".
-    if let Some(path) = env.get("SSL_CERT_FILE") {
-        ca_bundles.push(CaBundle::load(Path::new(path), "SSL_CERT_FILE")?);
-    }
-    let first = |names: [&str; 2]| -> Result<Option<Url>> {
-        names
-            .iter()
-            .find_map(|name| Some((*name, env.get(name)?)))
-            .map(|(name, value)| Proxies::parse_url(name, value))
-            .transpose()
-    };
-    let all = first(["ALL_PROXY", "all_proxy"])?;
-    let proxies = Proxies {
-        https: first(["HTTPS_PROXY", "https_proxy"])?.or_else(|| all.clone()),
-        http: first(["HTTP_PROXY", "http_proxy"])?.or(all),
-        no_proxy: env
-            .get("NO_PROXY")
-            .or_else(|| env.get("no_proxy"))
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    Ok(Transport {
-        ca_bundles,
-        proxies,
-    })
 }
 
 fn client_id(value: &str, surface: Surface) -> Result<String> {
