@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use crate::auth::ClientOptions;
 use crate::auth::authority::ensure_secure;
 use crate::auth::net_failure::{self, Limits, Target};
+use crate::auth::{ClientOptions, Deadline};
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
@@ -76,6 +76,8 @@ impl ProbeReport {
 pub struct Prober {
     http: reqwest::Client,
     limits: Limits,
+    /// The command's deadline; without one each probe gets `limits.total`.
+    deadline: Option<Deadline>,
     transport: Transport,
 }
 
@@ -92,8 +94,9 @@ impl Prober {
             http,
             limits: Limits {
                 connect: options.connect_timeout,
-                total: options.timeout,
+                total: options.deadline.map_or(options.timeout, |d| d.budget()),
             },
+            deadline: options.deadline,
             transport: options.transport.clone(),
         }
     }
@@ -107,9 +110,11 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
     let Prober {
         http,
         limits,
+        deadline,
         transport: trust,
     } = prober;
     let limits = *limits;
+    let deadline = deadline.unwrap_or_else(|| Deadline::after(limits.total));
     if request.token.is_some() {
         ensure_secure(&request.url)?;
     }
@@ -130,6 +135,10 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
         builder = builder.body(body.clone());
     }
     let url = request.url.to_string();
+    let Some(left) = deadline.remaining() else {
+        return Err(crate::auth::client::deadline_reached(&url, &deadline, 0));
+    };
+    builder = builder.timeout(left);
     let started = Instant::now();
     let fail = |e: &reqwest::Error| {
         trust

@@ -195,11 +195,13 @@ pub struct CredentialArgs {
     #[arg(long)]
     pub send_x5c: bool,
 
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for each connection to open (per connection, each retry its own).
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub connect_timeout: u64,
 
-    /// Seconds to wait for a whole request.
+    /// Seconds the command's whole network work may take, retries included: one deadline for
+    /// every request (token, keys, probe, consent audit); no retry starts or waits past it. With
+    /// --fleet, each app has its own.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 

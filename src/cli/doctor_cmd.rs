@@ -13,7 +13,7 @@ use super::config::{Environment, prepare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report};
-use crate::auth::TokenClient;
+use crate::auth::{Deadline, TokenClient};
 use crate::cache::TokenCache;
 use crate::diagnose::{
     self, Finding, FixContext, Resources, Severity, api, preflight, token_checks, token_version,
@@ -142,6 +142,10 @@ pub(super) async fn check(
         Ok(prepared) => prepared,
         Err(error) => return Checklist::preflight_failed(&error, &context),
     };
+    // One deadline for every request of this check (of this app, in a fleet): token, keys,
+    // probe and consent audit together.
+    let deadline = Deadline::after(prepared.options.timeout);
+    prepared.options.deadline = Some(deadline);
     let shared = shared.map(|(http, transport)| {
         prepared.options.transport = transport.clone();
         http
@@ -221,7 +225,7 @@ pub(super) async fn check(
         (shared, &prepared.options),
     )
     .await;
-    trust::consent_step(&mut list, args, env, now).await;
+    trust::consent_step(&mut list, args, env, now, deadline).await;
     list
 }
 

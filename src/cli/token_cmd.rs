@@ -11,7 +11,9 @@ use super::cache_cmd::cache_path;
 use super::config::{Environment, Prepared, prepare};
 use super::render::{token_json, token_text};
 use super::{OutputFormat, Report};
-use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
+use crate::auth::{
+    CertificateInfo, Credential, Deadline, TokenClient, TokenRequest, TokenResponse,
+};
 use crate::cache::{Miss, TokenCache};
 use crate::diagnose::www_authenticate::decode_claims;
 use crate::error::{Error, Result};
@@ -45,9 +47,10 @@ pub async fn run(
     };
     let Prepared {
         mut request,
-        options,
+        mut options,
         warnings,
     } = prepare(&args.credential, env, &mut stdin, now)?;
+    options.deadline = Some(Deadline::after(options.timeout));
     request.claims = args.claims.as_deref().map(claims_challenge).transpose()?;
     let (mut cache, cache_warnings) = if args.cache.persist_cache {
         TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?

@@ -11,6 +11,7 @@ mod certificates;
 mod cli;
 mod cli_faults;
 mod consent;
+mod deadline;
 mod demo_client;
 mod demo_limits;
 mod demo_tenant;

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{Checklist, Outcome};
+use crate::auth::Deadline;
+use crate::auth::deadline::TimeLimit;
 use crate::cli::args::{ConsentArgs, DoctorArgs};
 use crate::cli::config::Environment;
 use crate::cli::consent_cmd;
@@ -59,6 +61,7 @@ pub(super) async fn consent_step(
     args: &DoctorArgs,
     env: &Environment,
     now: DateTime<Utc>,
+    deadline: Deadline,
 ) {
     let needed = list
         .findings
@@ -88,7 +91,25 @@ pub(super) async fn consent_step(
         admin_secret_env: String::new(),
         token: None,
     };
-    match consent_cmd::audit(&consent_args, env, now).await {
+    // The audit builds its own client: bounding it here keeps it inside the doctor's deadline.
+    let audited = tokio::time::timeout_at(
+        deadline.instant(),
+        consent_cmd::audit(&consent_args, env, now),
+    )
+    .await;
+    let Ok(audited) = audited else {
+        let limit = TimeLimit::Deadline {
+            budget: deadline.budget(),
+            attempts: 0,
+        };
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            format!("not finished: {limit}"),
+        );
+        return;
+    };
+    match audited {
         Ok(audit) => {
             let failed = audit.findings.iter().any(|f| f.severity == Severity::Error);
             let detail = match &audit.directory {
