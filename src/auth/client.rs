@@ -15,6 +15,7 @@ use super::deadline::{Deadline, TimeLimit};
 use super::retry::{self, RetryNotice};
 
 use super::net_failure::{self, Limits, Target};
+use super::response::SigningCertificate;
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -131,12 +132,30 @@ impl TokenClient {
     }
 
     /// Sends the client credentials request, retrying what is worth retrying (see
-    /// [`retry`]). `now` stamps the client assertion; each attempt signs a fresh one.
+    /// [`retry`]). `now` stamps the client assertion; each attempt signs a fresh one. A refusal
+    /// of a certificate credential names the certificate's thumbprints.
     pub async fn acquire(
         &self,
         request: &TokenRequest,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse> {
+        self.send(request, now).await.map_err(|error| match error {
+            Error::Entra(mut entra) => {
+                if let Credential::Certificate { certificate, .. } = &request.credential {
+                    let info = &certificate.info;
+                    entra.signed_with = Some(SigningCertificate {
+                        subject: info.subject.clone(),
+                        thumbprint_sha1: info.thumbprint_sha1.clone(),
+                        thumbprint_sha256: info.thumbprint_sha256.clone(),
+                    });
+                }
+                Error::Entra(entra)
+            }
+            other => other,
+        })
+    }
+
+    async fn send(&self, request: &TokenRequest, now: DateTime<Utc>) -> Result<TokenResponse> {
         let endpoint = request.token_endpoint();
         let url = Url::parse(&endpoint).map_err(|e| Error::InvalidAuthority {
             value: endpoint.clone(),
