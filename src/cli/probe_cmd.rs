@@ -40,9 +40,13 @@ pub async fn run(
         {
             let mut credential_args = args.credential.clone();
             if credential_args.scopes.is_empty()
-                && let Some(resource) = resource
+                && let Some((scope, api)) = scope_of_url(&url, resource)
             {
-                credential_args.scopes.push(resource.scope.clone());
+                report.stderr.push(format!(
+                    "note: no --scope given: asking for {scope}, the scope of {api}, which the \
+                     URL names"
+                ));
+                credential_args.scopes.push(scope);
             }
             let mut stdin = stdin_reader();
             let mut prepared = prepare(&credential_args, env, &mut stdin, now)?;
@@ -103,6 +107,14 @@ pub async fn run(
         OutputFormat::Text => text(sent.as_ref(), &found),
     };
     Ok(())
+}
+
+/// The scope of the API a URL names, and the API's name: a well-known API by its host, or one
+/// of the demo tenant's APIs by its route on the demo's loopback address.
+fn scope_of_url(url: &Url, known: Option<&diagnose::Resource>) -> Option<(String, String)> {
+    known
+        .map(|r| (r.scope.clone(), r.name.clone()))
+        .or_else(|| crate::demo::local_urls::scope_for(url))
 }
 
 /// Before sending: does the token's audience fit the well-known API?
