@@ -129,8 +129,16 @@ pub struct CacheLocation {
     #[arg(long)]
     pub persist_cache: bool,
 
-    /// The cache file [default: the user cache directory, e.g. ~/.cache/entra-doctor/tokens.json].
-    #[arg(long, value_name = "PATH", env = "ENTRA_DOCTOR_CACHE_FILE")]
+    /// The cache file [default: the user cache directory, e.g. ~/.cache/entra-doctor/tokens.json]
+    /// [env: ENTRA_DOCTOR_CACHE_FILE].
+    // hide_env: clap would print the variable's value (`[env: ENTRA_DOCTOR_CACHE_FILE=]` when
+    // unset); the doc text names it the way the credential options name theirs.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ENTRA_DOCTOR_CACHE_FILE",
+        hide_env = true
+    )]
     pub cache_file: Option<PathBuf>,
 }
 
@@ -269,11 +277,12 @@ pub struct CacheArgs {
     #[command(subcommand)]
     pub action: CacheAction,
 
-    /// The cache file [default: the user cache directory].
+    /// The cache file [default: the user cache directory] [env: ENTRA_DOCTOR_CACHE_FILE].
     #[arg(
         long,
         value_name = "PATH",
         env = "ENTRA_DOCTOR_CACHE_FILE",
+        hide_env = true,
         global = true
     )]
     pub cache_file: Option<PathBuf>,
