@@ -25,6 +25,7 @@ mod hostile;
 mod hostile_echo;
 mod hostile_files;
 mod hostile_numbers;
+mod issue16;
 mod real_world;
 mod support;
 mod token_client;
