@@ -16,7 +16,7 @@ use super::{OutputFormat, Report};
 use crate::auth::{Deadline, TokenClient};
 use crate::cache::TokenCache;
 use crate::diagnose::{
-    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks, token_version,
+    self, Finding, FixContext, Severity, api, preflight, token_checks, token_version,
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
@@ -245,22 +245,11 @@ pub(super) async fn check(
     list
 }
 
-/// The URL to probe: `--probe`; else, for an authority on this machine (the demo tenant), the
-/// demo's own route for the resource, never the internet; else the well-known resource's
-/// harmless probe.
+/// The URL to probe: `--probe`, else [`probe::default_url`] (never the internet for the demo).
 fn probe_url(args: &DoctorArgs, request: &crate::auth::TokenRequest) -> Option<String> {
-    if let Some(url) = &args.probe {
-        return Some(url.clone());
-    }
-    let resource = request.scopes.resource();
-    let host = &request.authority.host;
-    if host.is_loopback() {
-        return crate::demo::local_urls::probe_url(host, &request.client_id, resource)
-            .map(String::from);
-    }
-    Resources::builtin()
-        .by_identifier(resource)
-        .and_then(|r| r.probe.clone())
+    args.probe
+        .clone()
+        .or_else(|| probe::default_url(request).map(String::from))
 }
 
 /// What the probe learned about the API, for the consent step to say what is really known.

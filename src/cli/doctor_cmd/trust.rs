@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 
 use super::{Checklist, Outcome, Probed};
 use crate::auth::Deadline;
-use crate::auth::deadline::TimeLimit;
 use crate::cli::args::{ConsentArgs, DoctorArgs};
 use crate::cli::config::Environment;
 use crate::cli::consent_cmd;
@@ -95,14 +94,14 @@ pub(super) async fn consent_step(
     )
     .await;
     let Ok(audited) = audited else {
-        let limit = TimeLimit::Deadline {
-            budget: deadline.budget(),
-            attempts: 0,
-        };
         list.step(
             "consent",
             Outcome::Skipped,
-            format!("not finished: {limit}"),
+            format!(
+                "not finished: the command's {} s deadline (--timeout, for all its requests) \
+                 was reached during the audit",
+                deadline.budget().as_secs()
+            ),
         );
         return;
     };
