@@ -208,8 +208,8 @@ pub struct CredentialArgs {
     pub connect_timeout: u64,
 
     /// Seconds the command's whole network work may take, retries included: one deadline for
-    /// every request (token, keys, probe, consent audit); no retry starts or waits past it. With
-    /// --fleet, each app has its own.
+    /// every request (token, keys, probe, consent audit); no retry starts or waits past it
+    /// (doctor --fleet: one per app).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
