@@ -53,7 +53,7 @@ fn attempts_of(error: &Error) -> Option<u32> {
 #[tokio::test]
 async fn a_server_that_never_answers_gets_one_attempt_for_the_whole_deadline() {
     let server = FaultServer::start(Fault::Silent);
-    let (client, notices) = client(Duration::from_millis(200));
+    let (client, notices) = client(Duration::from_millis(500));
     let error = client
         .acquire(&request_to(&server.uri()), Utc::now())
         .await
@@ -62,7 +62,7 @@ async fn a_server_that_never_answers_gets_one_attempt_for_the_whole_deadline() {
     let message = error.to_string();
     assert!(
         message.contains(
-            "timed out: the command's 200 ms deadline (--timeout, for all its requests and \
+            "timed out: the command's 500 ms deadline (--timeout, for all its requests and \
              retries) was reached after 1 attempt"
         ),
         "{message}"
@@ -85,7 +85,7 @@ async fn retries_share_the_deadline_and_the_error_counts_them() {
         .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_secs(120)))
         .mount(&server)
         .await;
-    let (client, notices) = client(Duration::from_secs(2));
+    let (client, notices) = client(Duration::from_secs(3));
     let error = client
         .acquire(&request_to(&server.uri()), Utc::now())
         .await
@@ -94,7 +94,7 @@ async fn retries_share_the_deadline_and_the_error_counts_them() {
     assert!(
         error
             .to_string()
-            .contains("the command's 2 s deadline (--timeout, for all its requests and retries) was reached after 3 attempts"),
+            .contains("the command's 3 s deadline (--timeout, for all its requests and retries) was reached after 3 attempts"),
         "{error}"
     );
     assert_eq!(
