@@ -244,10 +244,17 @@ async fn get(client: &TokenClient, url_text: &str, token: &Secret) -> Result<Val
     // The bearer token goes only where a credential may go.
     ensure_secure(&url).map_err(failed)?;
     crate::scrub::remember(token);
+    let deadline = client.deadline();
+    let Some(left) = deadline.remaining() else {
+        return Err(failed(crate::auth::client::deadline_reached(
+            url_text, &deadline, 0,
+        )));
+    };
     let response = client
         .http()
         .get(url)
         .bearer_auth(token.expose())
+        .timeout(left)
         .send()
         .await
         .map_err(|e| failed(client.transport(url_text, &e)))?;

@@ -13,7 +13,8 @@
 //! `sts` + `sts_error` + `scope` + `assertion` + `token` (the token endpoint, its checks in a
 //! plausible order), `resource_api` + `resource_errors` + `refusals` (the APIs that check
 //! tokens, in their services' words), `changes` (a walkthrough's fixes, applied to the running
-//! tenant through [`DemoControl`]).
+//! tenant through [`DemoControl`]), `local_urls` (the demo's API URLs, so nothing pointed at it
+//! calls the internet).
 
 mod assertion;
 mod changes;
@@ -21,6 +22,7 @@ mod error;
 mod graph_directory;
 mod handout;
 mod keys;
+pub mod local_urls;
 mod model;
 mod model_check;
 mod refusals;

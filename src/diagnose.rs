@@ -16,6 +16,7 @@ pub mod preflight;
 pub mod resources;
 pub mod service_errors;
 pub mod signature;
+pub mod signing_key;
 pub mod token_checks;
 pub mod token_version;
 pub mod unrecognised;

@@ -137,11 +137,13 @@ pub enum Error {
         location: String,
     },
 
-    #[error("{phase} to {url} timed out after {seconds} s: {hint}")]
+    /// A connection not made within `--connect-timeout`, or the command's `--timeout` deadline
+    /// reached (see [`crate::auth::deadline`]).
+    #[error("{phase} to {url} timed out: {limit}: {hint}")]
     Timeout {
         url: String,
         phase: &'static str,
-        seconds: u64,
+        limit: crate::auth::deadline::TimeLimit,
         hint: &'static str,
     },
 

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use crate::auth::ClientOptions;
 use crate::auth::authority::ensure_secure;
 use crate::auth::net_failure::{self, Limits, Target};
+use crate::auth::{ClientOptions, Deadline};
 use crate::diagnose::api::ApiAnswer;
 use crate::diagnose::www_authenticate::{self, Challenge};
 use crate::error::{Error, Result};
@@ -71,11 +71,29 @@ impl ProbeReport {
     }
 }
 
+/// The API call to make when none was given, for a token `request` asks for: the well-known
+/// resource's harmless probe; but when the authority is on this machine (the demo tenant), the
+/// demo's own route for the resource, never the internet (a demo token has no business there).
+/// `None` when neither is known: the caller asks for a URL.
+pub fn default_url(request: &crate::auth::TokenRequest) -> Option<Url> {
+    let resource = request.scopes.resource();
+    let host = &request.authority.host;
+    if host.is_loopback() {
+        return crate::demo::local_urls::probe_url(host, &request.client_id, resource);
+    }
+    crate::diagnose::Resources::builtin()
+        .by_identifier(resource)
+        .and_then(|r| r.probe.as_deref())
+        .and_then(|url| Url::parse(url).ok())
+}
+
 /// Sends probes: no redirects, the given timeouts, roots and proxies.
 #[derive(Debug, Clone)]
 pub struct Prober {
     http: reqwest::Client,
     limits: Limits,
+    /// The command's deadline; without one each probe gets `limits.total`.
+    deadline: Option<Deadline>,
     transport: Transport,
 }
 
@@ -92,8 +110,9 @@ impl Prober {
             http,
             limits: Limits {
                 connect: options.connect_timeout,
-                total: options.timeout,
+                total: options.deadline.map_or(options.timeout, |d| d.budget()),
             },
+            deadline: options.deadline,
             transport: options.transport.clone(),
         }
     }
@@ -107,9 +126,11 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
     let Prober {
         http,
         limits,
+        deadline,
         transport: trust,
     } = prober;
     let limits = *limits;
+    let deadline = deadline.unwrap_or_else(|| Deadline::after(limits.total));
     if request.token.is_some() {
         ensure_secure(&request.url)?;
     }
@@ -130,6 +151,10 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
         builder = builder.body(body.clone());
     }
     let url = request.url.to_string();
+    let Some(left) = deadline.remaining() else {
+        return Err(crate::auth::client::deadline_reached(&url, &deadline, 0));
+    };
+    builder = builder.timeout(left);
     let started = Instant::now();
     let fail = |e: &reqwest::Error| {
         trust
@@ -182,4 +207,40 @@ async fn send(prober: &Prober, request: &ProbeRequest) -> Result<ProbeReport> {
         challenges,
         server_date,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Authority, AuthorityHost, Credential, ScopeSet, Tenant, TokenRequest};
+
+    fn graph_request(host: &str) -> TokenRequest {
+        TokenRequest {
+            authority: Authority::new(
+                AuthorityHost::parse(host).unwrap(),
+                Tenant::parse("4fd3b6a2-9c1e-4f7b-8a5d-2e6c0b9d7a31").unwrap(),
+            ),
+            token_endpoint: None,
+            client_id: "b31380ba-12b8-4a66-855e-70dadb7b3b7b".into(),
+            scopes: ScopeSet::parse(&["https://graph.microsoft.com/.default"]).unwrap(),
+            credential: Credential::Secret(Secret::new("x")),
+            claims: None,
+        }
+    }
+
+    #[test]
+    fn the_default_probe_stays_on_the_machine_for_a_local_authority() {
+        assert_eq!(
+            default_url(&graph_request("https://login.microsoftonline.com"))
+                .unwrap()
+                .as_str(),
+            "https://graph.microsoft.com/v1.0/organization"
+        );
+        assert_eq!(
+            default_url(&graph_request("http://127.0.0.1:8400"))
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8400/graph/v1.0/users"
+        );
+    }
 }

@@ -46,6 +46,9 @@ pub struct CertificateInfo {
     pub not_after: DateTime<Utc>,
     /// SHA-1 of the DER certificate in upper-case hex: the "Thumbprint" the portal lists.
     pub thumbprint_sha1: String,
+    /// SHA-256 of the DER certificate in upper-case hex: what Entra ID quotes as "Thumbprint of
+    /// key used by client" when the assertion named its key by `x5t#S256`.
+    pub thumbprint_sha256: String,
     /// base64url SHA-1: the `x5t` assertion header.
     pub x5t: String,
     /// base64url SHA-256: the `x5t#S256` assertion header.
@@ -274,6 +277,7 @@ fn build(
         DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
     };
     let sha1 = Sha1::digest(leaf);
+    let sha256 = Sha256::digest(leaf);
     let info = CertificateInfo {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -284,8 +288,9 @@ fn build(
         not_before: time(cert.validity().not_before),
         not_after: time(cert.validity().not_after),
         thumbprint_sha1: upper_hex(&sha1),
+        thumbprint_sha256: upper_hex(&sha256),
         x5t: URL_SAFE_NO_PAD.encode(sha1),
-        x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(leaf)),
+        x5t_s256: URL_SAFE_NO_PAD.encode(sha256),
         key_bits: key.size() * 8,
     };
     Ok(ClientCertificate {

@@ -11,9 +11,11 @@ use tracing::debug;
 use url::Url;
 
 use super::authority::{assertion_clock, ensure_secure};
+use super::deadline::{Deadline, TimeLimit};
 use super::retry::{self, RetryNotice};
 
 use super::net_failure::{self, Limits, Target};
+use super::response::SigningCertificate;
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -24,8 +26,13 @@ const SNIPPET_CHARS: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
+    /// The limit of each connection (`--connect-timeout`).
     pub connect_timeout: Duration,
+    /// The budget of a command's network work, retries included (`--timeout`).
     pub timeout: Duration,
+    /// The command's deadline, shared by every request made with (a clone of) these options;
+    /// `None` gives each operation its own of `timeout` (see [`super::deadline`]).
+    pub deadline: Option<Deadline>,
     /// Retries after the first attempt (at most [`retry::MAX_RETRIES`]).
     pub retries: u32,
     /// The first back-off; it doubles. Tests set it to zero.
@@ -39,6 +46,7 @@ impl Default for ClientOptions {
         Self {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            deadline: None,
             retries: retry::MAX_RETRIES,
             backoff: Duration::from_secs(1),
             transport: Transport::default(),
@@ -116,13 +124,38 @@ impl TokenClient {
         &self.http
     }
 
+    /// The deadline an operation starting now runs under: the command's, or one of its own.
+    pub fn deadline(&self) -> Deadline {
+        self.options
+            .deadline
+            .unwrap_or_else(|| Deadline::after(self.options.timeout))
+    }
+
     /// Sends the client credentials request, retrying what is worth retrying (see
-    /// [`retry`]). `now` stamps the client assertion; each attempt signs a fresh one.
+    /// [`retry`]). `now` stamps the client assertion; each attempt signs a fresh one. A refusal
+    /// of a certificate credential names the certificate's thumbprints.
     pub async fn acquire(
         &self,
         request: &TokenRequest,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse> {
+        self.send(request, now).await.map_err(|error| match error {
+            Error::Entra(mut entra) => {
+                if let Credential::Certificate { certificate, .. } = &request.credential {
+                    let info = &certificate.info;
+                    entra.signed_with = Some(SigningCertificate {
+                        subject: info.subject.clone(),
+                        thumbprint_sha1: info.thumbprint_sha1.clone(),
+                        thumbprint_sha256: info.thumbprint_sha256.clone(),
+                    });
+                }
+                Error::Entra(entra)
+            }
+            other => other,
+        })
+    }
+
+    async fn send(&self, request: &TokenRequest, now: DateTime<Utc>) -> Result<TokenResponse> {
         let endpoint = request.token_endpoint();
         let url = Url::parse(&endpoint).map_err(|e| Error::InvalidAuthority {
             value: endpoint.clone(),
@@ -131,16 +164,21 @@ impl TokenClient {
         ensure_secure(&url)?;
         let now = assertion_clock(&url, now, Utc::now());
         let retries = self.options.retries.min(retry::MAX_RETRIES);
+        let deadline = self.deadline();
         let started = Utc::now();
         let mut attempt = 0;
         loop {
+            let Some(left) = deadline.remaining() else {
+                return Err(deadline_reached(&endpoint, &deadline, attempt));
+            };
             // A retried assertion is stamped with the time it is really sent.
             let stamp = if attempt == 0 {
                 now
             } else {
                 now + (Utc::now() - started)
             };
-            let outcome = self.attempt(request, &url, &endpoint, stamp).await;
+            let outcome = self.attempt(request, &url, &endpoint, stamp, left).await;
+            attempt += 1;
             let (reason, retry_after) = match &outcome {
                 Attempt::Answered {
                     status,
@@ -151,9 +189,10 @@ impl TokenClient {
                 }
                 // As MSAL does: a timeout may pass, a refused connection or an unknown host won't.
                 Attempt::Failed(error @ Error::Timeout { .. }) => (short(error), None),
-                Attempt::Answered { .. } | Attempt::Failed(_) => return outcome.finish(&endpoint),
+                Attempt::Answered { .. } | Attempt::Failed(_) => {
+                    return outcome.finish(&endpoint, attempt);
+                }
             };
-            attempt += 1;
             let wait = retry::delay(
                 attempt,
                 self.options.backoff,
@@ -161,8 +200,17 @@ impl TokenClient {
                 Utc::now(),
             );
             let Some(wait) = wait.filter(|_| attempt <= retries) else {
-                return outcome.finish(&endpoint);
+                return outcome.finish(&endpoint, attempt);
             };
+            if deadline.passed_by(wait) {
+                // Waiting would end past the deadline, and an attempt after it could not run.
+                tracing::warn!(
+                    "{reason}; not retrying: the command's deadline (--timeout {} s) would pass \
+                     before the retry",
+                    deadline.budget().as_secs()
+                );
+                return outcome.finish(&endpoint, attempt);
+            }
             let notice = RetryNotice {
                 attempt,
                 of: retries,
@@ -183,6 +231,7 @@ impl TokenClient {
         url: &Url,
         endpoint: &str,
         now: DateTime<Utc>,
+        left: Duration,
     ) -> Attempt {
         let credential_fields =
             match request
@@ -213,7 +262,8 @@ impl TokenClient {
             credential = request.credential.kind(),
             "token request"
         );
-        let response = match self.http.post(url.clone()).form(&form).send().await {
+        let sent = self.http.post(url.clone()).form(&form).timeout(left).send();
+        let response = match sent.await {
             Ok(response) => response,
             Err(e) => return Attempt::Failed(self.transport(endpoint, &e)),
         };
@@ -243,20 +293,23 @@ impl TokenClient {
         }
     }
 
+    /// The limits requests of this client run under, for the messages.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            connect: self.options.connect_timeout,
+            total: self
+                .options
+                .deadline
+                .map_or(self.options.timeout, |d| d.budget()),
+        }
+    }
+
     /// Maps a transport failure to an error that says what happened and what to try.
     pub(crate) fn transport(&self, url: &str, error: &reqwest::Error) -> Error {
         if let Some(untrusted) = self.options.transport.untrusted(url, error) {
             return untrusted;
         }
-        net_failure::error(
-            url,
-            error,
-            Limits {
-                connect: self.options.connect_timeout,
-                total: self.options.timeout,
-            },
-            Target::Authority,
-        )
+        net_failure::error(url, error, self.limits(), Target::Authority)
     }
 }
 
@@ -272,7 +325,9 @@ enum Attempt {
 }
 
 impl Attempt {
-    fn finish(self, endpoint: &str) -> Result<TokenResponse> {
+    /// The answer or the error of the last of `attempts` attempts; a timeout of the command's
+    /// deadline says how many attempts it allowed.
+    fn finish(self, endpoint: &str, attempts: u32) -> Result<TokenResponse> {
         match self {
             Attempt::Answered {
                 status,
@@ -287,8 +342,32 @@ impl Attempt {
                 }),
                 other => other,
             },
+            Attempt::Failed(Error::Timeout {
+                url,
+                phase,
+                limit: TimeLimit::Deadline { budget, .. },
+                hint,
+            }) => Err(Error::Timeout {
+                url,
+                phase,
+                limit: TimeLimit::Deadline { budget, attempts },
+                hint,
+            }),
             Attempt::Failed(error) => Err(error),
         }
+    }
+}
+
+/// The error for a request the command's deadline left no time to send (again).
+pub(crate) fn deadline_reached(url: &str, deadline: &Deadline, attempts: u32) -> Error {
+    Error::Timeout {
+        url: url.to_owned(),
+        phase: "the request",
+        limit: TimeLimit::Deadline {
+            budget: deadline.budget(),
+            attempts,
+        },
+        hint: "the earlier requests or attempts used the whole time; retry, or raise --timeout",
     }
 }
 

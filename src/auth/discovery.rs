@@ -36,9 +36,14 @@ impl TokenClient {
             reason: e.to_string(),
         })?;
         crate::auth::authority::ensure_secure(&url)?;
+        let deadline = self.deadline();
+        let Some(left) = deadline.remaining() else {
+            return Err(super::client::deadline_reached(url_text, &deadline, 0));
+        };
         let response = self
             .http()
             .get(url)
+            .timeout(left)
             .send()
             .await
             .map_err(|e| self.transport(url_text, &e))?;

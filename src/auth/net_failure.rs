@@ -8,6 +8,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
+use super::deadline::TimeLimit;
 use crate::error::Error;
 
 /// Which transport failure it was; it picks the message and the advice.
@@ -55,7 +56,8 @@ impl Target {
     }
 }
 
-/// The timeouts a client was built with, for the messages.
+/// The limits a request ran under, for the messages: `--connect-timeout` per connection, and
+/// the budget of the command's deadline (`--timeout`), which any other timeout means was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub connect: Duration,
@@ -87,23 +89,29 @@ impl reqwest::dns::Resolve for SpecialUseResolver {
 /// with its advice.
 pub fn error(url: &str, error: &reqwest::Error, limits: Limits, target: Target) -> Error {
     if error.is_timeout() {
-        let (phase, seconds, hint) = if error.is_connect() {
+        let deadline = TimeLimit::Deadline {
+            budget: limits.total,
+            attempts: 1,
+        };
+        let (phase, limit, hint) = if error.is_connect() {
             (
                 "connecting",
-                limits.connect,
+                TimeLimit::Connect {
+                    limit: limits.connect,
+                },
                 "check the host name, a proxy or firewall, or raise --connect-timeout",
             )
         } else if is_body(error) {
             (
                 "reading the answer",
-                limits.total,
+                deadline,
                 "the server sent part of its answer, then stalled; retry, or raise --timeout \
                  (a proxy that buffers or inspects traffic can cause this)",
             )
         } else {
             (
                 "the request",
-                limits.total,
+                deadline,
                 "the server accepted the connection but did not answer in time; retry, or \
                  raise --timeout",
             )
@@ -111,7 +119,7 @@ pub fn error(url: &str, error: &reqwest::Error, limits: Limits, target: Target) 
         return Error::Timeout {
             url: url.to_owned(),
             phase,
-            seconds: seconds.as_secs(),
+            limit,
             hint,
         };
     }

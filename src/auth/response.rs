@@ -87,6 +87,20 @@ pub struct EntraError {
     pub suberror: Option<String>,
     #[serde(default)]
     pub claims: Option<String>,
+    /// The certificate the refused request signed its client assertion with: set by the token
+    /// client (Entra ID does not send it), so a refused key can be compared with the portal's.
+    #[serde(skip)]
+    pub signed_with: Option<SigningCertificate>,
+}
+
+/// A certificate's thumbprints, named as the portal and Entra ID's messages name them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SigningCertificate {
+    pub subject: String,
+    /// SHA-1, upper-case hex: the portal's "Thumbprint".
+    pub thumbprint_sha1: String,
+    /// SHA-256, upper-case hex: the `x5t#S256` the assertion sent.
+    pub thumbprint_sha256: String,
 }
 
 impl EntraError {

@@ -129,8 +129,16 @@ pub struct CacheLocation {
     #[arg(long)]
     pub persist_cache: bool,
 
-    /// The cache file [default: the user cache directory, e.g. ~/.cache/entra-doctor/tokens.json].
-    #[arg(long, value_name = "PATH", env = "ENTRA_DOCTOR_CACHE_FILE")]
+    /// The cache file [default: the user cache directory, e.g. ~/.cache/entra-doctor/tokens.json]
+    /// [env: ENTRA_DOCTOR_CACHE_FILE].
+    // hide_env: clap would print the variable's value (`[env: ENTRA_DOCTOR_CACHE_FILE=]` when
+    // unset); the doc text names it the way the credential options name theirs.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ENTRA_DOCTOR_CACHE_FILE",
+        hide_env = true
+    )]
     pub cache_file: Option<PathBuf>,
 }
 
@@ -195,11 +203,13 @@ pub struct CredentialArgs {
     #[arg(long)]
     pub send_x5c: bool,
 
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for each connection to open (per connection, each retry its own).
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub connect_timeout: u64,
 
-    /// Seconds to wait for a whole request.
+    /// Seconds the command's whole network work may take, retries included: one deadline for
+    /// every request (token, keys, probe, consent audit); no retry starts or waits past it
+    /// (doctor --fleet: one per app).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
@@ -267,11 +277,12 @@ pub struct CacheArgs {
     #[command(subcommand)]
     pub action: CacheAction,
 
-    /// The cache file [default: the user cache directory].
+    /// The cache file [default: the user cache directory] [env: ENTRA_DOCTOR_CACHE_FILE].
     #[arg(
         long,
         value_name = "PATH",
         env = "ENTRA_DOCTOR_CACHE_FILE",
+        hide_env = true,
         global = true
     )]
     pub cache_file: Option<PathBuf>,

@@ -10,7 +10,7 @@ use super::render::clean;
 use super::{OutputFormat, Report};
 use crate::cache::TokenCache;
 use crate::error::{Error, Result};
-use crate::token::relative;
+use crate::token::relative_to_expiry;
 
 pub(super) fn cache_path(explicit: Option<&PathBuf>) -> Result<PathBuf> {
     explicit
@@ -83,9 +83,14 @@ fn list_text(
     }
     let mut out = format!("{} cached token(s) in {}\n", cache.len(), path.display());
     for entry in cache.entries() {
+        // The same words as `token` and `decode` use for an expiry.
         let state = match entry.stale_reason(now) {
-            None => relative(entry.expires_on, now),
-            Some(miss) => format!("{}; {}", relative(entry.expires_on, now), miss.describe()),
+            None => relative_to_expiry(entry.expires_on, now),
+            Some(miss) => format!(
+                "{}; {}",
+                relative_to_expiry(entry.expires_on, now),
+                miss.describe()
+            ),
         };
         let _ = write!(
             out,

@@ -10,7 +10,7 @@ use super::args::DecodeArgs;
 use super::config::{Environment, cloud_of, transport};
 use super::render::{token_json, token_text};
 use super::{OutputFormat, Report, findings, token_arg};
-use crate::auth::{AuthorityHost, ClientOptions, TokenClient};
+use crate::auth::{AuthorityHost, ClientOptions, Deadline, TokenClient};
 use crate::diagnose::{self, signature, token_version};
 use crate::error::Result;
 use crate::token::{Verifier, VerifyTarget, decode};
@@ -34,9 +34,12 @@ pub async fn run(
     }
     let target = target(args)?;
     // The keys are fetched the way every other request goes: --ca-file, SSL_CERT_FILE, proxies.
+    let defaults = ClientOptions::default();
     let options = ClientOptions {
         transport: transport(args.ca_file.as_deref(), env)?,
-        ..ClientOptions::default()
+        // Discovery and keys share one deadline, as every command's requests do.
+        deadline: Some(Deadline::after(defaults.timeout)),
+        ..defaults
     };
     let verifier = Verifier::new(TokenClient::new(options)?);
     let checked = signature::check(&verifier, &input, &decoded, &target, now).await;

@@ -13,10 +13,10 @@ use super::config::{Environment, prepare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report};
-use crate::auth::TokenClient;
+use crate::auth::{Deadline, TokenClient};
 use crate::cache::TokenCache;
 use crate::diagnose::{
-    self, Finding, FixContext, Resources, Severity, api, preflight, token_checks, token_version,
+    self, Finding, FixContext, Severity, api, preflight, token_checks, token_version,
 };
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
@@ -38,6 +38,8 @@ pub(super) struct Step {
 }
 
 pub(super) struct Checklist {
+    /// Which app the check is about, once its request was prepared.
+    pub(super) about: Option<report::About>,
     pub(super) steps: Vec<Step>,
     findings: Vec<Finding>,
     failure: Option<Failure>,
@@ -47,6 +49,7 @@ impl Checklist {
     /// A checklist that stopped at preflight: `error` was found before anything was sent.
     pub(super) fn preflight_failed(error: &Error, context: &FixContext) -> Self {
         let mut list = Self {
+            about: None,
             steps: Vec::new(),
             findings: Vec::new(),
             failure: None,
@@ -110,7 +113,15 @@ pub async fn run(
         // Private (0600), atomic, never through a link, and through the choke point: a report
         // quotes the tenant's answers and is read in a terminal.
         let markdown = crate::scrub::printable(
-            &report::markdown(&checklist.steps, &found, now),
+            &report::markdown(
+                &checklist
+                    .about
+                    .clone()
+                    .unwrap_or_else(|| report::About::unprepared(&args.credential)),
+                &checklist.steps,
+                &found,
+                now,
+            ),
             crate::scrub::LINES,
         );
         crate::files::write_private(path, markdown.as_bytes()).map_err(|source| Error::Output {
@@ -142,11 +153,16 @@ pub(super) async fn check(
         Ok(prepared) => prepared,
         Err(error) => return Checklist::preflight_failed(&error, &context),
     };
+    // One deadline for every request of this check (of this app, in a fleet): token, keys,
+    // probe and consent audit together.
+    let deadline = Deadline::after(prepared.options.timeout);
+    prepared.options.deadline = Some(deadline);
     let shared = shared.map(|(http, transport)| {
         prepared.options.transport = transport.clone();
         http
     });
     let mut list = Checklist {
+        about: Some(report::About::of(&prepared.request)),
         steps: Vec::new(),
         findings: Vec::new(),
         failure: None,
@@ -211,41 +227,61 @@ pub(super) async fn check(
     )
     .await;
 
-    probe_step(
+    let probed = probe_step(
         &mut list,
         args,
-        request.scopes.resource(),
+        request,
         acquired.token,
         decoded.as_ref(),
         (now, &context),
         (shared, &prepared.options),
     )
     .await;
-    trust::consent_step(&mut list, args, env, now).await;
+    let roles = decoded
+        .as_ref()
+        .and_then(|token| token.claims.roles.clone())
+        .unwrap_or_default();
+    trust::consent_step(&mut list, args, env, (now, deadline), (probed, &roles)).await;
     list
+}
+
+/// The URL to probe: `--probe`, else [`probe::default_url`] (never the internet for the demo).
+fn probe_url(args: &DoctorArgs, request: &crate::auth::TokenRequest) -> Option<String> {
+    args.probe
+        .clone()
+        .or_else(|| probe::default_url(request).map(String::from))
+}
+
+/// What the probe learned about the API, for the consent step to say what is really known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Probed {
+    /// No API was called (no probe URL).
+    NotCalled,
+    /// The call never got an answer (bad URL, network, deadline).
+    NotReached,
+    /// The API answered with this status.
+    Answered(u16),
 }
 
 async fn probe_step(
     list: &mut Checklist,
     args: &DoctorArgs,
-    scope_resource: &str,
+    request: &crate::auth::TokenRequest,
     token: crate::secret::Secret,
     decoded: Option<&crate::token::DecodedToken>,
     (now, context): (DateTime<Utc>, &FixContext),
     (shared, options): (Option<&reqwest::Client>, &crate::auth::ClientOptions),
-) {
-    let resource = Resources::builtin().by_identifier(scope_resource);
-    let Some(url) = args
-        .probe
-        .clone()
-        .or_else(|| resource.and_then(|r| r.probe.clone()))
-    else {
-        list.step(
-            "probe",
-            Outcome::Skipped,
-            "no --probe URL given, and the resource has no known harmless probe",
-        );
-        return;
+) -> Probed {
+    let Some(url) = probe_url(args, request) else {
+        let why = if request.authority.host.is_loopback() {
+            "no --probe URL given; the authority is on this machine (the demo tenant?), so the \
+             API's probe on the internet is not called with its token, and the demo serves no \
+             route for this resource"
+        } else {
+            "no --probe URL given, and the resource has no known harmless probe"
+        };
+        list.step("probe", Outcome::Skipped, why);
+        return Probed::NotCalled;
     };
     let probe_request = match url::Url::parse(&url) {
         Ok(url) => ProbeRequest {
@@ -261,7 +297,7 @@ async fn probe_step(
                 reason: format!("is not a URL ({e})"),
             };
             list.fail("probe", &error, context);
-            return;
+            return Probed::NotReached;
         }
     };
     let prober = match shared {
@@ -293,8 +329,12 @@ async fn probe_step(
             } else {
                 list.findings.splice(0..0, api_findings);
             }
+            Probed::Answered(sent.status)
         }
-        Err(error) => list.fail("probe", &error, context),
+        Err(error) => {
+            list.fail("probe", &error, context);
+            Probed::NotReached
+        }
     }
 }
 

@@ -37,9 +37,23 @@ pub fn run(
         None => None,
     };
     let scope = args.scope.as_deref();
+    // The token names its app and tenant: the fixes use them where the options did not. Only a
+    // GUID is taken, since a claim is attacker-shaped and lands in suggested commands.
+    let claim = |value: Option<&str>| {
+        value
+            .filter(|v| crate::auth::tenant::is_guid(v))
+            .map(str::to_owned)
+    };
+    let claims = token.as_ref().map(|t| &t.claims);
     let context = FixContext {
-        tenant: args.tenant.clone(),
-        client_id: args.client_id.clone(),
+        tenant: args
+            .tenant
+            .clone()
+            .or_else(|| claim(claims.and_then(|c| c.tid.as_deref()))),
+        client_id: args
+            .client_id
+            .clone()
+            .or_else(|| claim(claims.and_then(|c| c.client_id()))),
         resource: scope.map(|s| crate::auth::scope::resource_of(s).to_owned()),
         scope: args.scope.clone(),
         role: None,

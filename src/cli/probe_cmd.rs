@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Read as _;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -11,6 +12,7 @@ use super::args::ProbeArgs;
 use super::config::{Environment, prepare};
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report, findings};
+use crate::auth::{ClientOptions, Deadline};
 use crate::cache::TokenCache;
 use crate::diagnose::{self, Finding, FixContext, Resources, Severity, api, token_checks};
 use crate::error::{Error, Result};
@@ -26,6 +28,8 @@ pub async fn run(
     report: &mut Report,
 ) -> Result<()> {
     let url = parse_url(&args.url)?;
+    // One deadline for the token request and the call.
+    let deadline = Deadline::after(Duration::from_secs(args.credential.timeout));
     let resource = url.host_str().and_then(|h| Resources::builtin().by_host(h));
     let mut context = FixContext::default();
     let token = if let Some(given) = &args.token {
@@ -36,12 +40,17 @@ pub async fn run(
         {
             let mut credential_args = args.credential.clone();
             if credential_args.scopes.is_empty()
-                && let Some(resource) = resource
+                && let Some((scope, api)) = scope_of_url(&url, resource)
             {
-                credential_args.scopes.push(resource.scope.clone());
+                report.stderr.push(format!(
+                    "note: no --scope given: asking for {scope}, the scope of {api}, which the \
+                     URL names"
+                ));
+                credential_args.scopes.push(scope);
             }
             let mut stdin = stdin_reader();
-            let prepared = prepare(&credential_args, env, &mut stdin, now)?;
+            let mut prepared = prepare(&credential_args, env, &mut stdin, now)?;
+            prepared.options.deadline = Some(deadline);
             report
                 .stderr
                 .extend(prepared.warnings.iter().map(findings::one_line));
@@ -74,7 +83,11 @@ pub async fn run(
                 .transpose()?,
             token: Some(token),
         };
-        let http = probe::Prober::new(&super::config::client_options(&args.credential, env)?)?;
+        let options = ClientOptions {
+            deadline: Some(deadline),
+            ..super::config::client_options(&args.credential, env)?
+        };
+        let http = probe::Prober::new(&options)?;
         let sent = http.send(&request).await?;
         found.extend(api::explain(
             &sent.answer(),
@@ -94,6 +107,14 @@ pub async fn run(
         OutputFormat::Text => text(sent.as_ref(), &found),
     };
     Ok(())
+}
+
+/// The scope of the API a URL names, and the API's name: a well-known API by its host, or one
+/// of the demo tenant's APIs by its route on the demo's loopback address.
+fn scope_of_url(url: &Url, known: Option<&diagnose::Resource>) -> Option<(String, String)> {
+    known
+        .map(|r| (r.scope.clone(), r.name.clone()))
+        .or_else(|| crate::demo::local_urls::scope_for(url))
 }
 
 /// Before sending: does the token's audience fit the well-known API?

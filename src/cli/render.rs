@@ -59,6 +59,42 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+/// Why a fresh token's `iat` and `nbf` read "5 min ago": Entra ID dates both five minutes
+/// before it issues the token, to allow for clock skew. Microsoft does not document it; it is
+/// seen on every Entra token (openid/AppAuth-iOS#264 "AzureAD always sets the issuedAt claim to
+/// 5 minutes before you actually requested it"; psignoret/aad-sso-wordpress#34, by a Microsoft
+/// identity PM: "Azure AD normally includes a 5-minute buffer in both the iat and nbf claims").
+/// Said only where it explains the reading: an Entra token issued in the last few minutes.
+fn backdated(
+    name: &str,
+    at: DateTime<Utc>,
+    token: &DecodedToken,
+    now: DateTime<Utc>,
+) -> &'static str {
+    let from_entra = token
+        .claims
+        .iss
+        .as_deref()
+        .is_some_and(|iss| crate::auth::entra_authority_of_issuer(iss).is_some());
+    let age = now - at;
+    let fresh = age >= chrono::TimeDelta::minutes(4) && age <= chrono::TimeDelta::minutes(10);
+    match name {
+        _ if !from_entra || !fresh => "",
+        "iat" => "; Entra ID backdates iat and nbf by 5 min, for clock skew",
+        "nbf" if token.claims.iat == token.claims.nbf => "; backdated like iat",
+        _ => "",
+    }
+}
+
+/// An expiry time as every command shows it: "2026-11-25 13:00:00 UTC (expires in 1 h)".
+pub fn expiry(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!(
+        "{} ({})",
+        at.format("%Y-%m-%d %H:%M:%S UTC"),
+        relative_to_expiry(at, now)
+    )
+}
+
 pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let width = token
@@ -111,15 +147,12 @@ pub fn token_text(token: &DecodedToken, now: DateTime<Utc>) -> String {
         };
         let text = match *name {
             "iat" | "nbf" | "exp" => match value.as_i64().and_then(utc) {
-                Some(t) if *name == "exp" => format!(
-                    "{} ({})",
-                    t.format("%Y-%m-%d %H:%M:%S UTC"),
-                    relative_to_expiry(t, now)
-                ),
+                Some(t) if *name == "exp" => expiry(t, now),
                 Some(t) => format!(
-                    "{} ({})",
+                    "{} ({}{})",
                     t.format("%Y-%m-%d %H:%M:%S UTC"),
-                    relative(t, now)
+                    relative(t, now),
+                    backdated(name, t, token, now)
                 ),
                 None => value_text(value),
             },

@@ -9,14 +9,16 @@ use serde_json::{Value, json};
 use super::args::TokenArgs;
 use super::cache_cmd::cache_path;
 use super::config::{Environment, Prepared, prepare};
-use super::render::{token_json, token_text};
+use super::render::{expiry, token_json, token_text};
 use super::{OutputFormat, Report};
-use crate::auth::{CertificateInfo, Credential, TokenClient, TokenRequest, TokenResponse};
+use crate::auth::{
+    CertificateInfo, Credential, Deadline, TokenClient, TokenRequest, TokenResponse,
+};
 use crate::cache::{Miss, TokenCache};
 use crate::diagnose::www_authenticate::decode_claims;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::token::{decode, relative};
+use crate::token::decode;
 
 /// The token, where it came from, and which cache served or stored it.
 pub(super) struct Acquired {
@@ -45,9 +47,10 @@ pub async fn run(
     };
     let Prepared {
         mut request,
-        options,
+        mut options,
         warnings,
     } = prepare(&args.credential, env, &mut stdin, now)?;
+    options.deadline = Some(Deadline::after(options.timeout));
     request.claims = args.claims.as_deref().map(claims_challenge).transpose()?;
     let (mut cache, cache_warnings) = if args.cache.persist_cache {
         TokenCache::open(&cache_path(args.cache.cache_file.as_ref())?)?
@@ -199,10 +202,11 @@ fn as_text(request: &TokenRequest, acquired: &Acquired, now: DateTime<Utc>) -> S
     let _ = writeln!(out, "  client id  {}", request.client_id);
     let _ = writeln!(out, "  credential {}", request.credential.kind());
     if let Some(info) = certificate_of(request) {
+        // Labelled as the portal (SHA-1 "Thumbprint") and Entra ID's messages (SHA-256) show them.
         let _ = writeln!(
             out,
-            "  thumbprint {} (x5t#S256 {})",
-            info.thumbprint_sha1, info.x5t_s256
+            "  thumbprint {} (SHA-1, the portal's Thumbprint; SHA-256 {})",
+            info.thumbprint_sha1, info.thumbprint_sha256
         );
         let _ = writeln!(
             out,
@@ -216,13 +220,18 @@ fn as_text(request: &TokenRequest, acquired: &Acquired, now: DateTime<Utc>) -> S
         None => format!("served from {}", acquired.store),
     };
     let _ = writeln!(out, "  cache      {cache_line}");
-    let _ = writeln!(
-        out,
-        "  expires    {} ({})\n",
-        acquired.expires_on.format("%Y-%m-%d %H:%M:%S UTC"),
-        relative(acquired.expires_on, now)
-    );
-    match decode(acquired.token.expose()) {
+    let decoded = decode(acquired.token.expose());
+    // One time source with the exp line below: the token's own exp, which the API checks;
+    // expires_in (counted from when the answer arrived, so a second or two earlier) only for a
+    // token that is not a JWT.
+    let expires = decoded
+        .as_ref()
+        .ok()
+        .and_then(|token| token.claims.exp)
+        .and_then(|exp| DateTime::from_timestamp(exp, 0))
+        .unwrap_or(acquired.expires_on);
+    let _ = writeln!(out, "  expires    {}\n", expiry(expires, now));
+    match decoded {
         Ok(token) => out.push_str(&token_text(&token, now)),
         Err(e) => {
             let _ = writeln!(out, "The access token cannot be decoded: {e}");

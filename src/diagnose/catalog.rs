@@ -131,6 +131,7 @@ impl Catalog {
             .evidence(format!("error_description: {}", error.summary()));
         };
         let mut finding = self.finding(code, context);
+        let about_credential = self.step(code) == Some(Step::Credential);
         let status = if error.status > 0 {
             format!("HTTP {} ", error.status)
         } else {
@@ -151,6 +152,9 @@ impl Catalog {
                 finding.evidence.push(format!("{label}: {value}"));
             }
         }
+        finding
+            .evidence
+            .extend(super::signing_key::evidence(error, about_credential));
         finding
     }
 }

@@ -706,7 +706,10 @@ fn network_and_other_library_errors_are_findings() {
             Error::Timeout {
                 url: url.into(),
                 phase: "the token request",
-                seconds: 30,
+                limit: entra_doctor::auth::deadline::TimeLimit::Deadline {
+                    budget: std::time::Duration::from_secs(30),
+                    attempts: 3,
+                },
                 hint: "retry, or raise --timeout",
             },
             "network.timeout",

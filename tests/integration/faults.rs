@@ -87,7 +87,7 @@ async fn a_slow_api_times_out_with_its_limit_named() {
         .unwrap_err();
     let message = error.to_string();
     assert!(
-        message.contains("timed out after 1 s") && message.contains("raise --timeout"),
+        message.contains("the command's 1 s deadline") && message.contains("raise --timeout"),
         "{message}"
     );
     assert_eq!(error.failure().exit_code(), 3);

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{Outcome, Step};
+use crate::auth::{Credential, TokenRequest};
+use crate::cli::args::CredentialArgs;
 use crate::cli::findings;
 use crate::diagnose::Finding;
 
@@ -32,9 +34,69 @@ pub(super) fn text(steps: &[Step], found: &[Finding]) -> String {
     out
 }
 
-pub(super) fn markdown(steps: &[Step], found: &[Finding], now: DateTime<Utc>) -> String {
+/// Which app a report is about: ids, never a secret (a certificate by its thumbprint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::cli) struct About {
+    tenant: String,
+    client_id: String,
+    scope: String,
+    credential: String,
+    authority: String,
+}
+
+impl About {
+    pub(super) fn of(request: &TokenRequest) -> Self {
+        let credential = match &request.credential {
+            Credential::Certificate { certificate, .. } => format!(
+                "certificate, Thumbprint {} (SHA-1, as the portal lists it)",
+                certificate.info.thumbprint_sha1
+            ),
+            other => other.kind().to_owned(),
+        };
+        Self {
+            tenant: request.authority.tenant.to_string(),
+            client_id: request.client_id.clone(),
+            scope: request.scopes.to_request_value(),
+            credential,
+            authority: request.authority.host.to_string(),
+        }
+    }
+
+    /// What the options said, for a check that stopped before its request was prepared.
+    pub(super) fn unprepared(args: &CredentialArgs) -> Self {
+        let given = |value: Option<&String>| value.cloned().unwrap_or_else(|| "not given".into());
+        Self {
+            tenant: given(args.tenant.as_ref()),
+            client_id: given(args.client_id.as_ref()),
+            scope: if args.scopes.is_empty() {
+                "not given".into()
+            } else {
+                args.scopes.join(" ")
+            },
+            credential: "not prepared (preflight failed)".into(),
+            authority: given(args.authority_host.as_ref()),
+        }
+    }
+}
+
+pub(super) fn markdown(
+    about: &About,
+    steps: &[Step],
+    found: &[Finding],
+    now: DateTime<Utc>,
+) -> String {
+    // Seconds are precise enough for a report, and RFC 3339 is what logs and tickets use.
+    let generated = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let code = |value: &str| format!("`{}`", value.replace('`', "'"));
     let mut out = format!(
-        "# entra-doctor report\n\nGenerated {now}. Contains no secret and no raw token.\n\n## Steps\n\n| | step | result |\n|---|---|---|\n"
+        "# entra-doctor report\n\nGenerated {generated}. Contains no secret and no raw token.\n\n\
+         - tenant: {}\n- client id: {}\n- scope: {}\n- credential: {}\n- authority: {}\n\n\
+         ## Steps\n\n| | step | result |\n|---|---|---|\n",
+        code(&about.tenant),
+        code(&about.client_id),
+        code(&about.scope),
+        about.credential,
+        code(&about.authority),
     );
     for step in steps {
         let _ = writeln!(

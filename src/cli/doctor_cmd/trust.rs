@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Checklist, Outcome};
+use super::{Checklist, Outcome, Probed};
+use crate::auth::Deadline;
 use crate::cli::args::{ConsentArgs, DoctorArgs};
 use crate::cli::config::Environment;
 use crate::cli::consent_cmd;
@@ -53,23 +54,21 @@ pub(super) async fn verify_step(
 }
 
 /// The consent audit, when the token lacks roles or the API said 403: that is where the
-/// answer sits in the app registration.
+/// answer sits in the app registration. Otherwise the step says why it did not run, from what
+/// the probe really learned: an accepted call, a 401, another answer, or no answer at all.
 pub(super) async fn consent_step(
     list: &mut Checklist,
     args: &DoctorArgs,
     env: &Environment,
-    now: DateTime<Utc>,
+    (now, deadline): (DateTime<Utc>, Deadline),
+    (probed, roles): (Probed, &[String]),
 ) {
     let needed = list
         .findings
         .iter()
         .any(|f| f.id == "api.forbidden" || f.id == "token.no-roles");
     if !needed {
-        list.step(
-            "consent",
-            Outcome::Skipped,
-            "not needed: the token carries roles the API accepted",
-        );
+        list.step("consent", Outcome::Skipped, not_needed(probed, roles));
         return;
     }
     if args.credential.secret_stdin {
@@ -88,7 +87,25 @@ pub(super) async fn consent_step(
         admin_secret_env: String::new(),
         token: None,
     };
-    match consent_cmd::audit(&consent_args, env, now).await {
+    // The audit builds its own client: bounding it here keeps it inside the doctor's deadline.
+    let audited = tokio::time::timeout_at(
+        deadline.instant(),
+        consent_cmd::audit(&consent_args, env, now),
+    )
+    .await;
+    let Ok(audited) = audited else {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            format!(
+                "not finished: the command's {} s deadline (--timeout, for all its requests) \
+                 was reached during the audit",
+                deadline.budget().as_secs()
+            ),
+        );
+        return;
+    };
+    match audited {
         Ok(audit) => {
             let failed = audit.findings.iter().any(|f| f.severity == Severity::Error);
             let detail = match &audit.directory {
@@ -112,5 +129,33 @@ pub(super) async fn consent_step(
             list.findings.extend(audit.findings);
         }
         Err(error) => list.step("consent", Outcome::Skipped, error.to_string()),
+    }
+}
+
+/// Why the consent audit did not run, saying only what the probe established.
+fn not_needed(probed: Probed, roles: &[String]) -> String {
+    let roles = if roles.is_empty() {
+        "no roles".to_owned()
+    } else {
+        format!("roles {}", roles.join(", "))
+    };
+    match probed {
+        Probed::Answered(status) if (200..300).contains(&status) => {
+            format!("not needed: the API accepted the call with the token's {roles}")
+        }
+        Probed::Answered(401) => "not run: the API answered 401, so it did not accept the token \
+                                  itself (see the finding); permissions matter once it does"
+            .to_owned(),
+        Probed::Answered(status) => {
+            format!("not run: the API answered {status}, which is not a refusal of permissions")
+        }
+        Probed::NotReached => format!(
+            "not run: the API was not reached, so whether it accepts the token's {roles} is \
+             unknown"
+        ),
+        Probed::NotCalled => format!(
+            "not run: no API was called, so whether it accepts the token's {roles} is unknown \
+             (give --probe URL)"
+        ),
     }
 }
