@@ -76,10 +76,21 @@ impl ProbeReport {
 /// demo's own route for the resource, never the internet (a demo token has no business there).
 /// `None` when neither is known: the caller asks for a URL.
 pub fn default_url(request: &crate::auth::TokenRequest) -> Option<Url> {
-    let resource = request.scopes.resource();
-    let host = &request.authority.host;
+    default_url_of(
+        &request.authority.host,
+        &request.client_id,
+        request.scopes.resource(),
+    )
+}
+
+/// [`default_url`] from its parts: the authority host, the client id and the resource.
+pub fn default_url_of(
+    host: &crate::auth::AuthorityHost,
+    client_id: &str,
+    resource: &str,
+) -> Option<Url> {
     if host.is_loopback() {
-        return crate::demo::local_urls::probe_url(host, &request.client_id, resource);
+        return crate::demo::local_urls::probe_url(host, client_id, resource);
     }
     crate::diagnose::Resources::builtin()
         .by_identifier(resource)

@@ -265,7 +265,9 @@ pub fn prepare(
         context: &context,
     };
     let credential = credential(spec, stdin, &mut made)?;
-    let options = client_options(&spec.network, env)?;
+    let mut options = client_options(&spec.network, env)?;
+    // `--timeout` is the whole command's: its clock starts as the request is prepared.
+    options.deadline = Some(crate::auth::Deadline::after(spec.network.timeout));
     Ok(Prepared {
         request: TokenRequest {
             authority: Authority::new(host, tenant),

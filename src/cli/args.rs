@@ -186,7 +186,7 @@ pub struct CredentialArgs {
     #[arg(
         long,
         value_name = "VAR",
-        default_value = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
+        default_value = crate::setup::PFX_PASSWORD_VAR
     )]
     pub certificate_password_env: String,
 
@@ -204,13 +204,13 @@ pub struct CredentialArgs {
     pub send_x5c: bool,
 
     /// Seconds to wait for each connection to open (per connection, each retry its own).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::setup::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub connect_timeout: u64,
 
     /// Seconds the command's whole network work may take, retries included: one deadline for
     /// every request (token, keys, probe, consent audit); no retry starts or waits past it
     /// (doctor --fleet: one per app).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::setup::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
     /// The global --ca-file, copied here by [`super::run`] so everything that builds a client

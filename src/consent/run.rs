@@ -108,6 +108,7 @@ pub async fn run(
         now,
         own: &own,
         own_is_fresh: audit.token.is_none(),
+        deadline: prepared.options.deadline,
     };
     let graph_token = graph_token(
         &reading,
@@ -168,6 +169,8 @@ struct Reading<'a> {
     /// The daemon's token was acquired now (not given): it can stand in when the audited
     /// resource is Graph itself.
     own_is_fresh: bool,
+    /// The audit's one deadline: the Graph token's request shares it.
+    deadline: Option<crate::auth::Deadline>,
 }
 
 /// A token for Microsoft Graph: the admin app's, or the daemon's own (reused when the audited
@@ -187,6 +190,7 @@ async fn graph_token(
         now,
         own,
         own_is_fresh,
+        deadline,
     } = *reading;
     let graph_scope = graph_scope(graph_url);
     let (spec, env) = if let Some(admin) = admin {
@@ -214,7 +218,8 @@ async fn graph_token(
         };
         (spec, env.clone())
     };
-    let prepared = setup::prepare(&spec, &env, stdin, now)?;
+    let mut prepared = setup::prepare(&spec, &env, stdin, now)?;
+    prepared.options.deadline = deadline;
     Ok(cache
         .get_or_acquire(&client(prepared.options)?, &prepared.request, true, now)
         .await?

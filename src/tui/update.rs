@@ -303,10 +303,18 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
     };
     let mut url = state.form.probe_url.value().trim().to_owned();
     if url.is_empty() {
-        // Pre-fill from the well-known resource the token is for, when it has a harmless probe.
-        let known = crate::diagnose::Resources::builtin()
-            .by_identifier(&token.resource)
-            .and_then(|r| r.probe.clone());
+        // Pre-fill from the well-known resource the token is for, when it has a harmless probe
+        // (on the demo tenant, the demo's own route: never the internet).
+        let host = token.verify_target.as_ref().and_then(|t| t.host.clone());
+        let known = host
+            .and_then(|host| {
+                crate::probe::default_url_of(
+                    &host,
+                    state.form.client_id.value().trim(),
+                    &token.resource,
+                )
+            })
+            .map(String::from);
         let Some(known) = known else {
             state.status = "No probe URL: fill in the Probe URL field.".into();
             return Vec::new();

@@ -1,9 +1,8 @@
 //! The walkthrough's setup: the request as `token` would send it (through [`crate::setup`], the
-//! one path every credential takes), and the API to call.
+//! one path every credential takes), and the API to call (on the demo tenant, its own route).
 
 use super::Setup;
 use crate::demo::{Error as DemoError, RunningDemo};
-use crate::diagnose::Resources;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::setup::{self as credential_setup, CredentialSpec, Password, Spec, Surface};
@@ -22,10 +21,7 @@ pub fn setup(
             what: format!("API URL {url:?}"),
             reason: format!("is not a URL ({e})"),
         })?),
-        None => Resources::builtin()
-            .by_identifier(prepared.request.scopes.resource())
-            .and_then(|r| r.probe.as_deref())
-            .and_then(|p| url::Url::parse(p).ok()),
+        None => crate::probe::default_url(&prepared.request),
     };
     Ok(Setup {
         request: prepared.request,
