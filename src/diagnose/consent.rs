@@ -91,14 +91,26 @@ pub fn findings(
                 ),
             )
         };
+        let finding = Finding::new("consent.missing", Severity::Error, title)
+            .cause(
+                "an application permission reaches the token only once it is added to the app registration AND an \
+                 admin granted consent for the tenant",
+            )
+            .evidence(evidence);
+        // Nothing requested: consent alone grants nothing; the permission must be added first.
+        let finding = if rows.is_empty() {
+            finding
+                .fix(format!(
+                    "{} --api {} --api-permissions <app role id of the permission the API needs>=Role",
+                    context.render("az ad app permission add --id {client_id}"),
+                    directory.resource_app_id
+                ))
+                .fix(context.render("Then: az ad app permission admin-consent --id {client_id}"))
+        } else {
+            finding.fix(context.render("az ad app permission admin-consent --id {client_id}"))
+        };
         found.push(
-            Finding::new("consent.missing", Severity::Error, title)
-                .cause(
-                    "an application permission reaches the token only once it is added to the app registration AND an \
-                     admin granted consent for the tenant",
-                )
-                .evidence(evidence)
-                .fix(context.render("az ad app permission admin-consent --id {client_id}"))
+            finding
                 .fix(portal(context))
                 .fix("Then acquire a new token (entra-doctor token --force-refresh)")
                 .doc(CONSENT_DOC),

@@ -189,7 +189,9 @@ async fn no_consent_gets_403_explained() {
     h.press(KeyCode::Char('d'));
     h.settle().await;
     assert_eq!(h.state.focus, Pane::Findings);
-    assert_eq!(h.state.findings[0].id, "api.forbidden");
+    // The consent audit that `d` ends on names the cause; the probe's refusal follows it.
+    let ids: Vec<&str> = h.state.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids[..2], ["consent.missing", "api.forbidden"]);
     let findings = h.frame(120, 40);
     assert_frame!("no_consent_403_120x40", findings.clone());
     let narrow = h.frame(80, 24);

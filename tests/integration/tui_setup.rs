@@ -73,12 +73,22 @@ async fn d_names_a_permission_added_as_delegated() {
     assert!(!h.state.form.admin_client_id.value().is_empty());
     h.press(KeyCode::Char('d'));
     h.settle().await;
-    assert!(
-        ids(&h).contains(&"consent.delegated-only"),
-        "{:?} / {}",
+    assert_eq!(
+        ids(&h).first(),
+        Some(&"consent.delegated-only"),
+        "the cause leads: {:?} / {}",
         ids(&h),
         h.state.status
     );
+    let table = h.state.consent.as_deref().expect("the audit's table");
+    assert!(
+        table
+            .rows
+            .iter()
+            .any(|r| r.permission == "User.Read.All" && r.delegated_only)
+    );
+    crate::assert_frame!("tui_delegated_doctor_80x24", h.frame(80, 24));
+    crate::assert_frame!("tui_delegated_doctor_120x40", h.frame(120, 40));
     // No-consent is a different lesson, and `d` says so.
     let mut h = Harness::demo(Some("no-consent")).await;
     h.press(KeyCode::Char('d'));

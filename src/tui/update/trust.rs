@@ -69,8 +69,11 @@ pub(super) fn consent_audited(
     state.running = None;
     state.consent = table;
     state.findings.retain(|f| !f.id.starts_with("consent."));
-    state.findings.extend(findings);
-    diagnose::sort(&mut state.findings);
+    // The audit names the cause of a refusal the probe only saw: it leads among equals.
+    let mut all = findings;
+    all.append(&mut state.findings);
+    diagnose::sort(&mut all);
+    state.findings = all;
     state.selected_finding = 0;
     state.status = summary;
     state.focus = Pane::Findings;
