@@ -10,6 +10,7 @@ pub mod certificate;
 pub mod client;
 pub mod credential;
 pub mod discovery;
+pub mod managed_identity;
 pub mod net_failure;
 pub mod response;
 pub mod retry;
@@ -22,6 +23,9 @@ pub use certificate::{CertificateInfo, CertificateSource, ClientCertificate, Val
 pub use client::{ClientOptions, TokenClient, TokenRequest};
 pub use credential::Credential;
 pub use discovery::OidcMetadata;
+pub use managed_identity::{
+    IdentitySelector, ManagedIdentityError, ManagedIdentityRequest, ManagedToken,
+};
 pub use response::{EntraError, TokenResponse};
 pub use retry::RetryNotice;
 pub use scope::{ScopeAdvice, ScopeSet};
