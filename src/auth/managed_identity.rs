@@ -198,6 +198,27 @@ pub struct ManagedToken {
     pub endpoint: String,
 }
 
+impl ManagedToken {
+    /// The token as the cache path serves one, so the CLI's and the TUI's token, decode, probe
+    /// and doctor steps take it unchanged. Never from the cache (the endpoint keeps its own),
+    /// so `miss` says there was none.
+    pub fn into_served(self, now: DateTime<Utc>) -> crate::cache::Served {
+        let expires_in = u64::try_from((self.expires_on - now).num_seconds()).unwrap_or(0);
+        crate::cache::Served {
+            token: self.token.clone(),
+            expires_on: self.expires_on,
+            miss: Some(crate::cache::Miss::Absent),
+            response: Some(super::TokenResponse {
+                token_type: "Bearer".into(),
+                expires_in,
+                ext_expires_in: None,
+                refresh_in: None,
+                access_token: self.token,
+            }),
+        }
+    }
+}
+
 /// The environment variables detection reads; an empty value counts as unset, as the Azure
 /// SDKs for .NET and Go treat it.
 pub trait Variables {

@@ -93,7 +93,10 @@ impl Facts {
             values.push(("source", kind.to_string()));
             evidence.push(format!("source: {kind}"));
         }
-        let mut put = |name: &'static str, value: String| values.push((name, value));
+        let mut put = |name: &'static str, value: String| {
+            values.retain(|(known, _)| *known != name);
+            values.push((name, value));
+        };
         match error {
             ManagedIdentityError::NotOnAzure { url, detail }
             | ManagedIdentityError::EndpointUnreachable { url, detail, .. } => {

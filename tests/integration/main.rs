@@ -24,6 +24,8 @@ mod hostile;
 mod hostile_echo;
 mod hostile_files;
 mod hostile_numbers;
+mod managed_identity;
+mod managed_identity_demo;
 mod real_world;
 mod support;
 mod token_client;

@@ -1,0 +1,158 @@
+//! Managed identity against the demo tenant's IMDS and App Service endpoints: the
+//! `managed-identity-not-assigned` scenario fails as its lesson says, and once the identity is
+//! assigned (as `az vm identity assign` would), its token carries the identity's granted roles
+//! and the demo's Graph answers 200.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entra_doctor::auth::managed_identity::{self, IdentitySelector, ManagedIdentityRequest};
+use entra_doctor::auth::{ClientOptions, ScopeSet};
+use entra_doctor::demo::{self, DemoOptions, IdentityEndpoint, RunningDemo, TenantModel};
+use entra_doctor::{Error, Secret};
+use pretty_assertions::assert_eq;
+
+const SCENARIO: &str = "managed-identity-not-assigned";
+
+async fn demo_with(assigned: bool) -> RunningDemo {
+    let mut model = TenantModel::builtin().unwrap();
+    if assigned {
+        let id = model.managed_identity(SCENARIO).unwrap().client_id.clone();
+        model.identity_host.as_mut().unwrap().assigned.push(id);
+    }
+    demo::start(DemoOptions::new(model)).await.unwrap()
+}
+
+/// What a process on the demo's Azure host sees.
+fn env_of(demo: &RunningDemo, endpoint: IdentityEndpoint) -> HashMap<String, String> {
+    demo.managed_identity_env(endpoint)
+        .into_iter()
+        .map(|(name, value)| (name, value.expose().to_owned()))
+        .collect()
+}
+
+async fn acquire(
+    vars: &HashMap<String, String>,
+    identity: IdentitySelector,
+) -> entra_doctor::Result<managed_identity::ManagedToken> {
+    let request = ManagedIdentityRequest::new(
+        identity,
+        &ScopeSet::parse(&["https://graph.microsoft.com/.default"]).unwrap(),
+    );
+    managed_identity::acquire(&request, &ClientOptions::default(), vars, Utc::now()).await
+}
+
+fn id_of(error: &Error) -> &'static str {
+    match error {
+        Error::ManagedIdentity(failure) => failure.id(),
+        other => panic!("not a managed identity failure: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn the_scenario_fails_as_its_lesson_says_on_both_endpoints() {
+    let demo = demo_with(false).await;
+    let identity = demo
+        .managed_identities()
+        .into_iter()
+        .find(|m| m.scenario == SCENARIO)
+        .unwrap();
+    assert!(identity.teaches.contains("Identity not found"));
+    for endpoint in [IdentityEndpoint::Imds, IdentityEndpoint::AppService] {
+        let vars = env_of(&demo, endpoint);
+        let system = acquire(&vars, IdentitySelector::SystemAssigned)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            id_of(&system),
+            "managed-identity.not-assigned",
+            "{endpoint:?}"
+        );
+        let named = acquire(
+            &vars,
+            IdentitySelector::ClientId(identity.client_id.clone()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            id_of(&named),
+            "managed-identity.wrong-client-id",
+            "{endpoint:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn once_assigned_the_identity_s_token_reaches_the_api() {
+    let demo = demo_with(true).await;
+    let identity = demo
+        .managed_identities()
+        .into_iter()
+        .find(|m| m.scenario == SCENARIO)
+        .unwrap();
+    let selectors = [
+        IdentitySelector::SystemAssigned, // the only identity of the VM, so IMDS gives it
+        IdentitySelector::ClientId(identity.client_id.clone()),
+        IdentitySelector::ObjectId(identity.object_id.clone()),
+        IdentitySelector::ResourceId(identity.resource_id.clone()),
+    ];
+    for endpoint in [IdentityEndpoint::Imds, IdentityEndpoint::AppService] {
+        let vars = env_of(&demo, endpoint);
+        for selector in selectors.clone() {
+            let token = acquire(&vars, selector.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{endpoint:?} {selector}: {e}"));
+            let decoded = entra_doctor::token::decode(token.token.expose()).unwrap();
+            assert_eq!(
+                decoded.claims.appid.as_deref(),
+                Some(identity.client_id.as_str())
+            );
+            assert_eq!(
+                decoded.claims.oid.as_deref(),
+                Some(identity.object_id.as_str())
+            );
+            assert_eq!(decoded.claims.roles, Some(vec!["User.Read.All".to_owned()]));
+        }
+    }
+    let vars = env_of(&demo, IdentityEndpoint::Imds);
+    let token = acquire(&vars, IdentitySelector::SystemAssigned)
+        .await
+        .unwrap();
+    let answer = reqwest::Client::new()
+        .get(&identity.probe_url)
+        .bearer_auth(token.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn a_stale_identity_header_is_refused_by_the_demo_app_service() {
+    let demo = demo_with(true).await;
+    let mut vars = env_of(&demo, IdentityEndpoint::AppService);
+    let real = Secret::new(vars["IDENTITY_HEADER"].clone());
+    vars.insert("IDENTITY_HEADER".into(), "a-stale-copy".into());
+    let error = acquire(&vars, IdentitySelector::SystemAssigned)
+        .await
+        .unwrap_err();
+    assert_eq!(id_of(&error), "managed-identity.app-service-header");
+    assert!(!error.to_string().contains(real.expose()));
+}
+
+#[tokio::test]
+async fn the_demo_imds_wants_the_metadata_header_as_imds_does() {
+    let demo = demo_with(true).await;
+    let answer = reqwest::get(format!(
+        "{}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com",
+        demo.authority_host()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["error_description"],
+        "Required metadata header not specified"
+    );
+}
