@@ -156,3 +156,48 @@ async fn the_demo_imds_wants_the_metadata_header_as_imds_does() {
         "Required metadata header not specified"
     );
 }
+
+#[tokio::test]
+async fn demo_serve_prints_the_identity_and_the_host_s_environment() {
+    use entra_doctor::cli::demo::{DemoArgs, OutputFormat, run_with};
+    let args = DemoArgs {
+        serve: true,
+        output: OutputFormat::Json,
+        scenario: Some(SCENARIO.into()),
+        ..DemoArgs::default()
+    };
+    let mut out = Vec::new();
+    run_with(args, &mut out, async {}).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["apps"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["managed_identities"][0]["scenario"], SCENARIO);
+    let host = doc["authority_host"].as_str().unwrap();
+    assert_eq!(
+        doc["managed_identity_env"]["imds"]["AZURE_POD_IDENTITY_AUTHORITY_HOST"],
+        host
+    );
+    assert_eq!(
+        doc["managed_identity_env"]["app_service"]["IDENTITY_ENDPOINT"],
+        format!("{host}/msi/token")
+    );
+    assert!(doc["managed_identity_env"]["app_service"]["IDENTITY_HEADER"].is_string());
+
+    let args = DemoArgs {
+        list_scenarios: true,
+        ..DemoArgs::default()
+    };
+    let mut out = Vec::new();
+    run_with(args, &mut out, async {}).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(&format!("\n{SCENARIO}\n  teaches ")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_identity_header_never_shows_in_debug() {
+    let demo = demo_with(false).await;
+    let header = env_of(&demo, IdentityEndpoint::AppService)["IDENTITY_HEADER"].clone();
+    assert!(!format!("{demo:?}").contains(&header));
+}
