@@ -225,7 +225,7 @@ pub trait Variables {
     fn var(&self, name: &str) -> Option<&str>;
 }
 
-impl Variables for HashMap<String, String> {
+impl<S: std::hash::BuildHasher> Variables for HashMap<String, String, S> {
     fn var(&self, name: &str) -> Option<&str> {
         self.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }

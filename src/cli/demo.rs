@@ -303,30 +303,41 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
                 let _ = writeln!(t, "  teaches         {}", a.teaches);
                 let _ = writeln!(t, "  try             {}", doctor_command(demo, a));
             }
-            for m in &identities {
-                let _ = writeln!(
-                    t,
-                    "\n{}  ({}, a managed identity)",
-                    m.scenario, m.display_name
-                );
-                let _ = writeln!(t, "  client id       {}", m.client_id);
-                let _ = writeln!(t, "  object id       {}", m.object_id);
-                let _ = writeln!(t, "  resource id     {}", m.resource_id);
-                let _ = writeln!(t, "  IMDS            {}", env_line(&imds));
-                let _ = writeln!(t, "  App Service     {}", env_line(&app_service));
-                let _ = writeln!(t, "  scope           {}", m.scope);
-                let _ = writeln!(t, "  probe           GET {}", m.probe_url);
-                let _ = writeln!(t, "  teaches         {}", m.teaches);
-                let _ = writeln!(
-                    t,
-                    "  try             {} entra-doctor token --managed-identity client-id={} --scope {}",
-                    env_line(&imds),
-                    m.client_id,
-                    m.scope
-                );
-            }
+            write_identities(&mut t, &identities, &imds, &app_service);
             t
         }
+    }
+}
+
+/// The managed identity scenarios of `--serve`'s text: the identity and the environment a
+/// process on the demo's Azure host sees.
+fn write_identities(
+    t: &mut String,
+    identities: &[demo::DemoManagedIdentity],
+    imds: &[(String, String)],
+    app_service: &[(String, String)],
+) {
+    for m in identities {
+        let _ = writeln!(
+            t,
+            "\n{}  ({}, a managed identity)",
+            m.scenario, m.display_name
+        );
+        let _ = writeln!(t, "  client id       {}", m.client_id);
+        let _ = writeln!(t, "  object id       {}", m.object_id);
+        let _ = writeln!(t, "  resource id     {}", m.resource_id);
+        let _ = writeln!(t, "  IMDS            {}", env_line(imds));
+        let _ = writeln!(t, "  App Service     {}", env_line(app_service));
+        let _ = writeln!(t, "  scope           {}", m.scope);
+        let _ = writeln!(t, "  probe           GET {}", m.probe_url);
+        let _ = writeln!(t, "  teaches         {}", m.teaches);
+        let _ = writeln!(
+            t,
+            "  try             {} entra-doctor token --managed-identity client-id={} --scope {}",
+            env_line(imds),
+            m.client_id,
+            m.scope
+        );
     }
 }
 

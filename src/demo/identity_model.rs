@@ -118,7 +118,7 @@ impl TenantModel {
                 .iter()
                 .find(|m| m.kind == IdentityKind::SystemAssigned)
                 .copied()
-                .or_else(|| match assigned.as_slice() {
+                .or(match assigned.as_slice() {
                     [only] => Some(*only),
                     _ => None,
                 }),

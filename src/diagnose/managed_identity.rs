@@ -58,17 +58,12 @@ pub fn finding(error: &ManagedIdentityError, resource: Option<&str>) -> Finding 
     let mut finding =
         Finding::new(id, entry.severity, &entry.title).cause(facts.render(&entry.cause));
     let specific = match error.source_kind() {
-        Some(SourceKind::Imds) => &entry.imds,
-        Some(SourceKind::AppService) => &entry.app_service,
-        Some(SourceKind::AzureArc) => &entry.azure_arc,
-        None => &entry.fixes,
+        Some(SourceKind::Imds) => Some(&entry.imds),
+        Some(SourceKind::AppService) => Some(&entry.app_service),
+        Some(SourceKind::AzureArc) => Some(&entry.azure_arc),
+        None => None,
     };
-    let fixes = if std::ptr::eq(specific, &entry.fixes) {
-        entry.fixes.iter().collect::<Vec<_>>()
-    } else {
-        specific.iter().chain(&entry.fixes).collect()
-    };
-    for fix in fixes {
+    for fix in specific.into_iter().flatten().chain(&entry.fixes) {
         finding = finding.fix(facts.render(fix));
     }
     finding.evidence = facts.evidence;

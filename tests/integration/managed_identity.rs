@@ -139,8 +139,8 @@ async fn imds_gives_a_token_for_the_resource_of_the_scope() {
     let left = (token.expires_on - Utc::now()).num_seconds();
     assert!((86_000..=86_400).contains(&left), "{left}");
     // It flows on like a token from Entra ID.
-    let served = token.into_served(Utc::now());
-    let decoded = entra_doctor::token::decode(served.token.expose()).unwrap();
+    let as_served = token.into_served(Utc::now());
+    let decoded = entra_doctor::token::decode(as_served.token.expose()).unwrap();
     assert_eq!(
         decoded.claims.aud.map(|a| a.joined()).as_deref(),
         Some("https://graph.microsoft.com")
