@@ -142,12 +142,20 @@ pub struct ManagedIdentityRequest {
 
 impl ManagedIdentityRequest {
     /// The request for `scopes`: `X/.default` asks for resource `X` (a trailing slash before
-    /// `/.default` is kept, as the Azure CLI keeps it).
+    /// `/.default` is kept, as the Azure CLI keeps it); a scope without `/.default` is taken as
+    /// the resource itself, as azure-identity takes it.
     pub fn new(identity: IdentitySelector, scopes: &ScopeSet) -> Self {
+        let scope = scopes.as_slice().first().map_or("", String::as_str);
+        let resource = scope.strip_suffix("/.default").unwrap_or(scope);
         Self {
             identity,
-            resource: scopes.resource().to_owned(),
+            resource: resource.to_owned(),
         }
+    }
+
+    /// The request for the `--scope` values as typed: the glue for the CLI and the TUI.
+    pub fn from_scopes<S: AsRef<str>>(identity: IdentitySelector, scopes: &[S]) -> Result<Self> {
+        Ok(Self::new(identity, &ScopeSet::parse(scopes)?))
     }
 }
 
@@ -358,6 +366,16 @@ mod tests {
         assert_eq!(
             ManagedIdentityRequest::new(IdentitySelector::SystemAssigned, &scopes).resource,
             "https://vault.azure.net"
+        );
+        let bare = ManagedIdentityRequest::from_scopes(
+            IdentitySelector::SystemAssigned,
+            &["https://management.azure.com/"],
+        )
+        .unwrap();
+        assert_eq!(bare.resource, "https://management.azure.com/");
+        assert!(
+            ManagedIdentityRequest::from_scopes::<&str>(IdentitySelector::SystemAssigned, &[])
+                .is_err()
         );
     }
 }

@@ -500,3 +500,23 @@ async fn imds_is_asked_without_any_header_but_metadata() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_huge_answer_is_read_only_up_to_the_cap() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(vec![b'a'; 3 * 1024 * 1024], "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let error = acquire(&imds_at(&server.uri()), IdentitySelector::SystemAssigned)
+        .await
+        .unwrap_err();
+    assert_eq!(failure(&error).id(), "managed-identity.unexpected-response");
+    assert!(
+        error.to_string().len() < 2_000,
+        "the message quotes a snippet, not the body"
+    );
+}
