@@ -116,7 +116,7 @@ impl ArcKeys {
 
 /// The key's contents, read up to the limit (the file may grow after it was checked).
 fn read_key(path: &Path) -> Result<Secret, String> {
-    let shown = path.display();
+    let shown = crate::scrub::printable_line(&path.display().to_string());
     let file = std::fs::File::open(path)
         .map_err(|e| format!("cannot read {shown}: {}", access_hint(&e)))?;
     let mut bytes = Vec::new();
@@ -198,7 +198,7 @@ pub(super) async fn acquire(
         200 => client.token(&url, &second, now),
         401 => Err(challenge_error(format!(
             "the agent refused the key from {} (keys are single-use and short-lived: run again)",
-            path.display()
+            crate::scrub::printable_line(&path.display().to_string())
         ))
         .into()),
         _ => Err(client.other(&url, &second, attempts)),

@@ -82,6 +82,15 @@ pub fn detect(vars: &dyn Variables) -> Result<Source, ManagedIdentityError> {
                 variables: "IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT",
             });
         }
+        (Some(_), Some(header)) if !header.chars().all(|c| c.is_ascii_graphic()) => {
+            return Err(ManagedIdentityError::BadEndpoint {
+                variable: "IDENTITY_HEADER",
+                value: "(its value is not shown)".into(),
+                reason: "it holds characters no HTTP header can carry (spaces, line breaks, \
+                         non-ASCII): it was not set by the platform"
+                    .into(),
+            });
+        }
         (Some(endpoint), Some(header)) => {
             return Ok(Source::AppService {
                 endpoint: endpoint_url("IDENTITY_ENDPOINT", endpoint)?,
@@ -231,6 +240,13 @@ mod tests {
                 "{endpoint}"
             );
         }
+        let broken = vars(&[
+            ("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token"),
+            ("IDENTITY_HEADER", "secret\r\nX-Injected: 1"),
+        ]);
+        let error = detect(&broken).unwrap_err();
+        assert_eq!(error.id(), "managed-identity.bad-endpoint");
+        assert!(!error.to_string().contains("secret"), "{error}");
         let container = vars(&[
             ("IDENTITY_ENDPOINT", "http://172.16.1.2:8081/msi/token"),
             ("IDENTITY_HEADER", "h"),

@@ -104,7 +104,18 @@ impl Client {
     async fn once(&self, url: &Url, headers: &[(&str, &str)]) -> Result<Answer> {
         let mut request = self.http.get(url.clone());
         for (name, value) in headers {
-            request = request.header(*name, *value);
+            // The App Service header and the Arc key are secrets: marked so, the HTTP stack
+            // never indexes (HPACK) or shows them.
+            let Ok(mut value) = reqwest::header::HeaderValue::from_str(value) else {
+                return Err(ManagedIdentityError::BadEndpoint {
+                    variable: "a header",
+                    value: (*name).to_owned(),
+                    reason: "its value holds characters no HTTP header can carry".into(),
+                }
+                .into());
+            };
+            value.set_sensitive(!name.eq_ignore_ascii_case("metadata"));
+            request = request.header(*name, value);
         }
         let shown = endpoint_of(url);
         tracing::debug!(endpoint = %shown, source = self.kind.id(), "managed identity request");
