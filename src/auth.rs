@@ -3,6 +3,7 @@
 //! [`Authority`] (cloud host + tenant) says where to ask, [`scope`] says what for, [`Credential`]
 //! proves who asks, and [`TokenClient`] sends the client credentials request and reads the answer
 //! into a [`TokenResponse`] or a typed [`EntraError`].
+//! Code running in Azure asks its [`managed_identity`] endpoint instead.
 
 pub mod assertion;
 pub mod authority;

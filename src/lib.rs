@@ -1,7 +1,8 @@
 //! entra-doctor: why a Microsoft Entra ID daemon app cannot get a token or call an API.
 //!
 //! The domain lives here and knows nothing about terminals: [`auth`] acquires app-only tokens
-//! with the client credentials flow, [`token`] decodes them, [`cache`] keeps them, and
+//! with the client credentials flow (or from a managed identity endpoint,
+//! [`auth::managed_identity`]), [`token`] decodes them, [`cache`] keeps them, and
 //! [`demo`] is a local Entra ID that fails in the instructive ways;
 //! [`walkthrough`] leads through the seven steps of a working daemon app. The CLI
 //! ([`cli`]) and the TUI are thin shells over these calls, so anything the TUI shows the CLI can
