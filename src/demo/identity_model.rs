@@ -49,6 +49,10 @@ pub struct IdentityHost {
     /// Client ids of the managed identities assigned to it.
     #[serde(default)]
     pub assigned: Vec<String>,
+    /// At most this many token requests to the host's IMDS per window, then 429 with
+    /// `Retry-After` (real IMDS allows a VM about five a second).
+    #[serde(default)]
+    pub rate_limit: Option<super::model::RateLimit>,
 }
 
 impl ManagedIdentity {

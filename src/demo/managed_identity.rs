@@ -42,6 +42,20 @@ pub(super) async fn imds(
             "Required metadata header not specified",
         );
     }
+    if let Some(retry_after) = over_limit(&state) {
+        // IMDS's throttling body, as seen in
+        // https://github.com/hashicorp/terraform-provider-azurerm/issues/20901.
+        let mut answer = imds_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_request",
+            "Temporarily throttled, too many requests",
+        );
+        answer.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        return answer;
+    }
     let id = ["client_id", "object_id", "msi_res_id"]
         .iter()
         .find_map(|name| query.get(*name).map(String::as_str));
@@ -158,6 +172,29 @@ fn issue(
         now,
     })
 }
+
+/// `Some(seconds to wait)` when this request exceeds the host's IMDS rate limit.
+fn over_limit(state: &AppState) -> Option<u64> {
+    let limit = state.model.identity_host.as_ref()?.rate_limit?;
+    let now = chrono::Utc::now().timestamp();
+    let window = i64::try_from(limit.window_seconds).unwrap_or(i64::MAX);
+    let mut windows = state
+        .throttle
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let entry = windows
+        .entry((IMDS_THROTTLE_KEY.to_owned(), String::new()))
+        .or_insert((now, 0));
+    if now - entry.0 >= window {
+        *entry = (now, 0);
+    }
+    entry.1 += 1;
+    (entry.1 > limit.requests)
+        .then(|| u64::try_from((window - (now - entry.0)).max(1)).unwrap_or(1))
+}
+
+/// The rate-limit window of the host's IMDS (one per host, whoever asks).
+const IMDS_THROTTLE_KEY: &str = "imds";
 
 fn imds_error(status: StatusCode, error: &str, description: &str) -> Response {
     (

@@ -201,3 +201,38 @@ async fn the_identity_header_never_shows_in_debug() {
     let header = env_of(&demo, IdentityEndpoint::AppService)["IDENTITY_HEADER"].clone();
     assert!(!format!("{demo:?}").contains(&header));
 }
+
+#[tokio::test]
+async fn the_demo_imds_throttles_a_host_that_asks_too_often() {
+    let mut model = TenantModel::builtin().unwrap();
+    let id = model.managed_identity(SCENARIO).unwrap().client_id.clone();
+    let host = model.identity_host.as_mut().unwrap();
+    host.assigned.push(id);
+    // One request an hour: the second one's Retry-After is far more than the client waits by
+    // itself, so the test never sleeps.
+    host.rate_limit = Some(entra_doctor::demo::RateLimit {
+        requests: 1,
+        window_seconds: 3600,
+    });
+    let demo = demo::start(DemoOptions::new(model)).await.unwrap();
+    let vars = env_of(&demo, IdentityEndpoint::Imds);
+    acquire(&vars, IdentitySelector::SystemAssigned)
+        .await
+        .unwrap();
+    let error = acquire(&vars, IdentitySelector::SystemAssigned)
+        .await
+        .unwrap_err();
+    assert_eq!(id_of(&error), "managed-identity.throttled");
+    let Error::ManagedIdentity(failure) = &error else {
+        unreachable!()
+    };
+    let finding = entra_doctor::diagnose::managed_identity::finding(failure, None);
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.contains("Retry-After: 3")),
+        "{:?}",
+        finding.evidence
+    );
+}
