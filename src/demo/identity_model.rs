@@ -130,6 +130,46 @@ impl TenantModel {
     }
 }
 
+/// Assigns the managed identity `client_id` to the host (a walkthrough's or a test's fix).
+pub(super) fn assign(
+    model: &mut TenantModel,
+    client_id: &str,
+) -> super::error::Result<super::changes::Applied> {
+    let identity = model
+        .managed_identities
+        .iter()
+        .find(|m| m.client_id.eq_ignore_ascii_case(client_id))
+        .ok_or_else(|| {
+            super::error::Error::Change(format!(
+                "no demo managed identity has client id {client_id}"
+            ))
+        })?;
+    let (name, resource_id) = (identity.display_name.clone(), identity.resource_id.clone());
+    let host = model.identity_host.get_or_insert_with(|| IdentityHost {
+        display_name: "the demo's Azure host".into(),
+        resource_id: String::new(),
+        assigned: Vec::new(),
+        rate_limit: None,
+    });
+    let summary = if host
+        .assigned
+        .iter()
+        .any(|id| id.eq_ignore_ascii_case(client_id))
+    {
+        format!("{name} was already assigned to {}", host.display_name)
+    } else {
+        host.assigned.push(client_id.to_owned());
+        format!(
+            "Assigned {name} to {} (az vm identity assign --identities {resource_id})",
+            host.display_name
+        )
+    };
+    Ok(super::changes::Applied {
+        summary,
+        new_secret: None,
+    })
+}
+
 /// The managed identities and the host agree with themselves and with the rest of the model.
 pub(super) fn check(model: &TenantModel) -> Result<(), String> {
     let mut systems = 0;

@@ -236,3 +236,31 @@ async fn the_demo_imds_throttles_a_host_that_asks_too_often() {
         finding.evidence
     );
 }
+
+#[tokio::test]
+async fn assigning_the_identity_in_the_running_demo_fixes_the_scenario() {
+    let demo = demo_with(false).await;
+    let identity = demo
+        .managed_identities()
+        .into_iter()
+        .find(|m| m.scenario == SCENARIO)
+        .unwrap();
+    let vars = env_of(&demo, IdentityEndpoint::Imds);
+    let named = IdentitySelector::ClientId(identity.client_id.clone());
+    assert_eq!(
+        id_of(&acquire(&vars, named.clone()).await.unwrap_err()),
+        "managed-identity.wrong-client-id"
+    );
+    let applied = demo
+        .control()
+        .apply(&entra_doctor::demo::TenantChange::AssignIdentity {
+            client_id: identity.client_id.clone(),
+        })
+        .unwrap();
+    assert!(
+        applied.summary.contains("az vm identity assign"),
+        "{}",
+        applied.summary
+    );
+    acquire(&vars, named).await.unwrap();
+}
