@@ -14,15 +14,18 @@
 //! plausible order), `resource_api` + `resource_errors` + `refusals` (the APIs that check
 //! tokens, in their services' words), `changes` (a walkthrough's fixes, applied to the running
 //! tenant through [`DemoControl`]), `local_urls` (the demo's API URLs, so nothing pointed at it
-//! calls the internet).
+//! calls the internet), `identity_model` + `managed_identity` (managed identities and the IMDS /
+//! App Service endpoints that hand out their tokens).
 
 mod assertion;
 mod changes;
 mod error;
 mod graph_directory;
 mod handout;
+mod identity_model;
 mod keys;
 pub mod local_urls;
+mod managed_identity;
 mod model;
 mod model_check;
 mod refusals;
@@ -38,10 +41,13 @@ mod token;
 
 pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
+pub use identity_model::{IdentityHost, IdentityKind, ManagedIdentity};
 pub use model::{
     AppRole, Application, ClientSecret, DemoSecret, ErrorStyle, Grant, Handout, HandoutCertificate,
     RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
 pub use serve::ServeLimits;
-pub use server::{DemoApp, DemoControl, DemoOptions, RunningDemo, start};
+pub use server::{
+    DemoApp, DemoControl, DemoManagedIdentity, DemoOptions, IdentityEndpoint, RunningDemo, start,
+};

@@ -12,6 +12,7 @@ pub mod context;
 pub mod explain;
 pub mod extract;
 pub mod http_text;
+pub mod managed_identity;
 pub mod preflight;
 pub mod resources;
 pub mod service_errors;
@@ -29,7 +30,9 @@ pub use context::FixContext;
 pub use resources::{Authorization, Resource, Resources};
 
 /// How bad a finding is. Ordered most important first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use crate::auth::EntraError;
+use crate::auth::ManagedIdentityError;
 use crate::auth::net_failure::NetworkFault;
 use crate::token::DecodeError;
 
@@ -101,6 +102,10 @@ pub enum Error {
 
     #[error("{0}")]
     Entra(Box<EntraError>),
+
+    /// A managed identity endpoint (IMDS, App Service, Azure Arc) could not give a token.
+    #[error("{0}")]
+    ManagedIdentity(Box<ManagedIdentityError>),
 
     #[error(
         "{url} answered HTTP {status} with {content_type} that is not a token response: \
@@ -221,6 +226,7 @@ impl Error {
     pub fn failure(&self) -> Failure {
         match self {
             Error::Entra(_) => Failure::Refused,
+            Error::ManagedIdentity(error) => error.failure(),
             Error::UnexpectedResponse { .. }
             | Error::Throttled { .. }
             | Error::Redirected { .. }

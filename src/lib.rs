@@ -3,7 +3,8 @@
 //! The domain lives here and knows nothing about terminals: [`setup`] turns what the operator
 //! said (flags, `AZURE_*` variables, the saved profile or the TUI's form, in one precedence) into
 //! a token request — how a credential becomes a token request is that one file; [`auth`]
-//! acquires app-only tokens with the client credentials flow, [`token`] decodes them, [`cache`]
+//! acquires app-only tokens with the client credentials flow (or from a managed identity
+//! endpoint, [`auth::managed_identity`]), [`token`] decodes them, [`cache`]
 //! keeps them, [`consent`] audits admin consent through Microsoft Graph, and [`demo`] is a local
 //! Entra ID that fails in the instructive ways; [`walkthrough`] leads through the seven steps of
 //! a working daemon app; [`scrub`] is the choke point every printed line passes through, and

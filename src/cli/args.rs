@@ -219,6 +219,29 @@ pub struct CredentialArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+/// `--managed-identity`: a token from the managed identity of the Azure resource this runs on,
+/// instead of an app credential. Meant to be flattened into [`CredentialArgs`]
+/// (`#[command(flatten)] pub managed: ManagedIdentityArgs`); kept apart until the setup that
+/// turns options into a request knows it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ManagedIdentityArgs {
+    /// Use the managed identity of the Azure resource this runs on (VM / scale set through
+    /// IMDS, App Service / Functions through IDENTITY_ENDPOINT, Azure Arc): `system`, or a
+    /// user-assigned one as `client-id=GUID`, `object-id=GUID` or `resource-id=/subscriptions/…`.
+    /// Needs no tenant, client id or secret; --scope names the resource.
+    #[arg(
+        long,
+        value_name = "system|client-id=GUID|object-id=GUID|resource-id=ID",
+        value_parser = parse_managed_identity,
+        conflicts_with_all = ["secret_stdin", "certificate", "assertion_file"]
+    )]
+    pub managed_identity: Option<crate::auth::IdentitySelector>,
+}
+
+fn parse_managed_identity(text: &str) -> Result<crate::auth::IdentitySelector, String> {
+    text.parse().map_err(|e: crate::Error| e.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CloudArg {
     Public,
@@ -424,4 +447,48 @@ pub struct ConsentArgs {
     /// Environment variable holding the --admin-client-id app's client secret.
     #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
     pub admin_secret_env: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// The flag as it will sit beside the credential options.
+    #[derive(Debug, Parser)]
+    struct WithManagedIdentity {
+        #[command(flatten)]
+        credential: CredentialArgs,
+        #[command(flatten)]
+        managed: ManagedIdentityArgs,
+    }
+
+    #[test]
+    fn managed_identity_flag_reads_its_syntax_and_excludes_other_credentials() {
+        let parse = |args: &[&str]| {
+            WithManagedIdentity::try_parse_from(
+                std::iter::once("entra-doctor").chain(args.iter().copied()),
+            )
+        };
+        let parsed = parse(&["--managed-identity", "system"]).unwrap();
+        assert_eq!(
+            parsed.managed.managed_identity,
+            Some(crate::auth::IdentitySelector::SystemAssigned)
+        );
+        let parsed = parse(&[
+            "--managed-identity",
+            "client-id=748967b5-5273-4e73-a3fa-1ee44af271de",
+        ])
+        .unwrap();
+        assert!(matches!(
+            parsed.managed.managed_identity,
+            Some(crate::auth::IdentitySelector::ClientId(_))
+        ));
+        let bad =
+            parse(&["--managed-identity", "748967b5-5273-4e73-a3fa-1ee44af271de"]).unwrap_err();
+        assert!(bad.to_string().contains("client-id=GUID"), "{bad}");
+        assert!(parse(&["--managed-identity", "system", "--certificate", "c.pem"]).is_err());
+        assert!(parse(&["--managed-identity", "system", "--secret-stdin"]).is_err());
+    }
 }

@@ -88,10 +88,13 @@ pub async fn run_with<W: Write>(
     let model = args.model()?;
     if let Some(name) = &args.scenario
         && model.application(name).is_none()
+        && model.managed_identity(name).is_none()
     {
+        let mut known = model.scenarios();
+        known.extend(model.managed_identities.iter().map(|m| m.scenario.as_str()));
         return Err(demo::Error::UnknownScenario {
             name: name.clone(),
-            known: model.scenarios().join(", "),
+            known: known.join(", "),
         });
     }
     if args.list_scenarios {
@@ -147,9 +150,10 @@ fn selected<'a, T>(items: &'a [T], args: &DemoArgs, name: impl Fn(&T) -> &str) -
 /// `--list-scenarios` output.
 pub fn render_scenarios(model: &TenantModel, args: &DemoArgs) -> String {
     let apps = selected(&model.applications, args, |a| &a.scenario);
+    let identities = selected(&model.managed_identities, args, |m| &m.scenario);
     match args.output {
         OutputFormat::Json => {
-            let list: Vec<Value> = apps
+            let mut list: Vec<Value> = apps
                 .iter()
                 .map(|a| {
                     json!({
@@ -162,6 +166,17 @@ pub fn render_scenarios(model: &TenantModel, args: &DemoArgs) -> String {
                     })
                 })
                 .collect();
+            list.extend(identities.iter().map(|m| {
+                json!({
+                    "scenario": m.scenario,
+                    "teaches": m.teaches,
+                    "reproduce": m.reproduce,
+                    "client_id": m.client_id,
+                    "scope": m.scope,
+                    "probe_path": m.probe_path,
+                    "managed_identity": true,
+                })
+            }));
             format!("{}\n", json!({ "scenarios": list }))
         }
         OutputFormat::Text => {
@@ -169,11 +184,18 @@ pub fn render_scenarios(model: &TenantModel, args: &DemoArgs) -> String {
                 "Scenarios of the demo tenant {} ({}):\n",
                 model.tenant.display_name, model.tenant.domain
             );
-            for a in apps {
+            let lessons = apps
+                .iter()
+                .map(|a| (&a.scenario, &a.teaches, &a.reproduce))
+                .chain(
+                    identities
+                        .iter()
+                        .map(|m| (&m.scenario, &m.teaches, &m.reproduce)),
+                );
+            for (scenario, teaches, reproduce) in lessons {
                 let _ = writeln!(
                     text,
-                    "\n{}\n  teaches    {}\n  reproduce  {}\n  run        entra-doctor demo --serve --scenario {}",
-                    a.scenario, a.teaches, a.reproduce, a.scenario
+                    "\n{scenario}\n  teaches    {teaches}\n  reproduce  {reproduce}\n  run        entra-doctor demo --serve --scenario {scenario}",
                 );
             }
             text
@@ -204,6 +226,19 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
         })
     };
     let ca = demo.ca_file().map(|p| p.display().to_string());
+    let identities: Vec<demo::DemoManagedIdentity> = demo
+        .managed_identities()
+        .into_iter()
+        .filter(|m| args.scenario.as_deref().is_none_or(|s| s == m.scenario))
+        .collect();
+    let endpoints = |endpoint| -> Vec<(String, String)> {
+        demo.managed_identity_env(endpoint)
+            .into_iter()
+            .map(|(name, value)| (name, value.expose().to_owned()))
+            .collect()
+    };
+    let imds = endpoints(demo::IdentityEndpoint::Imds);
+    let app_service = endpoints(demo::IdentityEndpoint::AppService);
     match args.output {
         OutputFormat::Json => {
             let doc = json!({
@@ -214,6 +249,22 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
                 "jwks_uri": demo.jwks_uri(),
                 "ca_file": ca,
                 "apps": apps.iter().map(|a| app_json(a)).collect::<Vec<_>>(),
+                "managed_identities": identities.iter().map(|m| json!({
+                    "scenario": m.scenario,
+                    "display_name": m.display_name,
+                    "client_id": m.client_id,
+                    "object_id": m.object_id,
+                    "resource_id": m.resource_id,
+                    "scope": m.scope,
+                    "probe_url": m.probe_url,
+                    "teaches": m.teaches,
+                })).collect::<Vec<_>>(),
+                // What a process on the demo's Azure host sees: the IMDS address moved to the
+                // demo, or App Service's endpoint and header (a throw-away demo value).
+                "managed_identity_env": {
+                    "imds": env_json(&imds),
+                    "app_service": env_json(&app_service),
+                },
             });
             format!("{doc}\n")
         }
@@ -252,9 +303,59 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
                 let _ = writeln!(t, "  teaches         {}", a.teaches);
                 let _ = writeln!(t, "  try             {}", doctor_command(demo, a));
             }
+            write_identities(&mut t, &identities, &imds, &app_service);
             t
         }
     }
+}
+
+/// The managed identity scenarios of `--serve`'s text: the identity and the environment a
+/// process on the demo's Azure host sees.
+fn write_identities(
+    t: &mut String,
+    identities: &[demo::DemoManagedIdentity],
+    imds: &[(String, String)],
+    app_service: &[(String, String)],
+) {
+    for m in identities {
+        let _ = writeln!(
+            t,
+            "\n{}  ({}, a managed identity)",
+            m.scenario, m.display_name
+        );
+        let _ = writeln!(t, "  client id       {}", m.client_id);
+        let _ = writeln!(t, "  object id       {}", m.object_id);
+        let _ = writeln!(t, "  resource id     {}", m.resource_id);
+        let _ = writeln!(t, "  IMDS            {}", env_line(imds));
+        let _ = writeln!(t, "  App Service     {}", env_line(app_service));
+        let _ = writeln!(t, "  scope           {}", m.scope);
+        let _ = writeln!(t, "  probe           GET {}", m.probe_url);
+        let _ = writeln!(t, "  teaches         {}", m.teaches);
+        let _ = writeln!(
+            t,
+            "  try             {} entra-doctor token --managed-identity client-id={} --scope {}",
+            env_line(imds),
+            m.client_id,
+            m.scope
+        );
+    }
+}
+
+/// Variables as a JSON object.
+fn env_json(vars: &[(String, String)]) -> Value {
+    Value::Object(
+        vars.iter()
+            .map(|(name, value)| (name.clone(), json!(value)))
+            .collect(),
+    )
+}
+
+/// Variables as `NAME=value NAME=value`, ready to paste before a command.
+fn env_line(vars: &[(String, String)]) -> String {
+    vars.iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A command line that runs `doctor` for this app against the demo tenant, ready to paste.

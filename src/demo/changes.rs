@@ -31,6 +31,9 @@ pub enum TenantChange {
     /// Run, in the database `resource` stands for, `CREATE USER [<app>] FROM EXTERNAL
     /// PROVIDER; ALTER ROLE db_datareader ADD MEMBER [<app>];`: the app may log in.
     CreateDatabaseUser { client_id: String, resource: String },
+    /// Assign the managed identity with this client id to the demo's Azure host, as
+    /// `az vm identity assign --identities <its resource id>` does.
+    AssignIdentity { client_id: String },
 }
 
 impl TenantChange {
@@ -41,6 +44,7 @@ impl TenantChange {
             TenantChange::AddSecret { .. } => "add-secret",
             TenantChange::RegisterCertificate { .. } => "register-certificate",
             TenantChange::CreateDatabaseUser { .. } => "create-database-user",
+            TenantChange::AssignIdentity { .. } => "assign-identity",
         }
     }
 
@@ -49,7 +53,8 @@ impl TenantChange {
             TenantChange::GrantRole { client_id, .. }
             | TenantChange::AddSecret { client_id }
             | TenantChange::RegisterCertificate { client_id, .. }
-            | TenantChange::CreateDatabaseUser { client_id, .. } => client_id,
+            | TenantChange::CreateDatabaseUser { client_id, .. }
+            | TenantChange::AssignIdentity { client_id } => client_id,
         }
     }
 }
@@ -70,6 +75,9 @@ pub(super) fn apply(
     now: DateTime<Utc>,
 ) -> Result<Applied> {
     let client_id = change.client_id();
+    if let TenantChange::AssignIdentity { .. } = change {
+        return super::identity_model::assign(model, client_id);
+    }
     if model.application_by_client_id(client_id).is_none() {
         return Err(Error::Change(format!(
             "no demo application has client id {client_id}"
@@ -89,6 +97,7 @@ pub(super) fn apply(
         TenantChange::CreateDatabaseUser { resource, .. } => {
             create_database_user(model, client_id, resource)
         }
+        TenantChange::AssignIdentity { .. } => super::identity_model::assign(model, client_id),
     }
 }
 

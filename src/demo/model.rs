@@ -78,6 +78,13 @@ pub struct TenantModel {
     pub tenant: Tenant,
     pub resources: Vec<Resource>,
     pub applications: Vec<Application>,
+    /// Managed identities: service principals without an app registration (see
+    /// [`super::identity_model`]).
+    #[serde(default)]
+    pub managed_identities: Vec<super::identity_model::ManagedIdentity>,
+    /// The Azure host the demo's managed identity endpoints play.
+    #[serde(default)]
+    pub identity_host: Option<super::identity_model::IdentityHost>,
     /// Contents of the PEM files the model names, by the name used in the model.
     #[serde(skip)]
     files: BTreeMap<String, DemoSecret>,

@@ -70,7 +70,7 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
         }
         check_requested(model, app, &who)?;
     }
-    Ok(())
+    super::identity_model::check(model)
 }
 
 /// A resource's ids, roles, database users and routes; `seen` and `paths` collect app ids and

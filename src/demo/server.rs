@@ -24,7 +24,10 @@ use super::handout::{self, CredentialDir};
 use super::keys::Keys;
 use super::model::{DemoSecret, TenantModel, TokenVersion};
 use super::serve::{self, ServeLimits};
-use super::{resource_api, sts, tls, token};
+use super::{managed_identity, resource_api, sts, tls, token};
+
+/// Where the demo's App Service identity endpoint listens.
+const APP_SERVICE_PATH: &str = "/msi/token";
 
 /// How to start the demo tenant.
 #[derive(Debug, Clone)]
@@ -68,6 +71,30 @@ pub struct DemoApp {
     pub reproduce: String,
 }
 
+/// Which managed identity endpoint of the demo a process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityEndpoint {
+    /// The VM's Instance Metadata Service.
+    Imds,
+    /// App Service's (and Functions') `IDENTITY_ENDPOINT`.
+    AppService,
+}
+
+/// One demo managed identity as an operator (or a test) uses it.
+#[derive(Debug, Clone)]
+pub struct DemoManagedIdentity {
+    pub scenario: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub object_id: String,
+    pub resource_id: String,
+    pub scope: String,
+    /// Full URL of the API call that shows the lesson.
+    pub probe_url: String,
+    pub teaches: String,
+    pub reproduce: String,
+}
+
 /// What the handlers read: one consistent view of the tenant. A change (see
 /// [`DemoControl`]) builds a new one and swaps it in, so a request never sees half a change.
 pub(super) struct AppState {
@@ -77,6 +104,8 @@ pub(super) struct AppState {
     /// Rate-limit windows per (route, client id): window start (unix s) and calls in it. Shared
     /// by every view, so a change does not reset them.
     pub throttle: Arc<Mutex<Throttle>>,
+    /// The App Service identity endpoint's `IDENTITY_HEADER`, made at start.
+    pub identity_header: DemoSecret,
 }
 
 pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
@@ -138,6 +167,7 @@ impl DemoControl {
             keys,
             authority_host: current.authority_host.clone(),
             throttle: Arc::clone(&current.throttle),
+            identity_header: current.identity_header.clone(),
         });
         tracing::info!(change = change.label(), "demo tenant changed");
         Ok(applied)
@@ -153,6 +183,7 @@ pub struct RunningDemo {
     tenant_domain: String,
     apps: Vec<DemoApp>,
     ca_file: Option<PathBuf>,
+    identity_header: DemoSecret,
     live: Arc<Live>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -182,12 +213,14 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
     let apps = handouts(&model, &files, &authority_host)?;
     let tenant_id = model.tenant.id.clone();
     let tenant_domain = model.tenant.domain.clone();
+    let identity_header = DemoSecret::new(uuid::Uuid::new_v4().simple().to_string());
     let live = Arc::new(Live {
         current: RwLock::new(Arc::new(AppState {
             model,
             keys,
             authority_host: authority_host.clone(),
             throttle: Arc::new(Mutex::new(HashMap::new())),
+            identity_header: identity_header.clone(),
         })),
         changing: Mutex::new(()),
     });
@@ -215,6 +248,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
         tenant_domain,
         apps,
         ca_file,
+        identity_header,
         live,
         stop: Some(stop),
         server: Some(server),
@@ -270,6 +304,11 @@ fn router(state: Arc<Live>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(jwks_v2))
         .route("/{tenant}/discovery/keys", get(jwks_v1))
         .route("/error", get(error_page))
+        .route(
+            crate::auth::managed_identity::detect::IMDS_PATH,
+            get(managed_identity::imds),
+        )
+        .route(APP_SERVICE_PATH, get(managed_identity::app_service))
         .fallback(resource_api::handle)
         .with_state(state)
 }
@@ -321,6 +360,46 @@ impl RunningDemo {
     /// The CA certificate (PEM) to trust for `--tls`; `None` over plain http.
     pub fn ca_file(&self) -> Option<&Path> {
         self.ca_file.as_deref()
+    }
+
+    /// The demo's managed identities, one per scenario, in the tenant file's order.
+    pub fn managed_identities(&self) -> Vec<DemoManagedIdentity> {
+        self.live
+            .now()
+            .model
+            .managed_identities
+            .iter()
+            .map(|m| DemoManagedIdentity {
+                scenario: m.scenario.clone(),
+                display_name: m.display_name.clone(),
+                client_id: m.client_id.clone(),
+                object_id: m.object_id.clone(),
+                resource_id: m.resource_id.clone(),
+                scope: m.scope.clone(),
+                probe_url: format!("{}{}", self.authority_host, m.probe_path),
+                teaches: m.teaches.clone(),
+                reproduce: m.reproduce.clone(),
+            })
+            .collect()
+    }
+
+    /// The environment a process on the demo's Azure host sees: for [`IdentityEndpoint::Imds`]
+    /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the IMDS address, moved to the demo), for
+    /// [`IdentityEndpoint::AppService`] `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`.
+    pub fn managed_identity_env(&self, endpoint: IdentityEndpoint) -> Vec<(String, DemoSecret)> {
+        match endpoint {
+            IdentityEndpoint::Imds => vec![(
+                crate::auth::managed_identity::detect::IMDS_HOST_VARIABLE.to_owned(),
+                DemoSecret::new(self.authority_host.clone()),
+            )],
+            IdentityEndpoint::AppService => vec![
+                (
+                    "IDENTITY_ENDPOINT".to_owned(),
+                    DemoSecret::new(format!("{}{APP_SERVICE_PATH}", self.authority_host)),
+                ),
+                ("IDENTITY_HEADER".to_owned(), self.identity_header.clone()),
+            ],
+        }
     }
 
     /// A handle that changes this tenant while it runs (the walkthrough's fixes).

@@ -81,6 +81,7 @@ pub fn error(error: &Error, context: &FixContext) -> Finding {
         |id: &str, title: &str| Finding::new(id, Severity::Error, title).cause(message.clone());
     match error {
         Error::Entra(entra) => Catalog::builtin().explain(entra, context),
+        Error::ManagedIdentity(failure) => super::managed_identity::finding(failure, context.resource.as_deref()),
         Error::InvalidTenant { tenant, .. } if matches!(tenant.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers") => {
             simple("tenant.not-allowed", "common, organizations and consumers cannot be used for app-only tokens")
                 .evidence(format!("tenant: {tenant}"))

@@ -26,6 +26,8 @@ mod hostile_echo;
 mod hostile_files;
 mod hostile_numbers;
 mod issue16;
+mod managed_identity;
+mod managed_identity_demo;
 mod real_world;
 mod setup;
 mod support;
