@@ -45,15 +45,27 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.focus = Pane::Credentials;
             if state.field == Field::Kind {
                 cycle_kind(state);
-            } else {
+            } else if let Some(input) = state.form.input(state.field) {
+                state.edit_before = Some(crate::secret::Secret::new(input.value()));
                 state.editing = true;
-                state.status = format!("Editing {}: Enter or Esc to finish.", state.field.label());
+                // The key hints beside it say which key keeps the edit and which undoes it.
+                state.status = format!("Editing {}.", state.field.label());
             }
             Vec::new()
         }
         Action::StopEditing => {
             state.editing = false;
-            state.status = "Ready.".into();
+            state.edit_before = None;
+            state.status = format!("{} kept.", state.field.label());
+            Vec::new()
+        }
+        Action::CancelEdit => {
+            state.editing = false;
+            if let Some(before) = state.edit_before.take() {
+                state.form.set(state.field, before.expose());
+                refresh_lints(state);
+            }
+            state.status = format!("Edit cancelled: {} is as it was.", state.field.label());
             Vec::new()
         }
         Action::Edit(request) => {
@@ -77,10 +89,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Acquire { force } => {
             state.then_probe = false;
-            start_acquire(state, force)
+            start_acquire(
+                state,
+                force,
+                if force { "force refresh" } else { "acquire" },
+            )
         }
         Action::Doctor => {
-            let effects = start_acquire(state, true);
+            let effects = start_acquire(state, true, "doctor (acquiring a fresh token)");
             state.then_probe = true;
             effects
         }
@@ -89,12 +105,25 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Copy => copy(state),
         Action::ToggleHelp => {
             state.show_help = !state.show_help;
+            state.help_scroll = 0;
             Vec::new()
         }
         Action::ClearCache => vec![Effect::ClearCache],
         Action::SaveProfile => vec![Effect::SaveProfile(Box::new(state.form.to_profile()))],
         Action::Scroll(delta) => {
             scroll(state, delta);
+            Vec::new()
+        }
+        Action::ScrollPage(pages) => {
+            scroll_page(state, pages);
+            Vec::new()
+        }
+        Action::ScrollToStart => {
+            scroll_to(state, false);
+            Vec::new()
+        }
+        Action::ScrollToEnd => {
+            scroll_to(state, true);
             Vec::new()
         }
         Action::OpenScenarios => {
@@ -152,15 +181,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             state.running = None;
-            // The last probe's findings give way to this one's; the token's stay. A network
-            // finding here can only be an earlier probe's: the token was acquired.
-            state.findings.retain(|f| {
-                !f.id.starts_with("api.")
-                    && !f.id.starts_with("network.")
-                    && !f.id.starts_with("audience.")
-                    && f.id != "throttled"
-                    && f.id != "clock.skew"
-            });
+            // The last probe's findings give way to this one's; the token's stay.
+            state.findings.retain(|f| !is_probe_finding(f));
             match result {
                 Ok(report) => {
                     state.status = format!(
@@ -180,7 +202,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             all.append(&mut state.findings);
             diagnose::sort(&mut all);
             state.findings = all;
-            state.selected_finding = 0;
+            state.select_finding(0);
             if state
                 .findings
                 .iter()
@@ -259,8 +281,8 @@ pub(super) fn begin(
     (id, effects)
 }
 
-fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
-    let (id, mut effects) = begin(state, if force { "force refresh" } else { "acquire" });
+fn start_acquire(state: &mut State, force: bool, what: &'static str) -> Vec<Effect> {
+    let (id, mut effects) = begin(state, what);
     state.token = Load::Loading;
     state.editing = false;
     state.status = "Asking Entra ID for a token…".into();
@@ -293,7 +315,12 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
     }
     let (raw, decoded) = (token.raw.clone(), token.decoded.clone().map(Box::new));
     let context = fix_context(state);
-    let (id, mut effects) = begin(state, "probe");
+    let what = if state.then_probe {
+        "doctor (calling the API)"
+    } else {
+        "probe"
+    };
+    let (id, mut effects) = begin(state, what);
     state.probe = Load::Loading;
     state.status = format!("Calling {url}…");
     effects.push(Effect::Probe {
@@ -333,7 +360,7 @@ fn token_acquired(
     }
     state.findings = findings;
     state.probe = Load::Empty;
-    state.selected_finding = 0;
+    state.select_finding(0);
     match result {
         Ok(view) => {
             state.status = if view.from_cache {
@@ -353,8 +380,9 @@ fn token_acquired(
                 });
             }
             state.token = Load::Ready(*view);
-            if std::mem::take(&mut state.then_probe) {
+            if state.then_probe {
                 effects.extend(start_probe(state));
+                state.then_probe = false;
                 return effects;
             }
             state.focus = Pane::Token;
@@ -373,14 +401,20 @@ fn token_acquired(
 }
 
 fn scroll(state: &mut State, delta: i32) {
+    if state.show_help {
+        state.help_scroll = by_lines(state.help_view.get(), delta);
+        return;
+    }
     match state.focus {
         Pane::Findings => {
             let count = state.all_findings().len();
             let moved = i64::try_from(state.selected_finding).unwrap_or(0) + i64::from(delta);
-            state.selected_finding = usize::try_from(
-                moved.clamp(0, i64::try_from(count.saturating_sub(1)).unwrap_or(0)),
-            )
-            .unwrap_or(0);
+            state.select_finding(
+                usize::try_from(
+                    moved.clamp(0, i64::try_from(count.saturating_sub(1)).unwrap_or(0)),
+                )
+                .unwrap_or(0),
+            );
         }
         Pane::Credentials => state.field = step(&state.form.visible(), state.field, delta),
         Pane::Walkthrough => walk::select(state, delta),
@@ -391,6 +425,38 @@ fn scroll(state: &mut State, delta: i32) {
     }
 }
 
+/// `delta` lines on from where the view stood, within bounds.
+fn by_lines(view: super::state::Viewport, delta: i32) -> u16 {
+    let moved = i32::from(view.offset) + delta;
+    u16::try_from(moved.clamp(0, i32::from(view.max_offset()))).unwrap_or(0)
+}
+
+/// PgDn/PgUp: by what the operator saw of the findings or the help; by ten lines elsewhere.
+fn scroll_page(state: &mut State, pages: i32) {
+    if state.show_help {
+        state.help_scroll = state.help_view.get().paged(pages);
+        return;
+    }
+    match state.focus {
+        Pane::Findings => state.findings_scroll = Some(state.findings_view.get().paged(pages)),
+        Pane::Walkthrough => walk::select(state, pages.saturating_mul(10)),
+        Pane::Probe | Pane::Token | Pane::Cache => scroll(state, pages.saturating_mul(10)),
+        Pane::Credentials => {}
+    }
+}
+
+/// Home/End: the top or the bottom of the findings or the help.
+fn scroll_to(state: &mut State, end: bool) {
+    let target = |view: super::state::Viewport| if end { view.max_offset() } else { 0 };
+    if state.show_help {
+        state.help_scroll = target(state.help_view.get());
+    } else if state.focus == Pane::Findings {
+        state.findings_scroll = Some(target(state.findings_view.get()));
+    } else if matches!(state.focus, Pane::Probe | Pane::Token | Pane::Cache) && !end {
+        state.probe_scroll = 0;
+    }
+}
+
 fn pick_scenario(state: &mut State) {
     let Some(demo) = &mut state.demo else { return };
     let Some(scenario) = demo.scenarios.get(demo.selected).cloned() else {
@@ -398,10 +464,12 @@ fn pick_scenario(state: &mut State) {
     };
     demo.open = false;
     state.form = scenario.form;
+    state.lesson = Some(scenario.name.clone());
     walk::reset(state);
     state.token = Load::Empty;
     state.probe = Load::Empty;
     state.findings.clear();
+    state.select_finding(0);
     state.field = Field::Tenant;
     if state.focus == Pane::Walkthrough {
         state.status = format!(
@@ -444,14 +512,30 @@ fn task_panicked(state: &mut State, id: u64, message: &str, log_note: &str) {
     }
     state.status = format!("Internal error in {what}: see Findings.");
     state.findings.insert(0, finding);
-    state.selected_finding = 0;
+    state.select_finding(0);
     state.focus = Pane::Findings;
 }
 
 /// Esc: cancel the running request, or else close whatever overlay is open.
+///
+/// What the cancelled request would have replaced belongs to an earlier run: it goes too, so
+/// no `!` stays on a pane for a result the operator no longer has in front of them.
 fn cancel(state: &mut State) -> Vec<Effect> {
     if let Some(running) = state.running.take() {
-        state.status = format!("Cancelled {}.", running.what);
+        let replaced = if matches!(state.token, Load::Loading) {
+            // A new token was on its way: the earlier run's probe and findings were about a
+            // token no longer shown.
+            state.findings.clear();
+            state.probe = Load::Empty;
+            "; the earlier run's probe and findings were cleared"
+        } else if matches!(state.probe, Load::Loading) {
+            state.findings.retain(|f| !is_probe_finding(f));
+            "; the earlier probe's findings were cleared"
+        } else {
+            ""
+        };
+        state.select_finding(0);
+        state.status = format!("Cancelled {}{replaced}.", running.what);
         state.then_probe = false;
         revert_loading(state);
         return vec![Effect::Cancel(running.id)];
@@ -461,4 +545,14 @@ fn cancel(state: &mut State) -> Vec<Effect> {
         demo.open = false;
     }
     Vec::new()
+}
+
+/// A finding a probe gives: a new probe replaces them (the token's stay). A network finding
+/// can only be a probe's once a token was acquired.
+fn is_probe_finding(finding: &Finding) -> bool {
+    finding.id.starts_with("api.")
+        || finding.id.starts_with("network.")
+        || finding.id.starts_with("audience.")
+        || finding.id == "throttled"
+        || finding.id == "clock.skew"
 }

@@ -32,5 +32,6 @@ mod transport;
 mod trust;
 mod tui_faults;
 mod tui_flows;
+mod tui_issue_16;
 mod verify_closed;
 mod walkthrough;

@@ -234,7 +234,7 @@ async fn trailing_slash_then_fixed_with_the_double_slash() {
         h.press(KeyCode::Left);
     }
     h.type_text("/");
-    h.press(KeyCode::Esc);
+    h.press(KeyCode::Enter);
     assert_eq!(
         h.state.form.scope.value(),
         "https://database.windows.net//.default"

@@ -69,7 +69,7 @@ pub(super) fn consent_audited(
     state.findings.retain(|f| !f.id.starts_with("consent."));
     state.findings.extend(findings);
     diagnose::sort(&mut state.findings);
-    state.selected_finding = 0;
+    state.select_finding(0);
     state.status = summary;
     state.focus = Pane::Findings;
     Vec::new()
