@@ -12,6 +12,8 @@ use super::{keys, theme};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
+/// The hints that stay when the pane's own do not fit; whole, or not at all.
+const SHORT_HINTS: &str = " ? help · q quit ";
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn render(state: &State, frame: &mut Frame) {
@@ -181,8 +183,8 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     let hints = format!(" {} ", keys::hints(state));
     let hints: String = if hints.chars().count() <= room {
         hints
-    } else if room >= 10 {
-        " ? help · q quit ".chars().take(room).collect()
+    } else if room >= SHORT_HINTS.chars().count() {
+        SHORT_HINTS.to_owned()
     } else {
         String::new()
     };
