@@ -160,3 +160,32 @@ pub(super) fn copy(state: &mut State) -> Vec<Effect> {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::command_in;
+
+    #[test]
+    fn the_command_in_a_fix_is_found_with_its_language() {
+        assert_eq!(
+            command_in("az: az ad app permission admin-consent --id x"),
+            Some(("az", "az ad app permission admin-consent --id x"))
+        );
+        assert_eq!(
+            command_in("PowerShell: Get-MgApplication -Filter \"appId eq 'x'\""),
+            Some(("PowerShell", "Get-MgApplication -Filter \"appId eq 'x'\""))
+        );
+        // As assets/api-errors.toml words Azure SQL's fix: where to run it, then the T-SQL.
+        assert_eq!(
+            command_in(
+                "In the database (not master), connected as its Entra admin: CREATE USER [app] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [app];"
+            ),
+            Some((
+                "T-SQL",
+                "CREATE USER [app] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [app];"
+            ))
+        );
+        assert_eq!(command_in("Portal: App registrations › x"), None);
+        assert_eq!(command_in("Add a new secret, then roll it out"), None);
+    }
+}

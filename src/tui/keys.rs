@@ -28,7 +28,10 @@ pub const HELP: &[(&str, &str)] = &[
         "PgDn / PgUp",
         "scroll the findings, the help, the response or a step's details by a page",
     ),
-    ("Home / End", "top / bottom of the findings or the help"),
+    (
+        "Home / End",
+        "top / bottom of the findings, the help or a step's details",
+    ),
     (
         "Enter or i",
         "edit the selected field: Enter keeps the new value, Esc puts the old one back",

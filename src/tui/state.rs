@@ -102,6 +102,8 @@ pub struct Walk {
     pub checking: Option<StepId>,
     /// Lines of the selected step's details scrolled off the top (PageDown / PageUp).
     pub scroll: u16,
+    /// The selected step's details as last drawn.
+    pub view: Cell<Viewport>,
 }
 
 impl Default for Walk {
@@ -112,6 +114,7 @@ impl Default for Walk {
             note: None,
             checking: None,
             scroll: 0,
+            view: Cell::new(Viewport::default()),
         }
     }
 }

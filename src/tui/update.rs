@@ -439,19 +439,21 @@ fn scroll_page(state: &mut State, pages: i32) {
     }
     match state.focus {
         Pane::Findings => state.findings_scroll = Some(state.findings_view.get().paged(pages)),
-        Pane::Walkthrough => walk::select(state, pages.saturating_mul(10)),
+        Pane::Walkthrough => walk::page(state, pages),
         Pane::Probe | Pane::Token | Pane::Cache => scroll(state, pages.saturating_mul(10)),
         Pane::Credentials => {}
     }
 }
 
-/// Home/End: the top or the bottom of the findings or the help.
+/// Home/End: the top or the bottom of the findings, the help or a step's details.
 fn scroll_to(state: &mut State, end: bool) {
     let target = |view: super::state::Viewport| if end { view.max_offset() } else { 0 };
     if state.show_help {
         state.help_scroll = target(state.help_view.get());
     } else if state.focus == Pane::Findings {
         state.findings_scroll = Some(target(state.findings_view.get()));
+    } else if state.focus == Pane::Walkthrough {
+        walk::edge(state, end);
     } else if matches!(state.focus, Pane::Probe | Pane::Token | Pane::Cache) && !end {
         state.probe_scroll = 0;
     }

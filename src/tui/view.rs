@@ -147,9 +147,12 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         Pane::Findings => panes::findings::render(state, inner, buffer),
         Pane::Walkthrough => panes::walkthrough::render(state, inner, buffer),
     }
-    if pane == Pane::Findings
-        && let Some(position) = state.findings_view.get().position()
-    {
+    let scrolled = match pane {
+        Pane::Findings => Some(state.findings_view.get()),
+        Pane::Walkthrough => Some(state.walk.view.get()),
+        Pane::Credentials | Pane::Token | Pane::Cache | Pane::Probe => None,
+    };
+    if let Some(position) = scrolled.and_then(super::state::Viewport::position) {
         let keys = if focused { " PgDn/PgUp" } else { "" };
         block = block.title_bottom(
             Line::from(Span::styled(format!(" {position}{keys} "), theme::label())).right_aligned(),

@@ -392,3 +392,23 @@ async fn issue_16_picker_marks_the_lesson_and_iat_is_explained() {
         "{wide}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_16_a_long_walkthrough_step_scrolls_by_page_with_its_position() {
+    let mut h = Harness::demo(Some("trailing-slash")).await;
+    h.press(KeyCode::Char('6'));
+    h.press(KeyCode::Char('r'));
+    h.settle().await;
+    assert_eq!(h.state.focus, Pane::Walkthrough);
+    let top = h.frame(80, 24);
+    assert!(top.contains(" of ") && top.contains("PgDn/PgUp ┘"), "{top}");
+    h.press(KeyCode::PageDown);
+    let down = h.frame(80, 24);
+    assert_frame!("issue16_walkthrough_pgdn_80x24", down.clone());
+    // The az command's rows hang under it, whole, once scrolled to.
+    assert!(down.contains("az       az ad sp show --id"), "{down}");
+    h.press(KeyCode::End);
+    h.press(KeyCode::Home);
+    assert_eq!(h.frame(80, 24), top);
+    assert_frame!("issue16_walkthrough_120x40", h.frame(120, 40));
+}

@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Widget as _};
 use super::clean;
 use super::wrap::{cut_end, fit, labelled};
 use crate::diagnose::Severity;
-use crate::tui::state::State;
+use crate::tui::state::{State, Viewport};
 use crate::tui::theme;
 use crate::walkthrough::{Status, StepReport};
 
@@ -72,8 +72,15 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     if let Some(report) = walk.selected_step() {
         details(report, width, &mut lines);
     }
+    let mut view = Viewport {
+        offset: 0,
+        height: detail.height,
+        total: u16::try_from(lines.len()).unwrap_or(u16::MAX),
+    };
+    view.offset = walk.scroll.min(view.max_offset());
+    walk.view.set(view);
     Paragraph::new(lines)
-        .scroll((walk.scroll, 0))
+        .scroll((view.offset, 0))
         .render(detail, buf);
 }
 
