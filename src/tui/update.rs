@@ -523,6 +523,11 @@ fn task_panicked(state: &mut State, id: u64, message: &str, log_note: &str) {
 /// What the cancelled request would have replaced belongs to an earlier run: it goes too, so
 /// no `!` stays on a pane for a result the operator no longer has in front of them.
 fn cancel(state: &mut State) -> Vec<Effect> {
+    // An open picker is what Esc is about: a request running behind it goes on.
+    if let Some(demo) = state.demo.as_mut().filter(|d| d.open) {
+        demo.open = false;
+        return Vec::new();
+    }
     if let Some(running) = state.running.take() {
         let replaced = if matches!(state.token, Load::Loading) {
             // A new token was on its way: the earlier run's probe and findings were about a

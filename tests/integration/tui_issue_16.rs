@@ -374,6 +374,16 @@ async fn issue_16_picker_marks_the_lesson_and_iat_is_explained() {
     assert!(marked[0].contains("no-consent"), "{picker}");
     assert_frame!("issue16_picker_marks_the_lesson_120x40", h.frame(120, 40));
     h.press(KeyCode::Esc);
+    // Esc closes the picker, not a request running behind it.
+    h.press(KeyCode::Char('a'));
+    h.press(KeyCode::Char('s'));
+    h.press(KeyCode::Esc);
+    assert!(!h.state.demo.as_ref().unwrap().open);
+    assert!(h.state.running.is_some(), "the request goes on");
+    h.pending.clear();
+    h.press(KeyCode::Esc);
+    assert!(h.state.running.is_none());
+    h.pending.clear();
 
     h.press(KeyCode::Char('a'));
     h.settle().await;

@@ -17,6 +17,13 @@ const LABEL_WIDTH: u16 = 13;
 /// The dots that stand for a hidden secret, whatever its length.
 const MASK_DOTS: usize = 12;
 
+/// A field whose value is a secret: shown as dots until `r` reveals it. The client secret, and
+/// any password field (a PFX password): by its label, so a field added later is hidden too.
+fn is_hidden(state: &State, field: Field) -> bool {
+    !state.reveal_secret
+        && (field == Field::Secret || field.label().to_ascii_lowercase().contains("password"))
+}
+
 fn value(state: &State, field: Field) -> String {
     match field {
         Field::Kind => match state.form.kind {
@@ -24,8 +31,11 @@ fn value(state: &State, field: Field) -> String {
             CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
             CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
         },
-        Field::Secret if !state.reveal_secret => {
-            let len = state.form.secret.0.value().chars().count();
+        hidden if is_hidden(state, hidden) => {
+            let len = state
+                .form
+                .input(hidden)
+                .map_or(0, |i| i.value().chars().count());
             if len == 0 {
                 String::new()
             } else {
@@ -51,9 +61,8 @@ fn value(state: &State, field: Field) -> String {
 fn is_literal(state: &State, field: Field) -> bool {
     match field {
         Field::Kind => false,
-        Field::Secret => state.reveal_secret,
         Field::Authority => !state.form.authority.value().trim().is_empty(),
-        _ => true,
+        other => !is_hidden(state, other),
     }
 }
 
