@@ -1,6 +1,7 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
 mod paste;
+mod scroll;
 mod trust;
 mod walk;
 
@@ -111,19 +112,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ClearCache => vec![Effect::ClearCache],
         Action::SaveProfile => vec![Effect::SaveProfile(Box::new(state.form.to_profile()))],
         Action::Scroll(delta) => {
-            scroll(state, delta);
+            scroll::by(state, delta);
             Vec::new()
         }
         Action::ScrollPage(pages) => {
-            scroll_page(state, pages);
+            scroll::page(state, pages);
             Vec::new()
         }
         Action::ScrollToStart => {
-            scroll_to(state, false);
+            scroll::edge(state, false);
             Vec::new()
         }
         Action::ScrollToEnd => {
-            scroll_to(state, true);
+            scroll::edge(state, true);
             Vec::new()
         }
         Action::OpenScenarios => {
@@ -398,65 +399,6 @@ fn token_acquired(
         }
     }
     Vec::new()
-}
-
-fn scroll(state: &mut State, delta: i32) {
-    if state.show_help {
-        state.help_scroll = by_lines(state.help_view.get(), delta);
-        return;
-    }
-    match state.focus {
-        Pane::Findings => {
-            let count = state.all_findings().len();
-            let moved = i64::try_from(state.selected_finding).unwrap_or(0) + i64::from(delta);
-            state.select_finding(
-                usize::try_from(
-                    moved.clamp(0, i64::try_from(count.saturating_sub(1)).unwrap_or(0)),
-                )
-                .unwrap_or(0),
-            );
-        }
-        Pane::Credentials => state.field = step(&state.form.visible(), state.field, delta),
-        Pane::Walkthrough => walk::select(state, delta),
-        Pane::Probe | Pane::Token | Pane::Cache => {
-            let moved = i32::from(state.probe_scroll) + delta;
-            state.probe_scroll = u16::try_from(moved.max(0)).unwrap_or(0);
-        }
-    }
-}
-
-/// `delta` lines on from where the view stood, within bounds.
-fn by_lines(view: super::state::Viewport, delta: i32) -> u16 {
-    let moved = i32::from(view.offset) + delta;
-    u16::try_from(moved.clamp(0, i32::from(view.max_offset()))).unwrap_or(0)
-}
-
-/// PgDn/PgUp: by what the operator saw of the findings or the help; by ten lines elsewhere.
-fn scroll_page(state: &mut State, pages: i32) {
-    if state.show_help {
-        state.help_scroll = state.help_view.get().paged(pages);
-        return;
-    }
-    match state.focus {
-        Pane::Findings => state.findings_scroll = Some(state.findings_view.get().paged(pages)),
-        Pane::Walkthrough => walk::page(state, pages),
-        Pane::Probe | Pane::Token | Pane::Cache => scroll(state, pages.saturating_mul(10)),
-        Pane::Credentials => {}
-    }
-}
-
-/// Home/End: the top or the bottom of the findings, the help or a step's details.
-fn scroll_to(state: &mut State, end: bool) {
-    let target = |view: super::state::Viewport| if end { view.max_offset() } else { 0 };
-    if state.show_help {
-        state.help_scroll = target(state.help_view.get());
-    } else if state.focus == Pane::Findings {
-        state.findings_scroll = Some(target(state.findings_view.get()));
-    } else if state.focus == Pane::Walkthrough {
-        walk::edge(state, end);
-    } else if matches!(state.focus, Pane::Probe | Pane::Token | Pane::Cache) && !end {
-        state.probe_scroll = 0;
-    }
 }
 
 fn pick_scenario(state: &mut State) {
