@@ -67,7 +67,7 @@ pub const HELP: &[(&str, &str)] = &[
 /// The few keys the status bar shows for each pane.
 pub fn hints(state: &State) -> &'static str {
     if state.editing {
-        return "Enter keeps · Esc puts the old value back · Ctrl-C quits";
+        return "Enter keeps the edit · Esc undoes it · Ctrl-C quits";
     }
     if state.show_help {
         return "j/k PgDn PgUp Home End scroll · Esc closes";

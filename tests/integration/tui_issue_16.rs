@@ -214,10 +214,12 @@ async fn issue_16_cut_values_end_in_a_mark_and_an_edit_can_be_cancelled() {
         let (frame, cursor) = h.frame_and_cursor(width, height);
         let (x, y) = cursor.expect("the cursor is shown while editing");
         assert!(x < width - 1 && y < height, "cursor at {x},{y}");
+        let row = rows(&frame)[usize::from(y)].to_owned();
+        assert!(row.contains("Tenant"), "the cursor is on the field: {row}");
         assert!(!frame.contains(&"contoso-".repeat(20)), "{frame}");
         assert!(frame.contains("(2036 characters)"), "{frame}");
         assert!(
-            frame.contains("Esc puts the old value back"),
+            frame.contains("Enter keeps the edit · Esc undoes it"),
             "the hint: {frame}"
         );
         assert_frame!(format!("issue16_long_paste_{width}x{height}"), frame);
