@@ -229,7 +229,13 @@ pub fn audit(directory: &Directory, token: Option<&DecodedToken>) -> Vec<Permiss
     rows
 }
 
-async fn get(client: &TokenClient, url_text: &str, token: &Secret) -> Result<Value, ReadFailure> {
+/// A Graph `GET` with the bearer token: 401/403 become [`ReadFailure::Denied`] with Graph's own
+/// words; shared with [`crate::federation::graph`].
+pub(crate) async fn get(
+    client: &TokenClient,
+    url_text: &str,
+    token: &Secret,
+) -> Result<Value, ReadFailure> {
     let failed = |e: Error| ReadFailure::Failed(e);
     let url = Url::parse(url_text).map_err(|e| {
         failed(Error::InvalidInput {

@@ -14,6 +14,7 @@ pub mod consent;
 pub mod demo;
 pub mod diagnose;
 pub mod error;
+pub mod federation;
 pub mod files;
 pub mod probe;
 pub mod profile;
