@@ -19,7 +19,9 @@ mod assertion;
 mod changes;
 mod error;
 mod graph_directory;
+mod federated;
 mod handout;
+mod issuer;
 mod keys;
 mod model;
 mod model_check;
@@ -37,8 +39,8 @@ mod token;
 pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
 pub use model::{
-    AppRole, Application, ClientSecret, DemoSecret, ErrorStyle, Grant, Handout, HandoutCertificate,
-    RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
+    AppRole, Application, ClientSecret, DemoFederatedCredential, DemoSecret, ErrorStyle,
+    ExternalIssuer, FederatedHandout, Grant, Handout, HandoutCertificate, RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
 pub use serve::ServeLimits;

@@ -13,6 +13,9 @@ const PREFIX: &str = "/graph/v1.0/";
 
 /// True for the paths this module answers.
 pub(super) fn serves(path: &str) -> bool {
+    if federated_app_id(path).is_some() {
+        return true;
+    }
     path.strip_prefix(PREFIX).is_some_and(|rest| {
         rest == "applications"
             || rest == "servicePrincipals"
@@ -31,8 +34,16 @@ pub(super) fn route(path: &str) -> Route {
     }
 }
 
-/// The answer's body, or `None` for a 404.
-pub(super) fn answer(model: &TenantModel, path: &str, query: Option<&str>) -> Option<Value> {
+/// The answer's body, or `None` for a 404. `host` fills the demo issuers' URLs.
+pub(super) fn answer(
+    model: &TenantModel,
+    host: &str,
+    path: &str,
+    query: Option<&str>,
+) -> Option<Value> {
+    if let Some((version, app_id)) = federated_app_id(path) {
+        return federated_credentials(model, host, version, app_id);
+    }
     let rest = path.strip_prefix(PREFIX)?;
     let wanted = filter_app_id(query);
     let context = |what: &str| format!("https://graph.microsoft.com/v1.0/$metadata#{what}");
@@ -102,6 +113,62 @@ pub(super) fn answer(model: &TenantModel, path: &str, query: Option<&str>) -> Op
         }
     }
     Some(json!({"@odata.context": context("appRoleAssignments"), "value": assignments}))
+}
+
+/// `GET /{v1.0|beta}/applications(appId='…')/federatedIdentityCredentials`: the version and
+/// the app id.
+fn federated_app_id(path: &str) -> Option<(&'static str, &str)> {
+    let (version, rest) = if let Some(rest) = path.strip_prefix("/graph/v1.0/") {
+        ("v1.0", rest)
+    } else {
+        ("beta", path.strip_prefix("/graph/beta/")?)
+    };
+    let app_id = rest
+        .strip_prefix("applications(appId='")?
+        .strip_suffix("')/federatedIdentityCredentials")?;
+    (!app_id.contains('\'') && !app_id.contains('/')).then_some((version, app_id))
+}
+
+/// An app's federated identity credentials as Graph lists them. v1.0 has no
+/// `claimsMatchingExpression` (a flexible credential shows there with a null subject); beta
+/// does (<https://learn.microsoft.com/graph/api/resources/federatedidentitycredential>).
+fn federated_credentials(
+    model: &TenantModel,
+    host: &str,
+    version: &str,
+    app_id: &str,
+) -> Option<Value> {
+    let app = model.application_by_client_id(app_id)?;
+    let items: Vec<Value> = app
+        .federated_credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut item = json!({
+                "id": format!("{}-{i:04}-4000-8000-{}", &app.service_principal_id[..8], &app.client_id[24..]),
+                "name": c.name,
+                "issuer": c.issuer_url(model, host),
+                "subject": c.subject,
+                "description": null,
+                "audiences": c.audiences,
+            });
+            if version == "beta"
+                && let Value::Object(map) = &mut item
+            {
+                map.insert(
+                    "claimsMatchingExpression".into(),
+                    c.claims_matching_expression.as_ref().map_or(Value::Null, |e| {
+                        json!({"value": e, "languageVersion": 1})
+                    }),
+                );
+            }
+            item
+        })
+        .collect();
+    Some(json!({
+        "@odata.context": format!("https://graph.microsoft.com/{version}/$metadata#applications('{}')/federatedIdentityCredentials", app.service_principal_id.chars().rev().collect::<String>()),
+        "value": items,
+    }))
 }
 
 /// `appId eq '…'` of a `$filter` query parameter.

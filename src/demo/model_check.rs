@@ -22,6 +22,21 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
     for r in &model.resources {
         check_resource(r, &mut seen, &mut paths)?;
     }
+    for issuer in &model.issuers {
+        let ok = !issuer.name.is_empty()
+            && issuer
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+            && !issuer.name.starts_with('/')
+            && !issuer.name.ends_with('/');
+        if !ok {
+            return Err(format!(
+                "issuer name {:?} must be letters, digits, '-' and inner '/'",
+                issuer.name
+            ));
+        }
+    }
     let mut scenarios = HashSet::new();
     for app in &model.applications {
         let who = format!("application {:?}", app.scenario);
@@ -47,7 +62,26 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
                 "{who} hands out a certificate without its private key, or a key without its certificate"
             ));
         }
-        if app.handout.secret.is_none() && app.handout.certificate.is_none() {
+        if let Some(federated) = &app.handout.federated
+            && model.issuer(&federated.issuer).is_none()
+        {
+            return Err(format!(
+                "{who} hands out a token of issuer {:?}, which is no [[issuers]] entry",
+                federated.issuer
+            ));
+        }
+        for credential in &app.federated_credentials {
+            if credential.subject.is_some() == credential.claims_matching_expression.is_some() {
+                return Err(format!(
+                    "{who}: federated credential {:?} needs a subject or a claims_matching_expression, not both",
+                    credential.name
+                ));
+            }
+        }
+        if app.handout.secret.is_none()
+            && app.handout.certificate.is_none()
+            && app.handout.federated.is_none()
+        {
             return Err(format!("{who} hands out no credential"));
         }
         for grant in &app.grants {

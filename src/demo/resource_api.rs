@@ -99,7 +99,12 @@ pub(super) async fn handle(
         return throttled(&ctx.error_ctx(), retry_after);
     }
     let body: Value = if directory.is_some() {
-        match super::graph_directory::answer(&state.model, uri.path(), uri.query()) {
+        match super::graph_directory::answer(
+            &state.model,
+            &state.authority_host,
+            uri.path(),
+            uri.query(),
+        ) {
             Some(body) => body,
             None => return StatusCode::NOT_FOUND.into_response(),
         }
