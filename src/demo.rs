@@ -18,8 +18,8 @@
 mod assertion;
 mod changes;
 mod error;
-mod graph_directory;
 mod federated;
+mod graph_directory;
 mod handout;
 mod issuer;
 mod keys;
@@ -40,7 +40,8 @@ pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
 pub use model::{
     AppRole, Application, ClientSecret, DemoFederatedCredential, DemoSecret, ErrorStyle,
-    ExternalIssuer, FederatedHandout, Grant, Handout, HandoutCertificate, RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
+    ExternalIssuer, FederatedHandout, Grant, Handout, HandoutCertificate, RateLimit, Resource,
+    Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
 pub use serve::ServeLimits;

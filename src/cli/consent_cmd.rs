@@ -166,7 +166,7 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
 
 /// A token for Microsoft Graph: the admin app's, or the daemon's own (reused when the audited
 /// resource is Graph itself).
-async fn graph_token(
+pub(super) async fn graph_token(
     args: &ConsentArgs,
     env: &Environment,
     // The daemon's options, and standard input as it was read for them (once).

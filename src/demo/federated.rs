@@ -108,9 +108,11 @@ pub(super) fn verify(
         })
         .collect();
     if by_subject.is_empty() {
-        let case_only = by_issuer
-            .iter()
-            .any(|c| c.subject.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(&sub)));
+        let case_only = by_issuer.iter().any(|c| {
+            c.subject
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&sub))
+        });
         return Err(if case_only {
             StsError::client(
                 Code::FederatedSubjectCase,

@@ -35,11 +35,13 @@ pub(super) struct Mint<'a> {
 
 /// A signed token of a demo issuer.
 pub(super) fn mint(keys: &Keys, mint: &Mint<'_>) -> Result<String> {
-    let (key, cert) = keys.issuer(&mint.issuer.name).ok_or_else(|| Error::KeyMaterial {
-        what: "issuer signing key",
-        file: mint.issuer.signing_key.clone(),
-        message: "it was not loaded with the tenant model".to_owned(),
-    })?;
+    let (key, cert) = keys
+        .issuer(&mint.issuer.name)
+        .ok_or_else(|| Error::KeyMaterial {
+            what: "issuer signing key",
+            file: mint.issuer.signing_key.clone(),
+            message: "it was not loaded with the tenant model".to_owned(),
+        })?;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(cert.x5t());
     let iss = mint.issuer.url(mint.host);
@@ -60,7 +62,9 @@ pub(super) fn mint(keys: &Keys, mint: &Mint<'_>) -> Result<String> {
         map.insert("repository".into(), json!(repo));
         map.insert(
             "job_workflow_ref".into(),
-            json!(format!("{repo}/.github/workflows/deploy.yml@refs/heads/main")),
+            json!(format!(
+                "{repo}/.github/workflows/deploy.yml@refs/heads/main"
+            )),
         );
         if let Some(reference) = entity.strip_prefix("ref:") {
             map.insert("ref".into(), json!(reference));
@@ -145,7 +149,9 @@ pub(super) fn token(live: &Arc<Live>, name: &str, query: &HashMap<String, String
     let Some(subject) = query.get("sub").filter(|s| !s.is_empty()) else {
         return (
             StatusCode::BAD_REQUEST,
-            axum::Json(json!({"message": "the query needs sub=<subject> (and may name audience=)"})),
+            axum::Json(
+                json!({"message": "the query needs sub=<subject> (and may name audience=)"}),
+            ),
         )
             .into_response();
     };
@@ -177,7 +183,11 @@ pub(super) fn routes(
     use axum::routing::get;
     for issuer in &model.issuers {
         let base = format!("/issuers/{}", issuer.name);
-        let (a, b, c) = (issuer.name.clone(), issuer.name.clone(), issuer.name.clone());
+        let (a, b, c) = (
+            issuer.name.clone(),
+            issuer.name.clone(),
+            issuer.name.clone(),
+        );
         router = router
             .route(
                 &format!("{base}/.well-known/openid-configuration"),

@@ -298,7 +298,10 @@ impl DemoFederatedCredential {
     pub fn issuer_url(&self, model: &TenantModel, host: &str) -> String {
         let mut out = self.issuer.clone();
         for issuer in &model.issuers {
-            out = out.replace(&format!("{{issuer:{}}}", issuer.name), &issuer.base_url(host));
+            out = out.replace(
+                &format!("{{issuer:{}}}", issuer.name),
+                &issuer.base_url(host),
+            );
         }
         out
     }

@@ -252,13 +252,14 @@ fn handouts(
             };
             let assertion_file = match &app.handout.federated {
                 Some(federated) => {
-                    let issuer = model.issuer(&federated.issuer).ok_or_else(|| {
-                        Error::KeyMaterial {
-                            what: "federated handout",
-                            file: federated.issuer.clone(),
-                            message: "no such issuer in the tenant model".to_owned(),
-                        }
-                    })?;
+                    let issuer =
+                        model
+                            .issuer(&federated.issuer)
+                            .ok_or_else(|| Error::KeyMaterial {
+                                what: "federated handout",
+                                file: federated.issuer.clone(),
+                                message: "no such issuer in the tenant model".to_owned(),
+                            })?;
                     let token = super::issuer::mint(
                         keys,
                         &super::issuer::Mint {

@@ -393,13 +393,14 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         .audiences
         .first()
         .map_or(super::TOKEN_EXCHANGE_AUDIENCES[0], String::as_str);
+    let edit = format!("Portal: {} › {} › Edit", portal_path(client_id), cred.name);
     let side = |label: &str, theirs: &str, mine: &str| {
         format!("{label}: token '{mine}', credential '{theirs}'")
     };
     let finding = if !closest.issuer.is_match {
         let difference = closest.issuer.difference.clone().unwrap_or_default();
         let near = difference.starts_with("trailing slash") || difference.starts_with("case only");
-        let mut f = Finding::new(
+        let f = Finding::new(
             "federation.issuer-mismatch",
             Severity::Error,
             "No federated credential trusts the token's issuer",
@@ -409,12 +410,11 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
             cred.name
         ))
         .evidence(side("issuer", &cred.issuer, iss));
-        f = if near {
-            f.fix(update(iss, cred_subject, cred_aud))
+        if near {
+            f.fix(update(iss, cred_subject, cred_aud)).fix(edit)
         } else {
-            f.fix(create)
-        };
-        f.fix(portal)
+            f.fix(create).fix(portal)
+        }
     } else if !closest.subject.is_match {
         let difference = closest.subject.difference.clone().unwrap_or_default();
         let case_only = difference.starts_with("case only");
@@ -428,7 +428,7 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         } else {
             "AADSTS700213"
         };
-        let mut f = Finding::new(
+        let f = Finding::new(
             id,
             Severity::Error,
             if case_only {
@@ -451,14 +451,13 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         // A case slip is a typo in the credential: fix it. Another subject is another workload
         // (a pull request, an environment) that needs its own credential: the old one may still
         // serve its branch.
-        f = if case_only {
-            f.fix(update(&cred.issuer, sub, cred_aud))
+        if case_only {
+            f.fix(update(&cred.issuer, sub, cred_aud)).fix(edit)
         } else {
-            f.fix(create).fix(
+            f.fix(create).fix(portal).fix(
                 "Or, if the old subject is no longer used, update that credential's subject instead; GitHub: a pull_request, environment or tag run needs a credential of that entity type.",
             )
-        };
-        f.fix(portal)
+        }
     } else {
         let difference = closest.audience.difference.clone().unwrap_or_default();
         Finding::new(
@@ -475,7 +474,7 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
             "Request the external token for audience '{cred_aud}' (the credential's), or: {}",
             update(&cred.issuer, cred_subject, aud).trim_start_matches("az: ")
         ))
-        .fix(portal)
+        .fix(edit)
     };
     out.push(finding.doc(DOCS_CREATE).doc(DOCS));
     out
