@@ -18,6 +18,7 @@ mod demos;
 mod diagnose;
 mod doctor;
 mod fault_server;
+mod federation;
 mod faults;
 mod fleet;
 mod hostile;
