@@ -289,7 +289,11 @@ fn add_federated_credential(
         audiences: audiences.to_vec(),
         claims_matching_expression: None,
     };
-    let verb = match app.federated_credentials.iter_mut().find(|c| c.name == name) {
+    let verb = match app
+        .federated_credentials
+        .iter_mut()
+        .find(|c| c.name == name)
+    {
         Some(existing) => {
             *existing = credential;
             "Updated"

@@ -360,9 +360,7 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         return out;
     }
     let name = suggested_name(presented);
-    let create = format!(
-        "az: az ad app federated-credential create --id {client_id} --parameters '{{\"name\":\"{name}\",\"issuer\":\"{iss}\",\"subject\":\"{sub}\",\"audiences\":[\"{aud}\"]}}'"
-    );
+    let create = format!("az: {}", create_command(client_id, &name, iss, sub, aud));
     let portal = format!("Portal: {} › Add credential", portal_path(client_id));
     let Some(closest) = comparison.closest() else {
         out.push(
@@ -480,9 +478,16 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
     out
 }
 
+/// `az ad app federated-credential create` for a credential trusting exactly these values.
+pub fn create_command(client_id: &str, name: &str, iss: &str, sub: &str, aud: &str) -> String {
+    format!(
+        "az ad app federated-credential create --id {client_id} --parameters '{{\"name\":\"{name}\",\"issuer\":\"{iss}\",\"subject\":\"{sub}\",\"audiences\":[\"{aud}\"]}}'"
+    )
+}
+
 /// A credential name from the subject: letters, digits, `-` and `_`, 3 to 120 characters, as
 /// Graph requires of `name`.
-fn suggested_name(presented: &ExternalClaims) -> String {
+pub fn suggested_name(presented: &ExternalClaims) -> String {
     let base = match &presented.subject_shape {
         SubjectShape::GitHubBranch { branch, .. } => format!("github-branch-{branch}"),
         SubjectShape::GitHubTag { tag, .. } => format!("github-tag-{tag}"),

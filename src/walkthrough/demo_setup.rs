@@ -1,5 +1,6 @@
 //! The walkthrough's setup for a demo scenario: the scenario app's handed-out credential (its
-//! secret, or else its certificate), scope and API call, against the running demo tenant.
+//! secret, or else its certificate, or else its federated token file), scope and API call,
+//! against the running demo tenant.
 
 use super::Setup;
 use crate::auth::{
@@ -35,6 +36,14 @@ pub fn demo_setup(demo: &RunningDemo, scenario: &str) -> Result<Setup> {
             })?),
             options: AssertionOptions::default(),
         },
+        (None, None) if app.assertion_file.is_some() => {
+            let path = app.assertion_file.clone().unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::file(path.clone(), e))?;
+            Credential::Assertion {
+                token: Secret::new(text.trim()),
+                path,
+            }
+        }
         (None, None) => {
             return Err(Error::MissingCredential {
                 hint: format!("demo app {scenario} hands out no credential"),

@@ -38,10 +38,12 @@ fn run(
         .args(["--tenant", demo.tenant_id(), "--client-id", &app.client_id]);
     if let Some(admin) = admin {
         let admin_app = demo.app(admin).unwrap();
-        command.args(["--admin-client-id", &admin_app.client_id]).env(
-            "ENTRA_DOCTOR_ADMIN_SECRET",
-            admin_app.secret.as_ref().unwrap().expose(),
-        );
+        command
+            .args(["--admin-client-id", &admin_app.client_id])
+            .env(
+                "ENTRA_DOCTOR_ADMIN_SECRET",
+                admin_app.secret.as_ref().unwrap().expose(),
+            );
     }
     if json {
         command.args(["-o", "json"]);
@@ -78,13 +80,28 @@ fn json_of(stdout: &str) -> Value {
 async fn a_pull_request_token_beside_the_branch_credential() {
     let demo = start().await;
     let file = handout(&demo, "federated-subject-mismatch");
-    let (code, text) = run(&demo, "federated-subject-mismatch", &file, Some("healthy"), false);
+    let (code, text) = run(
+        &demo,
+        "federated-subject-mismatch",
+        &file,
+        Some("healthy"),
+        false,
+    );
     assert_eq!(code, Some(1));
     assert_cli_snapshot!("federation_subject_mismatch", steady(&text));
-    let (_, out) = run(&demo, "federated-subject-mismatch", &file, Some("healthy"), true);
+    let (_, out) = run(
+        &demo,
+        "federated-subject-mismatch",
+        &file,
+        Some("healthy"),
+        true,
+    );
     let json = json_of(&out);
     assert_eq!(json_finding_ids(&json), ["federation.subject-mismatch"]);
-    assert_eq!(json["token"]["subject_shape"]["kind"], "git-hub-pull-request");
+    assert_eq!(
+        json["token"]["subject_shape"]["kind"],
+        "git-hub-pull-request"
+    );
     assert_eq!(json["credentials"][0]["subject"]["is_match"], false);
 }
 
@@ -92,7 +109,13 @@ async fn a_pull_request_token_beside_the_branch_credential() {
 async fn an_aks_issuer_with_its_trailing_slash_beside_the_credential_without() {
     let demo = start().await;
     let file = handout(&demo, "federated-issuer-slash");
-    let (code, text) = run(&demo, "federated-issuer-slash", &file, Some("healthy"), false);
+    let (code, text) = run(
+        &demo,
+        "federated-issuer-slash",
+        &file,
+        Some("healthy"),
+        false,
+    );
     assert_eq!(code, Some(1));
     assert_cli_snapshot!("federation_issuer_slash", steady(&text));
 }
@@ -114,9 +137,18 @@ async fn after_the_fix_the_credential_trusts_the_token() {
     // No admin needed any more: the app's own token reads Graph? It has no Application.Read.All,
     // so Graph refuses, and that is a finding, not a failure.
     let (code, out) = run(&demo, "federated-issuer-slash", &file, None, true);
-    assert_eq!(json_finding_ids(&json_of(&out)), ["federation.graph-denied"]);
+    assert_eq!(
+        json_finding_ids(&json_of(&out)),
+        ["federation.graph-denied"]
+    );
     assert_eq!(code, Some(1));
-    let (code, out) = run(&demo, "federated-issuer-slash", &file, Some("healthy"), true);
+    let (code, out) = run(
+        &demo,
+        "federated-issuer-slash",
+        &file,
+        Some("healthy"),
+        true,
+    );
     assert_eq!(json_finding_ids(&json_of(&out)), ["federation.match"]);
     assert_eq!(code, Some(0));
 }
@@ -166,13 +198,26 @@ async fn audience_case_registration_and_graph_findings_through_the_cli() {
     for (scenario, sub, audience, expected) in cases {
         let file = mint_file(&demo, dir.path(), sub, audience).await;
         let (code, out) = run(&demo, scenario, &file, Some("healthy"), true);
-        assert_eq!(json_finding_ids(&json_of(&out)), expected, "{sub} {audience}");
+        assert_eq!(
+            json_finding_ids(&json_of(&out)),
+            expected,
+            "{sub} {audience}"
+        );
         assert_eq!(code, Some(1));
     }
     // Graph refuses a reader without Application.Read.All.
     let file = handout(&demo, "federated-subject-mismatch");
-    let (_, out) = run(&demo, "federated-subject-mismatch", &file, Some("no-consent"), true);
-    assert_eq!(json_finding_ids(&json_of(&out)), ["federation.graph-denied"]);
+    let (_, out) = run(
+        &demo,
+        "federated-subject-mismatch",
+        &file,
+        Some("no-consent"),
+        true,
+    );
+    assert_eq!(
+        json_finding_ids(&json_of(&out)),
+        ["federation.graph-denied"]
+    );
 }
 
 async fn mint_file(
@@ -182,7 +227,10 @@ async fn mint_file(
     audience: &str,
 ) -> std::path::PathBuf {
     let body: Value = reqwest::Client::new()
-        .get(format!("{}/issuers/github-actions/token", demo.authority_host()))
+        .get(format!(
+            "{}/issuers/github-actions/token",
+            demo.authority_host()
+        ))
         .query(&[("sub", sub), ("audience", audience)])
         .send()
         .await
@@ -256,14 +304,28 @@ async fn graph_reads_flexible_credentials_from_beta_and_names_a_missing_app() {
         .await;
     let client = entra_doctor::auth::TokenClient::new(Default::default()).unwrap();
     let token = entra_doctor::Secret::new("graph-token");
-    let read = graph::read(&client, &server.uri(), &token, app).await.unwrap();
+    let read = graph::read(&client, &server.uri(), &token, app)
+        .await
+        .unwrap();
     assert_eq!(read.len(), 1);
     assert_eq!(
-        read[0].claims_matching_expression.as_ref().map(|e| e.value.as_str()),
+        read[0]
+            .claims_matching_expression
+            .as_ref()
+            .map(|e| e.value.as_str()),
         Some("claims['sub'] matches 'repo:contoso/inventory-sync:ref:refs/heads/*'")
     );
-    let missing = graph::read(&client, &server.uri(), &token, "00000000-0000-0000-0000-000000000002").await;
-    assert!(matches!(missing, Err(entra_doctor::consent::ReadFailure::NotFound { .. })));
+    let missing = graph::read(
+        &client,
+        &server.uri(),
+        &token,
+        "00000000-0000-0000-0000-000000000002",
+    )
+    .await;
+    assert!(matches!(
+        missing,
+        Err(entra_doctor::consent::ReadFailure::NotFound { .. })
+    ));
     let smuggled = graph::read(&client, &server.uri(), &token, "x')/../../users?").await;
     assert!(smuggled.is_err());
 }

@@ -28,7 +28,8 @@ fn external(fx: &Fixture, issuer: &str, file: &str, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(der(&cert))));
     let now = chrono::Utc::now().timestamp();
-    let mut body = json!({"iss": issuer, "aud": EXCHANGE, "iat": now, "nbf": now, "exp": now + 600});
+    let mut body =
+        json!({"iss": issuer, "aud": EXCHANGE, "iat": now, "nbf": now, "exp": now + 600});
     for (k, v) in claims.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -38,7 +39,12 @@ fn external(fx: &Fixture, issuer: &str, file: &str, claims: &Value) -> String {
 }
 
 fn github(fx: &Fixture, claims: &Value) -> String {
-    external(fx, &issuer_url(fx, "github-actions"), "github-actions-issuer", claims)
+    external(
+        fx,
+        &issuer_url(fx, "github-actions"),
+        "github-actions-issuer",
+        claims,
+    )
 }
 
 async fn exchange(fx: &Fixture, scenario: &str, assertion: &str) -> super::support::Answer {
@@ -47,7 +53,10 @@ async fn exchange(fx: &Fixture, scenario: &str, assertion: &str) -> super::suppo
 }
 
 fn description(answer: &super::support::Answer) -> String {
-    answer.body["error_description"].as_str().unwrap().to_owned()
+    answer.body["error_description"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -55,12 +64,19 @@ async fn the_issuers_publish_discovery_and_keys_and_mint_tokens() {
     let fx = start().await;
     let aks = format!("{}/", issuer_url(&fx, "aks/contoso-cluster"));
     let discovery: Value = fx
-        .get("/issuers/aks/contoso-cluster/.well-known/openid-configuration", None)
+        .get(
+            "/issuers/aks/contoso-cluster/.well-known/openid-configuration",
+            None,
+        )
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["issuer"], json!(aks), "AKS issuer URLs end with a slash");
+    assert_eq!(
+        discovery["issuer"],
+        json!(aks),
+        "AKS issuer URLs end with a slash"
+    );
     let jwks_path = discovery["jwks_uri"]
         .as_str()
         .unwrap()
@@ -70,7 +86,10 @@ async fn the_issuers_publish_discovery_and_keys_and_mint_tokens() {
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
 
     let minted: Value = fx
-        .get(&format!("/issuers/github-actions/token?sub={GITHUB_PR}"), None)
+        .get(
+            &format!("/issuers/github-actions/token?sub={GITHUB_PR}"),
+            None,
+        )
         .await
         .json()
         .await
@@ -85,10 +104,17 @@ async fn the_issuers_publish_discovery_and_keys_and_mint_tokens() {
     assert_eq!(missing.status().as_u16(), 400);
 
     // The handed-out file holds the same kind of token.
-    let file = fx.app("federated-issuer-slash").assertion_file.clone().unwrap();
+    let file = fx
+        .app("federated-issuer-slash")
+        .assertion_file
+        .clone()
+        .unwrap();
     let handed = std::fs::read_to_string(file).unwrap();
     assert_eq!(claims(&handed)["iss"], json!(aks));
-    assert_eq!(claims(&handed)["sub"], "system:serviceaccount:orders:orders-api");
+    assert_eq!(
+        claims(&handed)["sub"],
+        "system:serviceaccount:orders:orders-api"
+    );
 }
 
 #[tokio::test]
@@ -98,7 +124,9 @@ async fn the_lessons_fail_with_700213_and_700211() {
         (
             "federated-subject-mismatch",
             700_213,
-            format!("presented assertion subject '{GITHUB_PR}'. Check your federated identity credential"),
+            format!(
+                "presented assertion subject '{GITHUB_PR}'. Check your federated identity credential"
+            ),
         ),
         (
             "federated-issuer-slash",
@@ -113,25 +141,38 @@ async fn the_lessons_fail_with_700213_and_700211() {
         let token = std::fs::read_to_string(file).unwrap();
         let answer = exchange(&fx, scenario, &token).await;
         assert_aadsts(&answer, 401, "invalid_client", code);
-        assert!(description(&answer).contains(&words), "{}", description(&answer));
+        assert!(
+            description(&answer).contains(&words),
+            "{}",
+            description(&answer)
+        );
     }
 }
 
 #[tokio::test]
 async fn subject_case_audience_time_and_a_registration_without_credentials() {
     let fx = start().await;
-    let case = github(&fx, &json!({"sub": GITHUB_MAIN.replace("contoso", "Contoso")}));
+    let case = github(
+        &fx,
+        &json!({"sub": GITHUB_MAIN.replace("contoso", "Contoso")}),
+    );
     let answer = exchange(&fx, "federated-subject-mismatch", &case).await;
     assert_aadsts(&answer, 401, "invalid_client", 7_002_138);
     assert!(description(&answer).contains("matches with case-insensitive comparison"));
 
-    let audience = github(&fx, &json!({"sub": GITHUB_MAIN, "aud": "https://github.com/contoso"}));
+    let audience = github(
+        &fx,
+        &json!({"sub": GITHUB_MAIN, "aud": "https://github.com/contoso"}),
+    );
     let answer = exchange(&fx, "federated-subject-mismatch", &audience).await;
     assert_aadsts(&answer, 401, "invalid_client", 700_212);
     assert!(description(&answer).contains("assertion audience 'https://github.com/contoso'"));
 
     let now = chrono::Utc::now().timestamp();
-    let expired = github(&fx, &json!({"sub": GITHUB_MAIN, "nbf": now - 4000, "exp": now - 3600}));
+    let expired = github(
+        &fx,
+        &json!({"sub": GITHUB_MAIN, "nbf": now - 4000, "exp": now - 3600}),
+    );
     let answer = exchange(&fx, "federated-subject-mismatch", &expired).await;
     assert_aadsts(&answer, 401, "invalid_client", 700_024);
 
@@ -172,19 +213,26 @@ async fn a_matching_token_signs_in_and_the_added_credential_fixes_the_lesson() {
             audiences: vec![EXCHANGE.into()],
         })
         .unwrap();
-    assert!(applied.summary.starts_with("Added the federated credential pull-requests"));
+    assert!(
+        applied
+            .summary
+            .starts_with("Added the federated credential pull-requests")
+    );
     let file = app.assertion_file.clone().unwrap();
     let pr = std::fs::read_to_string(file).unwrap();
     let answer = exchange(&fx, "federated-subject-mismatch", &pr).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
 
-    let bad = fx.demo.control().apply(&TenantChange::AddFederatedCredential {
-        client_id: app.client_id.clone(),
-        name: "a b".into(),
-        issuer: "x".into(),
-        subject: "y".into(),
-        audiences: vec![EXCHANGE.into()],
-    });
+    let bad = fx
+        .demo
+        .control()
+        .apply(&TenantChange::AddFederatedCredential {
+            client_id: app.client_id.clone(),
+            name: "a b".into(),
+            issuer: "x".into(),
+            subject: "y".into(),
+            audiences: vec![EXCHANGE.into()],
+        });
     assert!(bad.is_err());
 }
 
@@ -193,15 +241,32 @@ async fn graph_lists_federated_credentials_in_v1_and_beta_to_readers_only() {
     let fx = start().await;
     let admin = fx.access_token("healthy", GRAPH).await;
     let app = fx.app("federated-issuer-slash").client_id.clone();
-    let path = |v: &str| format!("/graph/{v}/applications(appId='{app}')/federatedIdentityCredentials");
-    let v1: Value = fx.get(&path("v1.0"), Some(&admin)).await.json().await.unwrap();
+    let path =
+        |v: &str| format!("/graph/{v}/applications(appId='{app}')/federatedIdentityCredentials");
+    let v1: Value = fx
+        .get(&path("v1.0"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     let item = &v1["value"][0];
     assert_eq!(item["name"], "orders-api");
-    assert_eq!(item["issuer"], json!(issuer_url(&fx, "aks/contoso-cluster")));
+    assert_eq!(
+        item["issuer"],
+        json!(issuer_url(&fx, "aks/contoso-cluster"))
+    );
     assert_eq!(item["subject"], "system:serviceaccount:orders:orders-api");
     assert_eq!(item["audiences"], json!([EXCHANGE]));
-    assert!(item.get("claimsMatchingExpression").is_none(), "v1.0 has no expressions");
-    let beta: Value = fx.get(&path("beta"), Some(&admin)).await.json().await.unwrap();
+    assert!(
+        item.get("claimsMatchingExpression").is_none(),
+        "v1.0 has no expressions"
+    );
+    let beta: Value = fx
+        .get(&path("beta"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(beta["value"][0]["claimsMatchingExpression"], Value::Null);
 
     let unknown = fx
