@@ -289,19 +289,16 @@ fn add_federated_credential(
         audiences: audiences.to_vec(),
         claims_matching_expression: None,
     };
-    let verb = match app
+    let verb = if let Some(existing) = app
         .federated_credentials
         .iter_mut()
         .find(|c| c.name == name)
     {
-        Some(existing) => {
-            *existing = credential;
-            "Updated"
-        }
-        None => {
-            app.federated_credentials.push(credential);
-            "Added"
-        }
+        *existing = credential;
+        "Updated"
+    } else {
+        app.federated_credentials.push(credential);
+        "Added"
     };
     Ok(Applied {
         summary: format!(

@@ -68,8 +68,34 @@ pub(super) fn verify(
             .collect(),
         _ => Vec::new(),
     };
-    let aud = auds.join(",");
     let host = &state.authority_host;
+    matching(state, app, &claims, (&iss, &sub, &auds))?;
+    match super::issuer::verify_signature(&state.model, &state.keys, host, assertion) {
+        Some(true) => {}
+        // A credential may name an issuer the demo does not play: its keys cannot be fetched.
+        Some(false) | None => {
+            return Err(StsError::client(
+                Code::InvalidSignature,
+                format!(
+                    "Client assertion contains an invalid signature. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
+                    app.client_id
+                ),
+            ));
+        }
+    }
+    check_times(&claims, now)
+}
+
+/// Finds a federated credential of `app` matching the token's issuer, subject and audience;
+/// the first field that finds none is the refusal.
+fn matching(
+    state: &AppState,
+    app: &Application,
+    claims: &serde_json::Map<String, Value>,
+    (iss, sub, auds): (&str, &str, &[String]),
+) -> Result<(), StsError> {
+    let host = &state.authority_host;
+    let aud = auds.join(",");
     let credentials: Vec<(&DemoFederatedCredential, String)> = app
         .federated_credentials
         .iter()
@@ -111,7 +137,7 @@ pub(super) fn verify(
         let case_only = by_issuer.iter().any(|c| {
             c.subject
                 .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&sub))
+                .is_some_and(|s| s.eq_ignore_ascii_case(sub))
         });
         return Err(if case_only {
             StsError::client(
@@ -140,18 +166,5 @@ pub(super) fn verify(
             ),
         ));
     }
-    match super::issuer::verify_signature(&state.model, &state.keys, host, assertion) {
-        Some(true) => {}
-        // A credential may name an issuer the demo does not play: its keys cannot be fetched.
-        Some(false) | None => {
-            return Err(StsError::client(
-                Code::InvalidSignature,
-                format!(
-                    "Client assertion contains an invalid signature. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
-                    app.client_id
-                ),
-            ));
-        }
-    }
-    check_times(&claims, now)
+    Ok(())
 }

@@ -327,24 +327,7 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         .aud
         .first()
         .map_or(super::TOKEN_EXCHANGE_AUDIENCES[0], String::as_str);
-    let mut out = Vec::new();
-    for row in &comparison.credentials {
-        if row.credential.subject.is_none()
-            && let Some(expression) = &row.credential.claims_matching_expression
-            && let Err(error) = Expression::parse(&expression.value)
-        {
-            out.push(
-                Finding::new(
-                    "federation.expression-unreadable",
-                    Severity::Warning,
-                    format!("Credential '{}' has an expression entra-doctor cannot read", row.credential.name),
-                )
-                .cause("Only the documented grammar of flexible federated credentials is evaluated (claims['NAME'] eq|matches 'VALUE', joined by and); this credential was not compared.")
-                .evidence(error.to_string())
-                .doc("https://learn.microsoft.com/entra/workload-id/workload-identities-flexible-federated-identity-credentials"),
-            );
-        }
-    }
+    let mut out = unreadable(comparison);
     if let Some(hit) = comparison.matching() {
         out.push(
             Finding::new(
@@ -379,6 +362,48 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         );
         return out;
     };
+    out.push(mismatch(closest, presented, client_id, create, portal));
+    out
+}
+
+/// Flexible credentials whose expression is outside the documented grammar.
+fn unreadable(comparison: &Comparison) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for row in &comparison.credentials {
+        if row.credential.subject.is_none()
+            && let Some(expression) = &row.credential.claims_matching_expression
+            && let Err(error) = Expression::parse(&expression.value)
+        {
+            out.push(
+                Finding::new(
+                    "federation.expression-unreadable",
+                    Severity::Warning,
+                    format!("Credential '{}' has an expression entra-doctor cannot read", row.credential.name),
+                )
+                .cause("Only the documented grammar of flexible federated credentials is evaluated (claims['NAME'] eq|matches 'VALUE', joined by and); this credential was not compared.")
+                .evidence(error.to_string())
+                .doc("https://learn.microsoft.com/entra/workload-id/workload-identities-flexible-federated-identity-credentials"),
+            );
+        }
+    }
+    out
+}
+
+/// The finding for the closest credential: the first field (issuer, subject, audience) that
+/// differs, with the command that fixes it.
+fn mismatch(
+    closest: &CredentialComparison,
+    presented: &ExternalClaims,
+    client_id: &str,
+    create: String,
+    portal: String,
+) -> Finding {
+    let iss = presented.iss.as_deref().unwrap_or_default();
+    let sub = presented.sub.as_deref().unwrap_or_default();
+    let aud = presented
+        .aud
+        .first()
+        .map_or(super::TOKEN_EXCHANGE_AUDIENCES[0], String::as_str);
     let cred = &closest.credential;
     let update = |issuer: &str, subject: &str, audience: &str| {
         format!(
@@ -474,8 +499,7 @@ pub fn findings(comparison: &Comparison, client_id: &str) -> Vec<Finding> {
         ))
         .fix(edit)
     };
-    out.push(finding.doc(DOCS_CREATE).doc(DOCS));
-    out
+    finding.doc(DOCS_CREATE).doc(DOCS)
 }
 
 /// `az ad app federated-credential create` for a credential trusting exactly these values.

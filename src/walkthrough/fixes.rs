@@ -35,7 +35,7 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
     let mut fix = from_finding(finding);
     match step {
         StepId::Credential => {
-            credential(&mut fix, finding, &request.credential, &request.client_id)
+            credential(&mut fix, finding, &request.credential, &request.client_id);
         }
         StepId::Scope => scope(&mut fix, finding, setup, &context),
         StepId::Role => role(&mut fix, setup, &needed, &context),

@@ -302,7 +302,8 @@ async fn graph_reads_flexible_credentials_from_beta_and_names_a_missing_app() {
             "message": "Resource 'x' does not exist or one of its queried reference-property objects are not present."}})))
         .mount(&server)
         .await;
-    let client = entra_doctor::auth::TokenClient::new(Default::default()).unwrap();
+    let client =
+        entra_doctor::auth::TokenClient::new(entra_doctor::auth::ClientOptions::default()).unwrap();
     let token = entra_doctor::Secret::new("graph-token");
     let read = graph::read(&client, &server.uri(), &token, app)
         .await
