@@ -71,6 +71,11 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
             ));
         }
         for credential in &app.federated_credentials {
+            if let Some(expression) = &credential.claims_matching_expression {
+                crate::federation::expression::Expression::parse(expression).map_err(|e| {
+                    format!("{who}: federated credential {:?}: {e}", credential.name)
+                })?;
+            }
             if credential.subject.is_some() == credential.claims_matching_expression.is_some() {
                 return Err(format!(
                     "{who}: federated credential {:?} needs a subject or a claims_matching_expression, not both",

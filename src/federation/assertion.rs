@@ -285,7 +285,8 @@ fn audience(claims: &ExternalClaims, expected: Option<&str>, findings: &mut Vec<
 }
 
 fn subject(claims: &ExternalClaims, findings: &mut Vec<Finding>) {
-    let Some(sub) = claims.sub.as_deref() else {
+    // Without an issuer there is nothing to hold the subject against (missing-claim says so).
+    let (Some(sub), Some(_)) = (claims.sub.as_deref(), claims.iss.as_deref()) else {
         return;
     };
     let kind = claims.issuer_kind;

@@ -95,7 +95,8 @@ impl Comparison {
 
     /// The credential that comes closest: issuer first, then subject, then audience.
     pub fn closest(&self) -> Option<&CredentialComparison> {
-        self.credentials.iter().max_by_key(|c| {
+        // `max_by_key` keeps the last of equals; reversed, the first listed wins a tie.
+        self.credentials.iter().rev().max_by_key(|c| {
             (
                 c.issuer.is_match,
                 c.subject.is_match,

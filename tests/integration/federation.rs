@@ -267,6 +267,86 @@ async fn a_file_that_is_no_token_and_no_file_at_all() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("AZURE_FEDERATED_TOKEN_FILE"));
 }
 
+/// A token signed with the demo GitHub issuer's key (the lints need no server).
+fn signed(claims: &Value) -> String {
+    let asset = |name: &str| {
+        std::fs::read_to_string(format!("{}/assets/demo/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+    };
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    let key =
+        jsonwebtoken::EncodingKey::from_rsa_pem(asset("github-actions-issuer.key.pem").as_bytes())
+            .unwrap();
+    jsonwebtoken::encode(&header, claims, &key).unwrap()
+}
+
+#[test]
+fn the_token_alone_is_linted_without_graph() {
+    let now = chrono::Utc::now().timestamp();
+    let gh = "https://token.actions.githubusercontent.com";
+    let sub = "repo:contoso/inventory-sync:ref:refs/heads/main";
+    let cases: [(Value, &[&str]); 5] = [
+        (
+            json!({"iss": gh, "sub": sub, "aud": EXCHANGE, "exp": now - 60}),
+            &["federation.expired"],
+        ),
+        (
+            json!({"iss": gh, "sub": sub, "aud": EXCHANGE, "exp": now + 30}),
+            &["federation.expires-soon"],
+        ),
+        (
+            json!({"iss": gh, "sub": sub, "aud": EXCHANGE, "nbf": now + 3600, "exp": now + 7200}),
+            &["federation.not-yet-valid"],
+        ),
+        (
+            json!({"sub": sub, "exp": now + 600}),
+            &["federation.missing-claim"],
+        ),
+        (
+            json!({"iss": "https://login.microsoftonline.com/4fd3b6a2-9c1e-4f7b-8a5d-2e6c0b9d7a31/v2.0",
+                   "sub": "0b1c8f4e", "aud": EXCHANGE, "exp": now + 600}),
+            &["federation.entra-issued"],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (claims, expected) in cases {
+        let file = dir.path().join("token");
+        std::fs::write(&file, signed(&claims)).unwrap();
+        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"))
+            .env_clear()
+            .env("AZURE_FEDERATED_TOKEN_FILE", &file)
+            .args(["federation", "--no-graph", "-o", "json"])
+            .output()
+            .unwrap();
+        let json = json_of(&String::from_utf8(output.stdout).unwrap());
+        assert_eq!(json_finding_ids(&json), expected, "{claims}");
+        assert_eq!(output.status.code(), Some(1));
+    }
+    // A national cloud expects its own audience.
+    let file = dir.path().join("token");
+    std::fs::write(
+        &file,
+        signed(&json!({"iss": gh, "sub": sub, "aud": EXCHANGE, "exp": now + 600})),
+    )
+    .unwrap();
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"))
+        .env_clear()
+        .args([
+            "federation",
+            "--no-graph",
+            "--cloud",
+            "usgov",
+            "-o",
+            "json",
+            "--assertion-file",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let json = json_of(&String::from_utf8(output.stdout).unwrap());
+    assert_eq!(json_finding_ids(&json), ["federation.audience"]);
+}
+
 #[tokio::test]
 async fn graph_reads_flexible_credentials_from_beta_and_names_a_missing_app() {
     let server = MockServer::start().await;

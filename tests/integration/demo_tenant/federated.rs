@@ -201,6 +201,20 @@ async fn a_matching_token_signs_in_and_the_added_credential_fixes_the_lesson() {
     let token = answer.body["access_token"].as_str().unwrap();
     assert_eq!(claims(token)["roles"], json!(["User.Read.All"]));
 
+    // The flexible credential: any release branch.
+    let release = github(
+        &fx,
+        &json!({"sub": "repo:contoso/inventory-sync:ref:refs/heads/release/2.1"}),
+    );
+    let answer = exchange(&fx, "federated-subject-mismatch", &release).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let feature = github(
+        &fx,
+        &json!({"sub": "repo:contoso/inventory-sync:ref:refs/heads/feature/x"}),
+    );
+    let answer = exchange(&fx, "federated-subject-mismatch", &feature).await;
+    assert_aadsts(&answer, 401, "invalid_client", 700_213);
+
     let app = fx.app("federated-subject-mismatch");
     let applied = fx
         .demo
@@ -268,6 +282,29 @@ async fn graph_lists_federated_credentials_in_v1_and_beta_to_readers_only() {
         .await
         .unwrap();
     assert_eq!(beta["value"][0]["claimsMatchingExpression"], Value::Null);
+
+    // A flexible credential: null subject in v1.0, its expression in beta.
+    let github_app = fx.app("federated-subject-mismatch").client_id.clone();
+    let flexible = |v: &str| {
+        format!("/graph/{v}/applications(appId='{github_app}')/federatedIdentityCredentials")
+    };
+    let v1: Value = fx
+        .get(&flexible("v1.0"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1["value"][1]["subject"], Value::Null);
+    let beta: Value = fx
+        .get(&flexible("beta"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        beta["value"][1]["claimsMatchingExpression"],
+        json!({"value": "claims['sub'] matches 'repo:contoso/inventory-sync:ref:refs/heads/release/*'", "languageVersion": 1})
+    );
 
     let unknown = fx
         .get(
