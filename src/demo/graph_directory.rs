@@ -4,6 +4,9 @@
 //! principal with its `appRoles` and `oauth2PermissionScopes`), and
 //! `GET /v1.0/servicePrincipals/{id}/appRoleAssignments` (the admin-consented roles, with their
 //! `createdDateTime`). Like Graph, they need `Application.Read.All` or `Directory.Read.All`.
+//! Also an application's federated identity credentials
+//! (`GET /{v1.0|beta}/applications(appId='…')/federatedIdentityCredentials`), and `POST` to the
+//! same path to add one, which needs `Application.ReadWrite.All`.
 
 use serde_json::{Value, json};
 
@@ -21,6 +24,56 @@ pub(super) fn serves(path: &str) -> bool {
             || rest == "servicePrincipals"
             || (rest.starts_with("servicePrincipals/") && rest.ends_with("/appRoleAssignments"))
     })
+}
+
+/// The client id of a `POST …/applications(appId='…')/federatedIdentityCredentials`.
+pub(super) fn federated_post_target(path: &str) -> Option<&str> {
+    federated_app_id(path).map(|(_, app_id)| app_id)
+}
+
+/// The route a write is checked against: Graph's role for changing applications.
+pub(super) fn write_route(path: &str) -> Route {
+    Route {
+        path: path.to_owned(),
+        any_role: vec!["Application.ReadWrite.All".into()],
+        rate_limit: None,
+        auth_context: None,
+        body: String::new(),
+    }
+}
+
+/// A `federatedIdentityCredential` from a POST body: name, issuer, subject, audiences.
+pub(super) fn federated_credential_body(
+    body: &[u8],
+) -> Result<(String, String, String, Vec<String>), String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e})"))?;
+    let text = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("'{name}' is missing or not a string"))
+    };
+    let audiences: Vec<String> = value
+        .get("audiences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if value
+        .get("claimsMatchingExpression")
+        .is_some_and(|v| !v.is_null())
+    {
+        return Err(
+            "a claimsMatchingExpression is added through Graph beta, which the demo does not write"
+                .into(),
+        );
+    }
+    Ok((text("name")?, text("issuer")?, text("subject")?, audiences))
 }
 
 /// The route the checks run against: Graph's roles for reading applications.

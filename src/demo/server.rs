@@ -124,6 +124,13 @@ pub struct DemoControl {
 }
 
 impl DemoControl {
+    /// The control of the tenant a handler serves (Graph's writes go through it too).
+    pub(super) fn of(live: &Arc<Live>) -> Self {
+        Self {
+            live: Arc::clone(live),
+        }
+    }
+
     /// Applies `change` and says what it did; a change that cannot apply leaves the tenant as
     /// it was.
     pub fn apply(&self, change: &TenantChange) -> Result<Applied> {

@@ -317,3 +317,50 @@ async fn graph_lists_federated_credentials_in_v1_and_beta_to_readers_only() {
     let denied = fx.get(&path("v1.0"), Some(&reader)).await;
     assert_eq!(denied.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn graph_adds_a_federated_credential_for_a_writer_only() {
+    let fx = start().await;
+    let app = fx.app("federated-issuer-slash").client_id.clone();
+    let url = format!(
+        "{}/graph/v1.0/applications(appId='{app}')/federatedIdentityCredentials",
+        fx.demo.authority_host()
+    );
+    let issuer = format!("{}/", issuer_url(&fx, "aks/contoso-cluster"));
+    let body = json!({"name": "orders-api-slash", "issuer": issuer,
+        "subject": "system:serviceaccount:orders:orders-api", "audiences": [EXCHANGE]});
+    let post = |token: String, body: Value| {
+        let request = fx.http.post(&url).bearer_auth(token).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    // Application.Read.All reads; only Application.ReadWrite.All writes.
+    let reader = fx.access_token("healthy", GRAPH).await;
+    assert_eq!(post(reader, body.clone()).await.status().as_u16(), 403);
+    fx.demo
+        .control()
+        .apply(&TenantChange::GrantRole {
+            client_id: fx.app("healthy").client_id.clone(),
+            resource: "https://graph.microsoft.com".into(),
+            path: None,
+            candidates: vec!["Application.ReadWrite.All".into()],
+        })
+        .unwrap();
+    let writer = fx.access_token("healthy", GRAPH).await;
+    let bad = post(writer.clone(), json!({"name": "x y", "issuer": issuer})).await;
+    assert_eq!(bad.status().as_u16(), 400);
+    let refusal: Value = bad.json().await.unwrap();
+    assert_eq!(refusal["error"]["code"], "Request_BadRequest");
+    let created = post(writer, body).await;
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["name"], "orders-api-slash");
+
+    let file = fx
+        .app("federated-issuer-slash")
+        .assertion_file
+        .clone()
+        .unwrap();
+    let token = std::fs::read_to_string(file).unwrap();
+    let answer = exchange(&fx, "federated-issuer-slash", &token).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
