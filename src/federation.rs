@@ -10,16 +10,16 @@
 //! ([`expression`]). No network here except [`graph`]'s read; the CLI, `doctor` and the TUI
 //! call these the same way.
 
+pub mod advice;
 pub mod assertion;
 pub mod compare;
 pub mod expression;
 pub mod graph;
 pub mod subject;
 
+pub use advice::findings;
 pub use assertion::{ExternalClaims, Inspection, inspect, inspect_for};
-pub use compare::{
-    Comparison, CredentialComparison, FederatedCredential, FieldVerdict, compare, findings,
-};
+pub use compare::{Comparison, CredentialComparison, FederatedCredential, FieldVerdict, compare};
 pub use subject::{IssuerKind, SubjectShape};
 
 /// The audience Entra ID expects in an external token, per cloud: public, US Government, China.

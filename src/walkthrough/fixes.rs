@@ -97,11 +97,11 @@ fn federated(fix: &mut Fix, token: &crate::Secret, client_id: &str) -> Option<De
         .first()
         .cloned()
         .unwrap_or_else(|| crate::federation::TOKEN_EXCHANGE_AUDIENCES[0].to_owned());
-    let name = crate::federation::compare::suggested_name(&claims);
+    let name = crate::federation::advice::suggested_name(&claims);
     fix.summary = format!(
         "Add a federated credential that trusts issuer {issuer} and subject {subject} exactly (entra-doctor federation names what differs from the existing ones)"
     );
-    fix.az = Some(crate::federation::compare::create_command(
+    fix.az = Some(crate::federation::advice::create_command(
         client_id, &name, &issuer, &subject, &audience,
     ));
     Some(DemoFix::AddFederatedCredential {
