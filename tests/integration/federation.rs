@@ -410,3 +410,29 @@ async fn graph_reads_flexible_credentials_from_beta_and_names_a_missing_app() {
     let smuggled = graph::read(&client, &server.uri(), &token, "x')/../../users?").await;
     assert!(smuggled.is_err());
 }
+
+#[test]
+fn hostile_claims_are_printed_escaped() {
+    let now = chrono::Utc::now().timestamp();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    let claims = json!({"iss": "https://token.actions.githubusercontent.com\u{1b}[2J",
+        "sub": "repo:o/r:pull_request\u{202e}txt.exe\u{7}", "aud": EXCHANGE, "exp": now + 600});
+    std::fs::write(&file, signed(&claims)).unwrap();
+    for format in ["text", "json"] {
+        let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"))
+            .env_clear()
+            .env("AZURE_FEDERATED_TOKEN_FILE", &file)
+            .args(["federation", "--no-graph", "-o", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        for hidden in ['\u{1b}', '\u{202e}', '\u{7}'] {
+            assert!(
+                !stdout.contains(hidden),
+                "{format}: {hidden:?} printed raw: {stdout}"
+            );
+        }
+        assert!(stdout.contains("txt.exe"), "{format}: {stdout}");
+    }
+}
