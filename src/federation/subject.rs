@@ -21,12 +21,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IssuerKind {
+    #[serde(rename = "github-actions")]
     GitHubActions,
     /// An AKS cluster's OIDC issuer (`https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/`).
     AksOidc,
     /// A Kubernetes API server's default issuer (`https://kubernetes.default.svc…`): the one a
     /// cluster uses when its OIDC issuer is not enabled.
     KubernetesDefault,
+    #[serde(rename = "gitlab")]
     GitLab,
     TerraformCloud,
     Google,
@@ -112,17 +114,21 @@ fn is_loopback(host: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SubjectShape {
+    #[serde(rename = "github-branch")]
     GitHubBranch {
         repo: String,
         branch: String,
     },
+    #[serde(rename = "github-tag")]
     GitHubTag {
         repo: String,
         tag: String,
     },
+    #[serde(rename = "github-pull-request")]
     GitHubPullRequest {
         repo: String,
     },
+    #[serde(rename = "github-environment")]
     GitHubEnvironment {
         repo: String,
         environment: String,
@@ -131,6 +137,7 @@ pub enum SubjectShape {
         namespace: String,
         name: String,
     },
+    #[serde(rename = "gitlab")]
     GitLab {
         project: String,
         ref_type: String,

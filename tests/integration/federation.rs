@@ -100,8 +100,9 @@ async fn a_pull_request_token_beside_the_branch_credential() {
     assert_eq!(json_finding_ids(&json), ["federation.subject-mismatch"]);
     assert_eq!(
         json["token"]["subject_shape"]["kind"],
-        "git-hub-pull-request"
+        "github-pull-request"
     );
+    assert_eq!(json["token"]["issuer_kind"], "github-actions");
     assert_eq!(json["credentials"][0]["subject"]["is_match"], false);
 }
 
