@@ -13,6 +13,7 @@ mod decode_cmd;
 pub mod demo;
 mod doctor_cmd;
 mod explain_cmd;
+mod federation_cmd;
 mod findings;
 mod fleet;
 mod probe_cmd;
@@ -87,6 +88,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
         Command::Probe(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Doctor(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Consent(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Federation(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Walkthrough(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Decode(args) => args.ca_file.clone_from(&ca_file),
         Command::Cache(_) | Command::Explain(_) | Command::Ui | Command::Demo(_) => {}
@@ -101,6 +103,9 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
             Command::Explain(args) => explain_cmd::run(&args, format, now, &mut report),
             Command::Doctor(args) => doctor_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Consent(args) => consent_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Federation(args) => {
+                federation_cmd::run(&args, &env, format, now, &mut report).await
+            }
             Command::Walkthrough(args) => {
                 if args::walkthrough_opens_tui(format) {
                     return match args.credential.spec() {

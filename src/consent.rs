@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::secret::Secret;
 use crate::token::DecodedToken;
 
-pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, run};
+pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, graph_token, run};
 
 /// The application permission the audit itself needs.
 pub const AUDIT_PERMISSION: &str = "Application.Read.All";
@@ -233,7 +233,13 @@ pub fn audit(directory: &Directory, token: Option<&DecodedToken>) -> Vec<Permiss
     rows
 }
 
-async fn get(client: &TokenClient, url_text: &str, token: &Secret) -> Result<Value, ReadFailure> {
+/// A Graph `GET` with the bearer token: 401/403 become [`ReadFailure::Denied`] with Graph's own
+/// words; shared with [`crate::federation::graph`].
+pub(crate) async fn get(
+    client: &TokenClient,
+    url_text: &str,
+    token: &Secret,
+) -> Result<Value, ReadFailure> {
     let failed = |e: Error| ReadFailure::Failed(e);
     let url = Url::parse(url_text).map_err(|e| {
         failed(Error::InvalidInput {

@@ -20,9 +20,11 @@
 mod assertion;
 mod changes;
 mod error;
+mod federated;
 mod graph_directory;
 mod handout;
 mod identity_model;
+mod issuer;
 mod keys;
 pub mod local_urls;
 mod managed_identity;
@@ -43,8 +45,9 @@ pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
 pub use identity_model::{IdentityHost, IdentityKind, ManagedIdentity};
 pub use model::{
-    AppRole, Application, ClientSecret, DemoSecret, ErrorStyle, Grant, Handout, HandoutCertificate,
-    RateLimit, Resource, Route, Tenant, TenantModel, TokenVersion,
+    AppRole, Application, ClientSecret, DemoFederatedCredential, DemoSecret, ErrorStyle,
+    ExternalIssuer, FederatedHandout, Grant, Handout, HandoutCertificate, RateLimit, Resource,
+    Route, Tenant, TenantModel, TokenVersion,
 };
 pub use scope::resource_from_scope;
 pub use serve::ServeLimits;

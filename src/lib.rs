@@ -21,6 +21,7 @@ pub mod demo;
 pub mod diagnose;
 pub mod environment;
 pub mod error;
+pub mod federation;
 pub mod files;
 pub mod logging;
 pub mod probe;

@@ -192,6 +192,14 @@ pub enum DemoFix {
     /// Create the app's contained user in the database (`CREATE USER … FROM EXTERNAL
     /// PROVIDER` and `db_datareader`), in the demo tenant's database `resource`.
     CreateDatabaseUser { resource: String },
+    /// Add a federated credential trusting the presented token's issuer, subject and
+    /// audience, in the demo tenant.
+    AddFederatedCredential {
+        name: String,
+        issuer: String,
+        subject: String,
+        audience: String,
+    },
 }
 
 impl DemoFix {
@@ -209,6 +217,9 @@ impl DemoFix {
             DemoFix::CorrectScope { scope } => format!("use scope {scope}"),
             DemoFix::CreateDatabaseUser { .. } => {
                 "create the app's user in the demo tenant's database (db_datareader)".to_owned()
+            }
+            DemoFix::AddFederatedCredential { subject, .. } => {
+                format!("add a federated credential for subject {subject} in the demo tenant")
             }
         }
     }

@@ -89,6 +89,10 @@ pub enum Command {
     /// Audit admin consent through Microsoft Graph: each permission requested as application or
     /// delegated, consented (and when), and present in the current token.
     Consent(Box<ConsentArgs>),
+    /// Workload identity federation: the external token of --assertion-file (or
+    /// AZURE_FEDERATED_TOKEN_FILE) decoded and checked, and compared through Microsoft Graph with
+    /// the federated credentials the app registration trusts.
+    Federation(Box<FederationArgs>),
     /// The onboarding walkthrough: tenant → app → credential → scope → token → role → API, each
     /// checked live with the fix for what fails. Opens the terminal UI's walkthrough tab; with
     /// --output json (or no terminal) prints every step.
@@ -447,6 +451,37 @@ pub struct ConsentArgs {
     /// Environment variable holding the --admin-client-id app's client secret.
     #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
     pub admin_secret_env: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FederationArgs {
+    /// The daemon's tenant and client id; the token comes from --assertion-file or
+    /// AZURE_FEDERATED_TOKEN_FILE.
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// Microsoft Graph base URL [default: the authority's cloud's Graph; the demo tenant's
+    /// {authority}/graph].
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Read the federated credentials as this app (it needs Application.Read.All, or to own the
+    /// app): a federated app whose exchange fails cannot read them itself.
+    #[arg(long, value_name = "GUID")]
+    pub admin_client_id: Option<String>,
+
+    /// The --admin-client-id app's certificate (PEM with its key, or PFX with the password in
+    /// --certificate-password-env) instead of a secret.
+    #[arg(long, value_name = "PATH", requires = "admin_client_id")]
+    pub admin_certificate: Option<std::path::PathBuf>,
+
+    /// Environment variable holding the --admin-client-id app's client secret.
+    #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
+    pub admin_secret_env: String,
+
+    /// Only decode and check the token: do not read the app's credentials from Graph.
+    #[arg(long)]
+    pub no_graph: bool,
 }
 
 #[cfg(test)]

@@ -52,13 +52,15 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     if args.credential.secret_stdin && token_arg::is_stdin(args.token.as_deref()) {
         return Err(token_arg::stdin_taken("--secret-stdin", "--token -"));
     }
-    let admin = match &args.admin_client_id {
-        None => None,
-        Some(client_id) => Some(AdminApp {
-            client_id: client_id.clone(),
-            credential: admin_credential(args, env)?,
-        }),
-    };
+    let admin = admin_app(
+        AdminOptions {
+            client_id: args.admin_client_id.as_deref(),
+            certificate: args.admin_certificate.as_deref(),
+            secret_env: &args.admin_secret_env,
+            password_env: &args.credential.certificate_password_env,
+        },
+        env,
+    )?;
     let token = match args.token.as_deref() {
         Some(value) => Some(Secret::new(token_arg::read(value)?.0)),
         None => None,
@@ -70,34 +72,58 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
         token,
     };
     let mut stdin = stdin_reader();
-    let on_retry: crate::auth::client::RetryObserver = std::sync::Arc::new(|notice| {
+    consent::run(&request, env, &mut stdin, now, Some(retry_note())).await
+}
+
+/// A retry said on standard error, as `token` says it.
+pub(super) fn retry_note() -> crate::auth::client::RetryObserver {
+    std::sync::Arc::new(|notice| {
         eprintln!(
             "note: {}",
             crate::scrub::printable_line(&notice.to_string())
         );
-    });
-    consent::run(&request, env, &mut stdin, now, Some(on_retry)).await
+    })
 }
 
-/// The `--admin-client-id` app's credential: its certificate, or the secret in its variable.
-fn admin_credential(args: &ConsentArgs, env: &Environment) -> Result<CredentialSpec> {
-    if let Some(path) = &args.admin_certificate {
-        let var = &args.credential.certificate_password_env;
-        return Ok(CredentialSpec::Certificate {
-            path: Some(path.clone()),
+/// The `--admin-*` options of `consent` and `federation`.
+#[derive(Clone, Copy)]
+pub(super) struct AdminOptions<'a> {
+    pub client_id: Option<&'a str>,
+    pub certificate: Option<&'a std::path::Path>,
+    /// The variable holding its client secret.
+    pub secret_env: &'a str,
+    /// The variable holding a PFX's password.
+    pub password_env: &'a str,
+}
+
+/// The `--admin-client-id` app: its certificate, or the secret in its variable.
+pub(super) fn admin_app(options: AdminOptions<'_>, env: &Environment) -> Result<Option<AdminApp>> {
+    let Some(client_id) = options.client_id else {
+        return Ok(None);
+    };
+    let credential = if let Some(path) = options.certificate {
+        CredentialSpec::Certificate {
+            path: Some(path.to_path_buf()),
             private_key: None,
-            password: Password::Given(Secret::new(env.get(var).unwrap_or_default())),
-        });
-    }
-    let secret = env
-        .get(&args.admin_secret_env)
-        .ok_or_else(|| Error::MissingCredential {
-            hint: format!(
-                "--admin-client-id needs its client secret in {} (or --admin-certificate)",
-                args.admin_secret_env
-            ),
-        })?;
-    Ok(CredentialSpec::Secret(Some(Secret::new(secret))))
+            password: Password::Given(Secret::new(
+                env.get(options.password_env).unwrap_or_default(),
+            )),
+        }
+    } else {
+        let secret = env
+            .get(options.secret_env)
+            .ok_or_else(|| Error::MissingCredential {
+                hint: format!(
+                    "--admin-client-id needs its client secret in {} (or --admin-certificate)",
+                    options.secret_env
+                ),
+            })?;
+        CredentialSpec::Secret(Some(Secret::new(secret)))
+    };
+    Ok(Some(AdminApp {
+        client_id: client_id.to_owned(),
+        credential,
+    }))
 }
 
 fn mark(value: bool) -> &'static str {

@@ -222,6 +222,7 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
             "scope": a.scope,
             "probe_url": a.probe_url,
             "teaches": a.teaches,
+            "assertion_file": a.assertion_file.as_ref().map(|p| p.display().to_string()),
             "doctor_command": doctor_command(demo, a),
         })
     };
@@ -298,6 +299,9 @@ pub fn render_serving(demo: &RunningDemo, args: &DemoArgs) -> String {
                 if let Some(password) = &a.pfx_password {
                     let _ = writeln!(t, "  PFX password    {}", password.expose());
                 }
+                if let Some(file) = &a.assertion_file {
+                    let _ = writeln!(t, "  federated token {}  (valid 1 h)", file.display());
+                }
                 let _ = writeln!(t, "  scope           {}", a.scope);
                 let _ = writeln!(t, "  probe           GET {}", a.probe_url);
                 let _ = writeln!(t, "  teaches         {}", a.teaches);
@@ -370,7 +374,13 @@ pub fn doctor_command(demo: &RunningDemo, app: &DemoApp) -> String {
             "entra-doctor doctor --certificate {}",
             quote(&pem.display().to_string())
         ),
-        (None, None) => "entra-doctor doctor".to_owned(),
+        (None, None) => match &app.assertion_file {
+            Some(file) => format!(
+                "entra-doctor doctor --assertion-file {}",
+                quote(&file.display().to_string())
+            ),
+            None => "entra-doctor doctor".to_owned(),
+        },
     };
     format!(
         "{credential} --authority-host {} --tenant {} --client-id {} --scope {} --probe {}",

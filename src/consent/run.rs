@@ -106,11 +106,11 @@ pub async fn run(
         request,
         env,
         now,
-        own: &own,
-        own_is_fresh: audit.token.is_none(),
+        // A given token may be old; only a fresh one can stand in for Graph.
+        own: audit.token.is_none().then_some(&own),
         deadline: prepared.options.deadline,
     };
-    let graph_token = graph_token(
+    let graph_token = graph_token_of(
         &reading,
         audit.admin.as_ref(),
         &graph_url,
@@ -165,17 +165,16 @@ struct Reading<'a> {
     request: &'a crate::auth::TokenRequest,
     env: &'a Environment,
     now: DateTime<Utc>,
-    own: &'a Secret,
-    /// The daemon's token was acquired now (not given): it can stand in when the audited
-    /// resource is Graph itself.
-    own_is_fresh: bool,
+    /// The daemon's token, when it was acquired now (not given): it can stand in when the
+    /// audited resource is Graph itself.
+    own: Option<&'a Secret>,
     /// The audit's one deadline: the Graph token's request shares it.
     deadline: Option<crate::auth::Deadline>,
 }
 
 /// A token for Microsoft Graph: the admin app's, or the daemon's own (reused when the audited
 /// resource is Graph itself).
-async fn graph_token(
+async fn graph_token_of(
     reading: &Reading<'_>,
     admin: Option<&AdminApp>,
     graph_url: &str,
@@ -189,7 +188,6 @@ async fn graph_token(
         env,
         now,
         own,
-        own_is_fresh,
         deadline,
     } = *reading;
     let graph_scope = graph_scope(graph_url);
@@ -206,10 +204,9 @@ async fn graph_token(
         };
         // The admin app's credential is its own: the daemon's variables must not stand in.
         (spec, env.network())
-    } else if own_is_fresh
-        && request.scopes.resource().trim_end_matches('/')
-            == graph_scope.trim_end_matches("/.default")
-    {
+    } else if let Some(own) = own.filter(|_| {
+        request.scopes.resource().trim_end_matches('/') == graph_scope.trim_end_matches("/.default")
+    }) {
         return Ok(own.clone());
     } else {
         let spec = Spec {
@@ -224,6 +221,35 @@ async fn graph_token(
         .get_or_acquire(&client(prepared.options)?, &prepared.request, true, now)
         .await?
         .token)
+}
+
+/// A token for reading `daemon`'s app registration from Microsoft Graph (the admin app's, or
+/// the daemon's own), and the Graph URL it is for: what `federation` reads credentials with.
+pub async fn graph_token(
+    daemon: &Spec,
+    admin: Option<&AdminApp>,
+    graph_url: Option<&str>,
+    env: &Environment,
+    stdin: &mut (dyn FnMut() -> std::io::Result<String> + Send),
+    now: DateTime<Utc>,
+) -> Result<(Secret, String)> {
+    let prepared = setup::prepare(daemon, env, stdin, now)?;
+    let request = &prepared.request;
+    let graph_url =
+        graph_url.map_or_else(|| default_graph_url(&request.authority.host), str::to_owned);
+    let reading = Reading {
+        daemon,
+        request,
+        env,
+        now,
+        own: None,
+        deadline: prepared.options.deadline,
+    };
+    let client = |options: ClientOptions| TokenClient::new(options);
+    let mut cache = TokenCache::in_memory();
+    let token =
+        self::graph_token_of(&reading, admin, &graph_url, &client, &mut cache, stdin).await?;
+    Ok((token, graph_url))
 }
 
 /// The resource's app id: a well-known resource's, a GUID, or the GUID of `api://{guid}`.

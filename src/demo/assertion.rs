@@ -119,17 +119,20 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
             "Client assertion audience claim does not match Realm issuer. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .",
         ));
     }
+    check_times(&claims, expected.now)
+}
+
+/// AADSTS700024 unless now lies within `nbf`..`exp` (with Entra ID's leeway).
+pub(super) fn check_times(claims: &Map<String, Value>, now: i64) -> Result<(), StsError> {
     let nbf = numeric(claims.get("nbf")).unwrap_or(0);
     let exp = numeric(claims.get("exp")).unwrap_or(0);
     // Saturating: a client may send any number, up to i64::MAX.
-    if expected.now > exp.saturating_add(LEEWAY_SECONDS)
-        || expected.now.saturating_add(LEEWAY_SECONDS) < nbf
-    {
+    if now > exp.saturating_add(LEEWAY_SECONDS) || now.saturating_add(LEEWAY_SECONDS) < nbf {
         return Err(StsError::client(
             Code::AssertionOutOfTime,
             format!(
                 "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
-                entra_time(expected.now),
+                entra_time(now),
                 entra_time(nbf),
                 entra_time(exp)
             ),
@@ -138,9 +141,9 @@ pub(super) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Sts
     Ok(())
 }
 
-type Parts<'a> = (Map<String, Value>, Map<String, Value>, &'a str);
+pub(super) type Parts<'a> = (Map<String, Value>, Map<String, Value>, &'a str);
 
-fn split(assertion: &str) -> Result<Parts<'_>, StsError> {
+pub(super) fn split(assertion: &str) -> Result<Parts<'_>, StsError> {
     let malformed = || StsError::client(Code::MalformedJwt, "JWT token is invalid or malformed.");
     let mut parts = assertion.split('.');
     let (Some(h), Some(c), Some(s), None) =

@@ -1,13 +1,16 @@
 //! Changes an admin makes to an app registration, applied to the demo tenant's model while it
 //! runs: grant an application permission with admin consent, add a client secret, upload a
-//! certificate, or (in a database, as its Entra admin) create the app's contained user. The walkthrough offers them as fixes so a trainee watches a failing step turn
+//! certificate, add a federated credential, or (in a database, as its Entra admin) create the
+//! app's contained user. The walkthrough offers them as fixes so a trainee watches a failing step turn
 //! green. They change the in-memory model only; the tenant file on disk is never written.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::{Error, Result};
 use super::keys::CertInfo;
-use super::model::{ClientSecret, DemoSecret, Grant, Requested, TenantModel};
+use super::model::{
+    ClientSecret, DemoFederatedCredential, DemoSecret, Grant, Requested, TenantModel,
+};
 
 /// One change to an application of the demo tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,15 @@ pub enum TenantChange {
     /// Assign the managed identity with this client id to the demo's Azure host, as
     /// `az vm identity assign --identities <its resource id>` does.
     AssignIdentity { client_id: String },
+    /// Add a federated identity credential (or, with the name of an existing one, replace it),
+    /// as `az ad app federated-credential create` (or `update`) does.
+    AddFederatedCredential {
+        client_id: String,
+        name: String,
+        issuer: String,
+        subject: String,
+        audiences: Vec<String>,
+    },
 }
 
 impl TenantChange {
@@ -45,6 +57,7 @@ impl TenantChange {
             TenantChange::RegisterCertificate { .. } => "register-certificate",
             TenantChange::CreateDatabaseUser { .. } => "create-database-user",
             TenantChange::AssignIdentity { .. } => "assign-identity",
+            TenantChange::AddFederatedCredential { .. } => "add-federated-credential",
         }
     }
 
@@ -54,7 +67,8 @@ impl TenantChange {
             | TenantChange::AddSecret { client_id }
             | TenantChange::RegisterCertificate { client_id, .. }
             | TenantChange::CreateDatabaseUser { client_id, .. }
-            | TenantChange::AssignIdentity { client_id } => client_id,
+            | TenantChange::AssignIdentity { client_id }
+            | TenantChange::AddFederatedCredential { client_id, .. } => client_id,
         }
     }
 }
@@ -98,6 +112,13 @@ pub(super) fn apply(
             create_database_user(model, client_id, resource)
         }
         TenantChange::AssignIdentity { .. } => super::identity_model::assign(model, client_id),
+        TenantChange::AddFederatedCredential {
+            name,
+            issuer,
+            subject,
+            audiences,
+            ..
+        } => add_federated_credential(model, client_id, name, issuer, subject, audiences),
     }
 }
 
@@ -246,6 +267,53 @@ fn create_database_user(
         summary: format!(
             "Ran in {} (as its Entra admin): CREATE USER [{app_name}] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [{app_name}]; {app_name} may log in now (its token stays the same).",
             resource.display_name
+        ),
+        new_secret: None,
+    })
+}
+
+fn add_federated_credential(
+    model: &mut TenantModel,
+    client_id: &str,
+    name: &str,
+    issuer: &str,
+    subject: &str,
+    audiences: &[String],
+) -> Result<Applied> {
+    // Graph's rule for `name`: 3 to 120 characters, letters, digits, '-' and '_'.
+    let name_ok = (3..=120).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !name_ok || issuer.is_empty() || subject.is_empty() || audiences.is_empty() {
+        return Err(Error::Change(format!(
+            "a federated credential needs a name (3-120 letters, digits, '-' or '_'), an issuer, a subject and an audience; got name {name:?}"
+        )));
+    }
+    let app = application_mut(model, client_id)?;
+    let credential = DemoFederatedCredential {
+        name: name.to_owned(),
+        issuer: issuer.to_owned(),
+        subject: Some(subject.to_owned()),
+        audiences: audiences.to_vec(),
+        claims_matching_expression: None,
+    };
+    let verb = if let Some(existing) = app
+        .federated_credentials
+        .iter_mut()
+        .find(|c| c.name == name)
+    {
+        *existing = credential;
+        "Updated"
+    } else {
+        app.federated_credentials.push(credential);
+        "Added"
+    };
+    Ok(Applied {
+        summary: format!(
+            "{verb} the federated credential {name} on {}: issuer {issuer}, subject {subject}, audience {}.",
+            app.display_name,
+            audiences.join(", ")
         ),
         new_secret: None,
     })

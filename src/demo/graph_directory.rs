@@ -4,6 +4,9 @@
 //! principal with its `appRoles` and `oauth2PermissionScopes`), and
 //! `GET /v1.0/servicePrincipals/{id}/appRoleAssignments` (the admin-consented roles, with their
 //! `createdDateTime`). Like Graph, they need `Application.Read.All` or `Directory.Read.All`.
+//! Also an application's federated identity credentials
+//! (`GET /{v1.0|beta}/applications(appId='…')/federatedIdentityCredentials`), and `POST` to the
+//! same path to add one, which needs `Application.ReadWrite.All`.
 
 use serde_json::{Value, json};
 
@@ -13,11 +16,64 @@ const PREFIX: &str = "/graph/v1.0/";
 
 /// True for the paths this module answers.
 pub(super) fn serves(path: &str) -> bool {
+    if federated_app_id(path).is_some() {
+        return true;
+    }
     path.strip_prefix(PREFIX).is_some_and(|rest| {
         rest == "applications"
             || rest == "servicePrincipals"
             || (rest.starts_with("servicePrincipals/") && rest.ends_with("/appRoleAssignments"))
     })
+}
+
+/// The client id of a `POST …/applications(appId='…')/federatedIdentityCredentials`.
+pub(super) fn federated_post_target(path: &str) -> Option<&str> {
+    federated_app_id(path).map(|(_, app_id)| app_id)
+}
+
+/// The route a write is checked against: Graph's role for changing applications.
+pub(super) fn write_route(path: &str) -> Route {
+    Route {
+        path: path.to_owned(),
+        any_role: vec!["Application.ReadWrite.All".into()],
+        rate_limit: None,
+        auth_context: None,
+        body: String::new(),
+    }
+}
+
+/// A `federatedIdentityCredential` from a POST body: name, issuer, subject, audiences.
+pub(super) fn federated_credential_body(
+    body: &[u8],
+) -> Result<(String, String, String, Vec<String>), String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e})"))?;
+    let text = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("'{name}' is missing or not a string"))
+    };
+    let audiences: Vec<String> = value
+        .get("audiences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if value
+        .get("claimsMatchingExpression")
+        .is_some_and(|v| !v.is_null())
+    {
+        return Err(
+            "a claimsMatchingExpression is added through Graph beta, which the demo does not write"
+                .into(),
+        );
+    }
+    Ok((text("name")?, text("issuer")?, text("subject")?, audiences))
 }
 
 /// The route the checks run against: Graph's roles for reading applications.
@@ -31,8 +87,16 @@ pub(super) fn route(path: &str) -> Route {
     }
 }
 
-/// The answer's body, or `None` for a 404.
-pub(super) fn answer(model: &TenantModel, path: &str, query: Option<&str>) -> Option<Value> {
+/// The answer's body, or `None` for a 404. `host` fills the demo issuers' URLs.
+pub(super) fn answer(
+    model: &TenantModel,
+    host: &str,
+    path: &str,
+    query: Option<&str>,
+) -> Option<Value> {
+    if let Some((version, app_id)) = federated_app_id(path) {
+        return federated_credentials(model, host, version, app_id);
+    }
     let rest = path.strip_prefix(PREFIX)?;
     let wanted = filter_app_id(query);
     let context = |what: &str| format!("https://graph.microsoft.com/v1.0/$metadata#{what}");
@@ -102,6 +166,62 @@ pub(super) fn answer(model: &TenantModel, path: &str, query: Option<&str>) -> Op
         }
     }
     Some(json!({"@odata.context": context("appRoleAssignments"), "value": assignments}))
+}
+
+/// `GET /{v1.0|beta}/applications(appId='…')/federatedIdentityCredentials`: the version and
+/// the app id.
+fn federated_app_id(path: &str) -> Option<(&'static str, &str)> {
+    let (version, rest) = if let Some(rest) = path.strip_prefix("/graph/v1.0/") {
+        ("v1.0", rest)
+    } else {
+        ("beta", path.strip_prefix("/graph/beta/")?)
+    };
+    let app_id = rest
+        .strip_prefix("applications(appId='")?
+        .strip_suffix("')/federatedIdentityCredentials")?;
+    (!app_id.contains('\'') && !app_id.contains('/')).then_some((version, app_id))
+}
+
+/// An app's federated identity credentials as Graph lists them. v1.0 has no
+/// `claimsMatchingExpression` (a flexible credential shows there with a null subject); beta
+/// does (<https://learn.microsoft.com/graph/api/resources/federatedidentitycredential>).
+fn federated_credentials(
+    model: &TenantModel,
+    host: &str,
+    version: &str,
+    app_id: &str,
+) -> Option<Value> {
+    let app = model.application_by_client_id(app_id)?;
+    let items: Vec<Value> = app
+        .federated_credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut item = json!({
+                "id": format!("{}-{i:04}-4000-8000-{}", &app.service_principal_id[..8], &app.client_id[24..]),
+                "name": c.name,
+                "issuer": c.issuer_url(model, host),
+                "subject": c.subject,
+                "description": null,
+                "audiences": c.audiences,
+            });
+            if version == "beta"
+                && let Value::Object(map) = &mut item
+            {
+                map.insert(
+                    "claimsMatchingExpression".into(),
+                    c.claims_matching_expression.as_ref().map_or(Value::Null, |e| {
+                        json!({"value": e, "languageVersion": 1})
+                    }),
+                );
+            }
+            item
+        })
+        .collect();
+    Some(json!({
+        "@odata.context": format!("https://graph.microsoft.com/{version}/$metadata#applications('{}')/federatedIdentityCredentials", app.service_principal_id.chars().rev().collect::<String>()),
+        "value": items,
+    }))
 }
 
 /// `appId eq '…'` of a `$filter` query parameter.

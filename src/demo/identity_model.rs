@@ -81,9 +81,11 @@ impl ManagedIdentity {
                 secret: None,
                 certificate: None,
                 private_key: None,
+                federated: None,
             },
             grants: self.grants.clone(),
             requested: None,
+            federated_credentials: Vec::new(),
         }
     }
 }

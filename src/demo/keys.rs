@@ -80,7 +80,7 @@ impl CertInfo {
         DecodingKey::from_rsa_raw_components(&self.modulus, &self.exponent)
     }
 
-    fn jwk_n_e(&self) -> (String, String) {
+    pub fn jwk_n_e(&self) -> (String, String) {
         (
             URL_SAFE_NO_PAD.encode(&self.modulus),
             URL_SAFE_NO_PAD.encode(&self.exponent),
@@ -107,6 +107,8 @@ pub(super) struct Keys {
     signing: EncodingKey,
     signing_cert: CertInfo,
     registered: HashMap<String, Vec<CertInfo>>,
+    /// The demo's external issuers' signing keys, by issuer name.
+    issuers: HashMap<String, (EncodingKey, CertInfo)>,
 }
 
 impl Keys {
@@ -131,10 +133,25 @@ impl Keys {
                 .collect::<Result<Vec<_>>>()?;
             registered.insert(app.client_id.to_ascii_lowercase(), certs);
         }
+        let mut issuers = HashMap::new();
+        for issuer in &model.issuers {
+            let key = EncodingKey::from_rsa_pem(model.file(&issuer.signing_key)?.as_bytes())
+                .map_err(|e| Error::KeyMaterial {
+                    what: "issuer signing key",
+                    file: issuer.signing_key.clone(),
+                    message: e.to_string(),
+                })?;
+            let cert = CertInfo::from_pem(
+                model.file(&issuer.signing_certificate)?,
+                &issuer.signing_certificate,
+            )?;
+            issuers.insert(issuer.name.clone(), (key, cert));
+        }
         Ok(Self {
             signing,
             signing_cert,
             registered,
+            issuers,
         })
     }
 
@@ -160,6 +177,11 @@ impl Keys {
     }
 
     /// The JWKS document; `issuer` is added to the key as Entra ID's v2 key sets do.
+    /// The signing key and certificate of demo issuer `name`.
+    pub fn issuer(&self, name: &str) -> Option<&(EncodingKey, CertInfo)> {
+        self.issuers.get(name)
+    }
+
     pub fn jwks(&self, issuer: &str) -> Value {
         let (n, e) = self.signing_cert.jwk_n_e();
         json!({"keys": [{

@@ -45,6 +45,22 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "unregistered-presented.key.pem",
         include_str!("../../assets/demo/unregistered-presented.key.pem"),
     ),
+    (
+        "github-actions-issuer.key.pem",
+        include_str!("../../assets/demo/github-actions-issuer.key.pem"),
+    ),
+    (
+        "github-actions-issuer.crt.pem",
+        include_str!("../../assets/demo/github-actions-issuer.crt.pem"),
+    ),
+    (
+        "aks-issuer.key.pem",
+        include_str!("../../assets/demo/aks-issuer.key.pem"),
+    ),
+    (
+        "aks-issuer.crt.pem",
+        include_str!("../../assets/demo/aks-issuer.crt.pem"),
+    ),
 ];
 
 /// A throw-away demo credential (secret value, private key). Its `Debug` is redacted so that it
@@ -85,6 +101,9 @@ pub struct TenantModel {
     /// The Azure host the demo's managed identity endpoints play.
     #[serde(default)]
     pub identity_host: Option<super::identity_model::IdentityHost>,
+    /// External identity providers the demo plays (GitHub Actions, an AKS cluster).
+    #[serde(default)]
+    pub issuers: Vec<ExternalIssuer>,
     /// Contents of the PEM files the model names, by the name used in the model.
     #[serde(skip)]
     files: BTreeMap<String, DemoSecret>,
@@ -223,6 +242,87 @@ pub struct Application {
     /// granted roles, requested as application permissions.
     #[serde(default)]
     pub requested: Option<Vec<Requested>>,
+    /// Federated identity credentials: the external tokens the app registration trusts.
+    #[serde(default)]
+    pub federated_credentials: Vec<DemoFederatedCredential>,
+}
+
+/// An external OIDC issuer the demo tenant plays on loopback: its issuer URL is
+/// `{authority host}/issuers/{name}` (plus `/` when `trailing_slash`, as AKS issuers have), with
+/// a discovery document and JWKS under it, and it mints tokens for chosen subjects.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIssuer {
+    /// Path under `/issuers/`: letters, digits, `-` and `/`.
+    pub name: String,
+    pub display_name: String,
+    /// The issuer URL ends with `/` (AKS OIDC issuers do; GitHub's does not).
+    #[serde(default)]
+    pub trailing_slash: bool,
+    /// Path of the JWKS under the issuer URL (GitHub: `.well-known/jwks`; Kubernetes:
+    /// `openid/v1/jwks`).
+    pub jwks_path: String,
+    /// Lifetime of a token minted on request, in seconds.
+    pub lifetime_seconds: i64,
+    pub signing_key: String,
+    pub signing_certificate: String,
+}
+
+impl ExternalIssuer {
+    /// The issuer URL without its trailing slash; `{issuer:NAME}` in a credential stands for it.
+    pub fn base_url(&self, host: &str) -> String {
+        format!("{}/issuers/{}", host.trim_end_matches('/'), self.name)
+    }
+
+    /// The `iss` this issuer puts in its tokens.
+    pub fn url(&self, host: &str) -> String {
+        let base = self.base_url(host);
+        if self.trailing_slash {
+            format!("{base}/")
+        } else {
+            base
+        }
+    }
+}
+
+/// A federated identity credential on a demo application. `issuer` may contain
+/// `{issuer:NAME}`, which stands for the base URL of the demo issuer NAME.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoFederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub audiences: Vec<String>,
+    /// A flexible credential's expression (`claims['sub'] matches '…'`), instead of `subject`.
+    #[serde(default)]
+    pub claims_matching_expression: Option<String>,
+}
+
+impl DemoFederatedCredential {
+    /// The issuer with `{issuer:NAME}` filled in for a tenant served at `host`.
+    pub fn issuer_url(&self, model: &TenantModel, host: &str) -> String {
+        let mut out = self.issuer.clone();
+        for issuer in &model.issuers {
+            out = out.replace(
+                &format!("{{issuer:{}}}", issuer.name),
+                &issuer.base_url(host),
+            );
+        }
+        out
+    }
+}
+
+/// The federated token an app hands out: minted by demo issuer `issuer` for `subject`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederatedHandout {
+    pub issuer: String,
+    pub subject: String,
+    /// Default: `api://AzureADTokenExchange`.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// Permissions an app registration lists for one resource.
@@ -252,6 +352,9 @@ pub struct Handout {
     pub secret: Option<DemoSecret>,
     pub certificate: Option<String>,
     pub private_key: Option<String>,
+    /// A federated token (written to a file, as `AZURE_FEDERATED_TOKEN_FILE` names one).
+    #[serde(default)]
+    pub federated: Option<FederatedHandout>,
 }
 
 /// A certificate and key handed out, with their PEM text.
@@ -330,6 +433,10 @@ impl TenantModel {
             self.tenant.signing_key.clone(),
             self.tenant.signing_certificate.clone(),
         ];
+        for issuer in &self.issuers {
+            names.push(issuer.signing_key.clone());
+            names.push(issuer.signing_certificate.clone());
+        }
         for app in &self.applications {
             names.extend(app.certificates.iter().cloned());
             names.extend(app.handout.certificate.iter().cloned());
@@ -365,6 +472,11 @@ impl TenantModel {
             })),
             _ => Ok(None),
         }
+    }
+
+    /// The demo issuer named `name`.
+    pub fn issuer(&self, name: &str) -> Option<&ExternalIssuer> {
+        self.issuers.iter().find(|i| i.name == name)
     }
 
     /// The scenario names, in file order.

@@ -22,6 +22,7 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
     for r in &model.resources {
         check_resource(r, &mut seen, &mut paths)?;
     }
+    check_issuers(model)?;
     let mut scenarios = HashSet::new();
     for app in &model.applications {
         let who = format!("application {:?}", app.scenario);
@@ -47,7 +48,11 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
                 "{who} hands out a certificate without its private key, or a key without its certificate"
             ));
         }
-        if app.handout.secret.is_none() && app.handout.certificate.is_none() {
+        check_federation(model, app, &who)?;
+        if app.handout.secret.is_none()
+            && app.handout.certificate.is_none()
+            && app.handout.federated.is_none()
+        {
             return Err(format!("{who} hands out no credential"));
         }
         for grant in &app.grants {
@@ -170,4 +175,53 @@ fn guid(what: &str, value: &str) -> Result<(), String> {
     uuid::Uuid::parse_str(value)
         .map(|_| ())
         .map_err(|_| format!("{what} {value:?} is not a GUID"))
+}
+
+/// The demo's external issuers: names that make clean paths.
+fn check_issuers(model: &TenantModel) -> Result<(), String> {
+    for issuer in &model.issuers {
+        let ok = !issuer.name.is_empty()
+            && issuer
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+            && !issuer.name.starts_with('/')
+            && !issuer.name.ends_with('/');
+        if !ok {
+            return Err(format!(
+                "issuer name {:?} must be letters, digits, '-' and inner '/'",
+                issuer.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An app's federated credentials (a subject or a readable expression) and handed-out token.
+fn check_federation(
+    model: &TenantModel,
+    app: &super::model::Application,
+    who: &str,
+) -> Result<(), String> {
+    if let Some(federated) = &app.handout.federated
+        && model.issuer(&federated.issuer).is_none()
+    {
+        return Err(format!(
+            "{who} hands out a token of issuer {:?}, which is no [[issuers]] entry",
+            federated.issuer
+        ));
+    }
+    for credential in &app.federated_credentials {
+        if let Some(expression) = &credential.claims_matching_expression {
+            crate::federation::expression::Expression::parse(expression)
+                .map_err(|e| format!("{who}: federated credential {:?}: {e}", credential.name))?;
+        }
+        if credential.subject.is_some() == credential.claims_matching_expression.is_some() {
+            return Err(format!(
+                "{who}: federated credential {:?} needs a subject or a claims_matching_expression, not both",
+                credential.name
+            ));
+        }
+    }
+    Ok(())
 }

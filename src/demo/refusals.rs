@@ -92,6 +92,7 @@ pub(super) struct Sql {
 #[serde(deny_unknown_fields)]
 pub(super) struct Demo {
     pub not_found: Refusal,
+    pub bad_federated_credential: Refusal,
 }
 
 /// Every refusal, by service.
@@ -123,6 +124,7 @@ mod tests {
 
     /// The placeholders the demo fills in (see the header of `refusals.toml`).
     const FILLED: &[&str] = &[
+        "reason",
         "iss",
         "aud",
         "allowed",
@@ -188,6 +190,11 @@ mod tests {
         }
         add("sql", "login_failed", &sql.login_failed);
         add("demo", "not_found", &demo.not_found);
+        add(
+            "demo",
+            "bad_federated_credential",
+            &demo.bad_federated_credential,
+        );
         all
     }
 
@@ -202,7 +209,7 @@ mod tests {
     fn every_refusal_names_its_source_and_uses_only_filled_placeholders() {
         let refusals = Refusals::parse(SOURCE).unwrap();
         let all = all(&refusals);
-        assert_eq!(all.len(), 24);
+        assert_eq!(all.len(), 25);
         for (name, refusal) in all {
             assert!(!refusal.message.is_empty(), "{name} has no message");
             assert!(

@@ -29,8 +29,12 @@ pub(super) async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let state = live.now();
+    // Graph's one write: adding a federated credential to an application.
+    let is_write = method == Method::POST
+        && super::graph_directory::federated_post_target(uri.path()).is_some();
     let directory = super::graph_directory::serves(uri.path())
         .then(|| {
             let graph = state
@@ -38,7 +42,12 @@ pub(super) async fn handle(
                 .resources
                 .iter()
                 .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            Some((graph, super::graph_directory::route(uri.path())))
+            let route = if is_write {
+                super::graph_directory::write_route(uri.path())
+            } else {
+                super::graph_directory::route(uri.path())
+            };
+            Some((graph, route))
         })
         .flatten();
     let found = match &directory {
@@ -56,7 +65,7 @@ pub(super) async fn handle(
         )
             .into_response();
     };
-    if method != Method::GET {
+    if method != Method::GET && !is_write {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let ctx = Ctx {
@@ -98,8 +107,16 @@ pub(super) async fn handle(
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
+    if is_write {
+        return add_federated_credential(&live, &ctx, uri.path(), &body);
+    }
     let body: Value = if directory.is_some() {
-        match super::graph_directory::answer(&state.model, uri.path(), uri.query()) {
+        match super::graph_directory::answer(
+            &state.model,
+            &state.authority_host,
+            uri.path(),
+            uri.query(),
+        ) {
             Some(body) => body,
             None => return StatusCode::NOT_FOUND.into_response(),
         }
@@ -112,6 +129,57 @@ pub(super) async fn handle(
         header::HeaderValue::from_static("application/json"),
     );
     (StatusCode::OK, out, axum::Json(body)).into_response()
+}
+
+/// `POST …/federatedIdentityCredentials`: applied to the running tenant as an admin would.
+fn add_federated_credential(live: &Arc<Live>, ctx: &Ctx<'_>, path: &str, body: &[u8]) -> Response {
+    let refuse = |reason: &str| {
+        let refusal = &Refusals::builtin().demo.bad_federated_credential;
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": {
+                "code": refusal.code(),
+                "message": refusal.render(&[("reason", reason)]),
+            }})),
+        )
+            .into_response()
+    };
+    let Some(client_id) = super::graph_directory::federated_post_target(path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if ctx
+        .state
+        .model
+        .application_by_client_id(client_id)
+        .is_none()
+    {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let (name, issuer, subject, audiences) =
+        match super::graph_directory::federated_credential_body(body) {
+            Ok(parts) => parts,
+            Err(reason) => return refuse(&reason),
+        };
+    let change = super::changes::TenantChange::AddFederatedCredential {
+        client_id: client_id.to_owned(),
+        name: name.clone(),
+        issuer: issuer.clone(),
+        subject: subject.clone(),
+        audiences: audiences.clone(),
+    };
+    match super::server::DemoControl::of(live).apply(&change) {
+        Ok(_) => (
+            StatusCode::CREATED,
+            axum::Json(json!({
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications/federatedIdentityCredentials/$entity",
+                "id": uuid::Uuid::new_v4().to_string(),
+                "name": name, "issuer": issuer, "subject": subject,
+                "description": null, "audiences": audiences,
+            })),
+        )
+            .into_response(),
+        Err(e) => refuse(&e.to_string()),
+    }
 }
 
 struct Ctx<'a> {

@@ -64,6 +64,9 @@ pub struct DemoApp {
     pub certificate_pem: Option<PathBuf>,
     pub certificate_pfx: Option<PathBuf>,
     pub pfx_password: Option<DemoSecret>,
+    /// A federated token from one of the demo's external issuers (what
+    /// `AZURE_FEDERATED_TOKEN_FILE` would name); minted at start, valid for an hour.
+    pub assertion_file: Option<PathBuf>,
     pub scope: String,
     /// Full URL of the API call that shows the lesson.
     pub probe_url: String,
@@ -150,6 +153,13 @@ pub struct DemoControl {
 }
 
 impl DemoControl {
+    /// The control of the tenant a handler serves (Graph's writes go through it too).
+    pub(super) fn of(live: &Arc<Live>) -> Self {
+        Self {
+            live: Arc::clone(live),
+        }
+    }
+
     /// Applies `change` and says what it did; a change that cannot apply leaves the tenant as
     /// it was.
     pub fn apply(&self, change: &TenantChange) -> Result<Applied> {
@@ -210,7 +220,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
     let scheme = if tls { "https" } else { "http" };
     let authority_host = format!("{scheme}://{addr}");
     let files = CredentialDir::create()?;
-    let apps = handouts(&model, &files, &authority_host)?;
+    let apps = handouts(&model, &keys, &files, &authority_host)?;
     let tenant_id = model.tenant.id.clone();
     let tenant_domain = model.tenant.domain.clone();
     let identity_header = DemoSecret::new(uuid::Uuid::new_v4().simple().to_string());
@@ -257,7 +267,16 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
     })
 }
 
-fn handouts(model: &TenantModel, files: &CredentialDir, host: &str) -> Result<Vec<DemoApp>> {
+/// How long a handed-out federated token lives: an hour, like a projected Kubernetes token, so
+/// a lesson is not cut short (a real GitHub Actions token lives minutes).
+const HANDOUT_TOKEN_LIFETIME: i64 = 3600;
+
+fn handouts(
+    model: &TenantModel,
+    keys: &Keys,
+    files: &CredentialDir,
+    host: &str,
+) -> Result<Vec<DemoApp>> {
     let password = DemoSecret::new(format!("demo-{}", uuid::Uuid::new_v4().simple()));
     model
         .applications
@@ -272,7 +291,39 @@ fn handouts(model: &TenantModel, files: &CredentialDir, host: &str) -> Result<Ve
                 }
                 None => (None, None),
             };
+            let assertion_file = match &app.handout.federated {
+                Some(federated) => {
+                    let issuer =
+                        model
+                            .issuer(&federated.issuer)
+                            .ok_or_else(|| Error::KeyMaterial {
+                                what: "federated handout",
+                                file: federated.issuer.clone(),
+                                message: "no such issuer in the tenant model".to_owned(),
+                            })?;
+                    let token = super::issuer::mint(
+                        keys,
+                        &super::issuer::Mint {
+                            issuer,
+                            host,
+                            subject: &federated.subject,
+                            audience: federated
+                                .audience
+                                .as_deref()
+                                .unwrap_or(super::issuer::EXCHANGE_AUDIENCE),
+                            now: chrono::Utc::now().timestamp(),
+                            lifetime: HANDOUT_TOKEN_LIFETIME,
+                        },
+                    )?;
+                    Some(files.write(
+                        &format!("{}.federated-token", app.scenario),
+                        token.as_bytes(),
+                    )?)
+                }
+                None => None,
+            };
             Ok(DemoApp {
+                assertion_file,
                 scenario: app.scenario.clone(),
                 display_name: app.display_name.clone(),
                 client_id: app.client_id.clone(),
@@ -290,7 +341,8 @@ fn handouts(model: &TenantModel, files: &CredentialDir, host: &str) -> Result<Ve
 }
 
 fn router(state: Arc<Live>) -> Router {
-    Router::new()
+    let view = state.now();
+    let base = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token_v2))
         .route("/{tenant}/oauth2/token", post(sts::token_v1))
         .route(
@@ -309,8 +361,8 @@ fn router(state: Arc<Live>) -> Router {
             get(managed_identity::imds),
         )
         .route(APP_SERVICE_PATH, get(managed_identity::app_service))
-        .fallback(resource_api::handle)
-        .with_state(state)
+        .fallback(resource_api::handle);
+    super::issuer::routes(&view.model, base).with_state(state)
 }
 
 impl RunningDemo {

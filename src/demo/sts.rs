@@ -1,8 +1,8 @@
 //! The token endpoints (`/{tenant}/oauth2/v2.0/token` with `scope=`, `/{tenant}/oauth2/token`
 //! with `resource=`). A request is checked in a plausible order (no public source fixes Entra
 //! ID's own) and the first failure is the answer: tenant segment (900023, 90002, 50059), grant
-//! type (900144, 70003), client (700016), credential (7000218, 7000215, 7000222, or the
-//! assertion checks in `assertion`), scope (90014, 901002, 1002012, 70011), resource (500011);
+//! type (900144, 70003), client (700016), credential (7000218, 7000215, 7000222, the
+//! assertion checks in `assertion`, or a federated assertion's in `federated`), scope (90014, 901002, 1002012, 70011), resource (500011);
 //! then a token is minted for the resource.
 
 use std::collections::HashMap;
@@ -324,6 +324,12 @@ fn authenticate(
                         "client_assertion_type parameter is empty or not valid.",
                     ));
                 }
+            }
+            if assertion::unverified_issuer(assertion)
+                .is_some_and(|iss| super::federated::is_federated(&iss, &app.client_id))
+            {
+                super::federated::verify(state, app, assertion, now)?;
+                return Ok(ClientAuth::Certificate);
             }
             let audiences = token_endpoints(&state.authority_host, model, tenant);
             let expected = Expected {

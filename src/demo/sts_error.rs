@@ -59,6 +59,16 @@ codes! {
     AssertionAudienceMismatch = 700_023,
     AssertionOutOfTime = 700_024,
     MalformedJwt = 50027,
+    /// A federated assertion, and the app has no federated credential at all.
+    NoFederatedRecord = 70021,
+    /// No federated credential has the assertion's issuer.
+    FederatedIssuer = 700_211,
+    /// No federated credential of that issuer accepts the assertion's audience.
+    FederatedAudience = 700_212,
+    /// No federated credential of that issuer has the assertion's subject.
+    FederatedSubject = 700_213,
+    /// The subject matches a credential only when case is ignored.
+    FederatedSubjectCase = 7_002_138,
     IssuanceFailed = 50000,
 }
 

@@ -39,6 +39,18 @@ const SCRIPTS: &[(&str, &str)] = &[
         "walkthrough",
         include_str!("../../assets/demos/walkthrough.toml"),
     ),
+    (
+        "federated-subject-mismatch",
+        include_str!("../../assets/demos/federated-subject-mismatch.toml"),
+    ),
+    (
+        "federated-issuer-slash",
+        include_str!("../../assets/demos/federated-issuer-slash.toml"),
+    ),
+    (
+        "walkthrough-federated",
+        include_str!("../../assets/demos/walkthrough-federated.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -1,5 +1,6 @@
 //! Applying a fix: a scope change to the request, or a change to the embedded demo tenant
-//! (grant a role, add a secret, upload the certificate, create the app's database user) through
+//! (grant a role, add a secret, upload the certificate, add a federated credential, create the
+//! app's database user) through
 //! its [`DemoControl`].
 
 use super::{DemoFix, Setup};
@@ -68,6 +69,18 @@ pub fn apply(setup: &mut Setup, fix: &DemoFix, demo: Option<&DemoControl>) -> Re
         DemoFix::CreateDatabaseUser { resource } => TenantChange::CreateDatabaseUser {
             client_id,
             resource: resource.clone(),
+        },
+        DemoFix::AddFederatedCredential {
+            name,
+            issuer,
+            subject,
+            audience,
+        } => TenantChange::AddFederatedCredential {
+            client_id,
+            name: name.clone(),
+            issuer: issuer.clone(),
+            subject: subject.clone(),
+            audiences: vec![audience.clone()],
         },
     };
     let Some(demo) = demo else {

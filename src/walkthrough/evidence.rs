@@ -114,11 +114,22 @@ fn credential_evidence(credential: &Credential) -> Vec<String> {
                 ),
             ]
         }
-        Credential::Assertion { path, .. } => {
-            vec![format!(
+        Credential::Assertion { path, token } => {
+            let mut lines = vec![format!(
                 "a federated assertion read from {}",
                 path.display()
-            )]
+            )];
+            // What Entra ID matches against the app's federated credentials, exactly.
+            if let Ok(decoded) = crate::token::decode(token.expose()) {
+                let claims = crate::federation::ExternalClaims::from_json(&decoded.raw_claims);
+                lines.push(format!(
+                    "its issuer {}, subject {}, audience {} — compare with Certificates & secrets › Federated credentials",
+                    claims.iss.as_deref().unwrap_or("-"),
+                    claims.sub.as_deref().unwrap_or("-"),
+                    claims.aud.join(", ")
+                ));
+            }
+            lines
         }
     }
 }

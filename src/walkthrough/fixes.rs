@@ -34,7 +34,9 @@ pub(super) fn fix_for(step: StepId, finding: &Finding, setup: &Setup) -> Fix {
     context.role = needed.first().cloned();
     let mut fix = from_finding(finding);
     match step {
-        StepId::Credential => credential(&mut fix, finding, &request.credential),
+        StepId::Credential => {
+            credential(&mut fix, finding, &request.credential, &request.client_id);
+        }
         StepId::Scope => scope(&mut fix, finding, setup, &context),
         StepId::Role => role(&mut fix, setup, &needed, &context),
         StepId::Api if finding.id == super::database::LOGIN_FAILED => {
@@ -61,8 +63,14 @@ pub(super) fn from_finding(finding: &Finding) -> Fix {
     }
 }
 
-fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential) {
+fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential, client_id: &str) {
     fix.apply = match (finding.id.as_str(), credential) {
+        // No credential matches the token's issuer or subject: trust it with a new one (the
+        // token names the workload; an audience mismatch is fixed in the token, not here).
+        (
+            "AADSTS70021" | "AADSTS700211" | "AADSTS700213" | "AADSTS7002138",
+            Credential::Assertion { token, .. },
+        ) => federated(fix, token, client_id),
         ("AADSTS7000215" | "AADSTS7000222" | "AADSTS7000218", Credential::Secret(_)) => {
             Some(DemoFix::AddSecret)
         }
@@ -77,6 +85,31 @@ fn credential(fix: &mut Fix, finding: &Finding, credential: &Credential) {
         }
         _ => None,
     };
+}
+
+/// The credential that trusts the presented token: its `az` command, and what `x` adds.
+fn federated(fix: &mut Fix, token: &crate::Secret, client_id: &str) -> Option<DemoFix> {
+    let decoded = crate::token::decode(token.expose()).ok()?;
+    let claims = crate::federation::ExternalClaims::from_json(&decoded.raw_claims);
+    let (issuer, subject) = (claims.iss.clone()?, claims.sub.clone()?);
+    let audience = claims
+        .aud
+        .first()
+        .cloned()
+        .unwrap_or_else(|| crate::federation::TOKEN_EXCHANGE_AUDIENCES[0].to_owned());
+    let name = crate::federation::advice::suggested_name(&claims);
+    fix.summary = format!(
+        "Add a federated credential that trusts issuer {issuer} and subject {subject} exactly (entra-doctor federation names what differs from the existing ones)"
+    );
+    fix.az = Some(crate::federation::advice::create_command(
+        client_id, &name, &issuer, &subject, &audience,
+    ));
+    Some(DemoFix::AddFederatedCredential {
+        name,
+        issuer,
+        subject,
+        audience,
+    })
 }
 
 fn scope(fix: &mut Fix, finding: &Finding, setup: &Setup, context: &FixContext) {

@@ -1,4 +1,5 @@
-//! The walkthrough's setup: the request as `token` would send it (through [`crate::setup`], the
+//! The walkthrough's setup (a demo app's: its secret, else its certificate, else its federated
+//! token file): the request as `token` would send it (through [`crate::setup`], the
 //! one path every credential takes), and the API to call (on the demo tenant, its own route).
 
 use super::Setup;
@@ -55,6 +56,9 @@ pub fn demo_spec(demo: &RunningDemo, scenario: &str) -> Result<(Spec, String)> {
             path: Some(pem.clone()),
             private_key: None,
             password: Password::default(),
+        },
+        (None, None) if app.assertion_file.is_some() => CredentialSpec::Assertion {
+            path: app.assertion_file.clone(),
         },
         (None, None) => {
             return Err(Error::MissingCredential {

@@ -4,6 +4,7 @@
 
 mod assertions;
 mod cli;
+mod federated;
 mod resource_apis;
 mod support;
 mod tls;

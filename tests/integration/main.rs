@@ -20,6 +20,7 @@ mod diagnose;
 mod doctor;
 mod fault_server;
 mod faults;
+mod federation;
 mod fleet;
 mod hostile;
 mod hostile_echo;

@@ -131,6 +131,8 @@ macro_rules! assert_frame {
                 (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "YYYY-MM-DDTHH:MM:SS"),
                 (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
                 (r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC"),
+                // Entra ID's error timestamp (`2026-12-01 01:45:26Z`), as a frame shows it.
+                (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", "YYYY-MM-DD HH:MM:SSZ"),
                 (r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", "Www, DD Mmm YYYY HH:MM:SS GMT"),
                 // Elapsed times vary in width: drop the padding after them too.
                 (r"in \d+ ms([^│]*?) *│", "in N ms$1 │"),

@@ -41,6 +41,14 @@ const FIRST_FAILURE: &[(&str, Option<(StepId, &str)>)] = &[
         "delegated-instead-of-application",
         Some((StepId::Role, "token.no-roles")),
     ),
+    (
+        "federated-subject-mismatch",
+        Some((StepId::Credential, "AADSTS700213")),
+    ),
+    (
+        "federated-issuer-slash",
+        Some((StepId::Credential, "AADSTS700211")),
+    ),
 ];
 
 #[tokio::test]
@@ -90,6 +98,8 @@ async fn applying_each_fix_in_the_demo_tenant_turns_the_path_green() {
         ("expired-secret", "add-secret"),
         ("unregistered-certificate", "register-certificate"),
         ("delegated-instead-of-application", "grant-role"),
+        ("federated-subject-mismatch", "add-federated-credential"),
+        ("federated-issuer-slash", "add-federated-credential"),
     ];
     for (scenario, kind) in expected_fixes {
         let (reports, mut setup) = run(demo_setup(&demo, scenario).unwrap()).await;

@@ -5,7 +5,7 @@
 use entra_doctor::cli::demo::{DemoArgs, OutputFormat, run_with};
 use serde_json::Value;
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 9] = [
     "healthy",
     "no-consent",
     "wrong-scope",
@@ -13,6 +13,8 @@ const SCENARIOS: [&str; 7] = [
     "expired-secret",
     "unregistered-certificate",
     "delegated-instead-of-application",
+    "federated-subject-mismatch",
+    "federated-issuer-slash",
 ];
 
 #[tokio::test]
@@ -57,6 +59,16 @@ async fn serve_json_is_one_line_with_every_app() {
     ] {
         assert!(healthy[key].is_string(), "{key}");
     }
+    // A federated app hands out a token file, and its doctor command uses it.
+    let federated = &apps[7];
+    let file = federated["assertion_file"].as_str().unwrap();
+    assert!(
+        federated["doctor_command"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--assertion-file '{file}'"))
+    );
+    assert!(federated["secret"].is_null());
     let no_consent = &apps[1];
     assert!(no_consent["certificate_pem"].is_null() && no_consent["pfx_password"].is_null());
     assert!(apps[5]["secret"].is_null());
