@@ -12,6 +12,7 @@
 
 pub mod advice;
 pub mod assertion;
+pub mod audit;
 pub mod compare;
 pub mod expression;
 pub mod graph;
@@ -19,6 +20,7 @@ pub mod subject;
 
 pub use advice::findings;
 pub use assertion::{ExternalClaims, Inspection, inspect, inspect_for};
+pub use audit::{FederationReport, FederationRequest, examine};
 pub use compare::{Comparison, CredentialComparison, FederatedCredential, FieldVerdict, compare};
 pub use subject::{IssuerKind, SubjectShape};
 

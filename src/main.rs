@@ -165,7 +165,7 @@ async fn scripted(args: cli::demo::DemoArgs) -> u8 {
                 .ok_or_else(|| format!("no launch for {scenario}"))?;
             Ok(launches.swap_remove(index).1)
         };
-        return match demos::export_svg(dir, take).await {
+        return match Box::pin(demos::export_svg(dir, take)).await {
             Ok(written) => {
                 let line = format!("Wrote {} SVG frames to {}\n", written.len(), dir.display());
                 match cli::write_output(&mut std::io::stdout(), line.as_bytes()) {
@@ -204,7 +204,7 @@ async fn scripted(args: cli::demo::DemoArgs) -> u8 {
     })
     .await
     {
-        Ok(launch) => match demos::play(launch, &script).await {
+        Ok(launch) => match Box::pin(demos::play(launch, &script)).await {
             Ok(()) => 0,
             Err(e) => {
                 cli::say_error(&e);

@@ -265,6 +265,13 @@ pub fn prepare(
         context: &context,
     };
     let credential = credential(spec, stdin, &mut made)?;
+    // A federated token is checked before it is sent: what it says, and what is wrong with it.
+    if let Credential::Assertion { token, .. } = &credential {
+        let expected = crate::federation::audience_for_authority(host.as_str());
+        let inspection = crate::federation::inspect_for(token.expose(), Some(expected), now);
+        warnings.extend(inspection.presented(now));
+        warnings.extend(inspection.findings);
+    }
     let mut options = client_options(&spec.network, env)?;
     // `--timeout` is the whole command's: its clock starts as the request is prepared.
     options.deadline = Some(crate::auth::Deadline::after(spec.network.timeout));

@@ -7,22 +7,19 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::args::{CloudArg, FederationArgs};
+use super::args::FederationArgs;
 use super::config::Environment;
 use super::{OutputFormat, Report, findings};
-use crate::consent::ReadFailure;
-use crate::diagnose::{self, Finding, Severity, preflight};
+use crate::diagnose::{Finding, Severity};
 use crate::error::{Error, Result};
-use crate::federation::{self, Comparison, ExternalClaims, FieldVerdict, graph};
+use crate::federation::{self, Comparison, ExternalClaims, FieldVerdict};
 use crate::secret::Secret;
 use crate::token::time::relative_to_expiry;
 
-const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
-
-/// What the command found.
+/// What the command found, and where the token came from.
 #[derive(Debug, Clone)]
 pub struct FederationReport {
-    /// Where the token came from (`--assertion-file` or `AZURE_FEDERATED_TOKEN_FILE`).
+    /// `--assertion-file` or `AZURE_FEDERATED_TOKEN_FILE`.
     pub source: &'static str,
     pub claims: Option<ExternalClaims>,
     pub client_id: Option<String>,
@@ -58,7 +55,7 @@ pub async fn run(
     Ok(())
 }
 
-/// Reads and checks the token, then compares it with the app's credentials when it can.
+/// Reads the token named by the options, then runs the domain's check.
 pub async fn examine(
     args: &FederationArgs,
     env: &Environment,
@@ -81,96 +78,10 @@ pub async fn examine(
     // The token is the credential: never printed, scrubbed from whatever the run prints.
     let token = Secret::new(text.trim());
     crate::scrub::remember(&token);
-    let host = match (&args.credential.authority_host, args.credential.cloud) {
-        (Some(host), _) => host.clone(),
-        (None, Some(CloudArg::Usgov)) => "https://login.microsoftonline.us".to_owned(),
-        (None, Some(CloudArg::China)) => "https://login.chinacloudapi.cn".to_owned(),
-        (None, _) => env
-            .get("AZURE_AUTHORITY_HOST")
-            .unwrap_or("https://login.microsoftonline.com")
-            .to_owned(),
-    };
-    let inspection = federation::inspect_for(
-        token.expose(),
-        Some(federation::audience_for_authority(&host)),
-        now,
-    );
-    let mut found = inspection.findings;
-    let mut report = FederationReport {
-        source,
-        claims: inspection.claims.clone(),
-        client_id: args.credential.client_id.clone(),
-        graph_url: None,
-        comparison: None,
-        findings: Vec::new(),
-    };
-    let Some(claims) = inspection.claims else {
-        diagnose::sort(&mut found);
-        report.findings = found;
-        return Ok(report);
-    };
-    if args.no_graph {
-        diagnose::sort(&mut found);
-        report.findings = found;
-        return Ok(report);
-    }
-    let Some(client_id) = args.credential.client_id.clone() else {
-        found.push(graph::not_compared(
-            "No --client-id (or AZURE_CLIENT_ID) names the app whose credentials to read.",
-            "<client-id>",
-        ));
-        diagnose::sort(&mut found);
-        report.findings = found;
-        return Ok(report);
-    };
-    match credentials(args, env, &path, &client_id, now).await? {
-        Read::Credentials { list, graph_url } => {
-            let comparison = federation::compare(&claims, &list);
-            found.extend(federation::findings(&comparison, &client_id));
-            report.graph_url = Some(graph_url);
-            report.comparison = Some(comparison);
-        }
-        Read::Failed {
-            findings: more,
-            graph_url,
-        } => {
-            found.extend(more);
-            report.graph_url = graph_url;
-        }
-    }
-    diagnose::sort(&mut found);
-    report.findings = found;
-    Ok(report)
-}
-
-enum Read {
-    Credentials {
-        list: Vec<federation::FederatedCredential>,
-        graph_url: String,
-    },
-    Failed {
-        findings: Vec<Finding>,
-        graph_url: Option<String>,
-    },
-}
-
-/// The app's federated credentials from Graph; failures the operator can act on are findings.
-async fn credentials(
-    args: &FederationArgs,
-    env: &Environment,
-    path: &std::path::Path,
-    client_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Read> {
     let mut daemon_args = args.credential.clone();
-    daemon_args.assertion_file = Some(path.to_path_buf());
+    daemon_args.assertion_file = Some(path);
     daemon_args.secret_stdin = false;
     daemon_args.certificate = None;
-    if daemon_args.scopes.is_empty() {
-        daemon_args.scopes = vec![GRAPH_SCOPE.to_owned()];
-    }
-    let daemon = daemon_args.spec()?;
-    let context = daemon.fix_context();
     let admin = super::consent_cmd::admin_app(
         super::consent_cmd::AdminOptions {
             client_id: args.admin_client_id.as_deref(),
@@ -180,68 +91,22 @@ async fn credentials(
         },
         env,
     )?;
-    let mut no_stdin = || Ok(String::new());
-    let token = crate::consent::graph_token(
-        &daemon,
-        admin.as_ref(),
-        args.graph_url.as_deref(),
-        env,
-        &mut no_stdin,
-        now,
-    )
-    .await;
-    let (token, graph_url) = match token {
-        Ok(read) => read,
-        // The daemon's own exchange failing is often the very problem: say so, and why the
-        // credentials stay unread. An admin app's failure is the operator's setup: an error.
-        Err(error)
-            if args.admin_client_id.is_none()
-                && error.failure() != crate::error::Failure::Input =>
-        {
-            let code = match &error {
-                Error::Entra(entra) => entra
-                    .error_codes
-                    .first()
-                    .map(|c| format!(" with AADSTS{c}"))
-                    .unwrap_or_default(),
-                _ => String::new(),
-            };
-            let why = format!(
-                "The app's own sign-in for a Graph token failed{code} (the finding above), so its credentials could not be read with it."
-            );
-            return Ok(Read::Failed {
-                findings: vec![
-                    preflight::error(&error, &context),
-                    graph::not_compared(&why, client_id),
-                ],
-                graph_url: None,
-            });
-        }
-        Err(error) => return Err(error),
+    let request = federation::FederationRequest {
+        daemon: daemon_args.spec()?,
+        token,
+        admin,
+        graph_url: args.graph_url.clone(),
+        local_only: args.no_graph,
     };
-    let options = super::config::client_options(&daemon_args, env)?;
-    let client = crate::auth::TokenClient::new(options)?;
-    Ok(
-        match graph::read(&client, &graph_url, &token, client_id).await {
-            Ok(list) => Read::Credentials { list, graph_url },
-            Err(ReadFailure::Denied {
-                url,
-                status,
-                detail,
-            }) => Read::Failed {
-                findings: vec![graph::denied(status, &detail, &url, client_id)],
-                graph_url: Some(graph_url),
-            },
-            Err(ReadFailure::NotFound { what }) => Read::Failed {
-                findings: vec![diagnose::consent::not_found(&what)],
-                graph_url: Some(graph_url),
-            },
-            Err(ReadFailure::Failed(error)) => Read::Failed {
-                findings: vec![preflight::error(&error, &context)],
-                graph_url: Some(graph_url),
-            },
-        },
-    )
+    let found = federation::examine(&request, env, now).await?;
+    Ok(FederationReport {
+        source,
+        claims: found.claims,
+        client_id: found.client_id,
+        graph_url: found.graph_url,
+        comparison: found.comparison,
+        findings: found.findings,
+    })
 }
 
 fn text(report: &FederationReport, now: DateTime<Utc>) -> String {

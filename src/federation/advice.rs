@@ -101,8 +101,9 @@ fn mismatch(
     let cred = &closest.credential;
     let update = |issuer: &str, subject: &str, audience: &str| {
         format!(
-            "az: az ad app federated-credential update --id {client_id} --federated-credential-id {} --parameters '{{\"name\":\"{}\",\"issuer\":\"{issuer}\",\"subject\":\"{subject}\",\"audiences\":[\"{audience}\"]}}'",
-            cred.name, cred.name
+            "az: az ad app federated-credential update --id {client_id} --federated-credential-id {} --parameters {}",
+            shell_quoted(&cred.name),
+            parameters(&cred.name, issuer, subject, audience)
         )
     };
     let cred_subject = cred.subject.as_deref().unwrap_or_default();
@@ -199,8 +200,28 @@ fn mismatch(
 /// `az ad app federated-credential create` for a credential trusting exactly these values.
 pub fn create_command(client_id: &str, name: &str, iss: &str, sub: &str, aud: &str) -> String {
     format!(
-        "az ad app federated-credential create --id {client_id} --parameters '{{\"name\":\"{name}\",\"issuer\":\"{iss}\",\"subject\":\"{sub}\",\"audiences\":[\"{aud}\"]}}'"
+        "az ad app federated-credential create --id {client_id} --parameters {}",
+        parameters(name, iss, sub, aud)
     )
+}
+
+/// `'…'` for a POSIX shell: each `'` inside closed, escaped and reopened. A token's claims are
+/// whatever its issuer (or whoever pasted it) wrote: a fix to copy must not run any of it.
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The `--parameters` JSON of a credential: each value JSON-escaped, spaced so a narrow pane
+/// wraps it between fields, and quoted for the shell.
+fn parameters(name: &str, issuer: &str, subject: &str, audience: &str) -> String {
+    let json = |text: &str| serde_json::Value::from(text).to_string();
+    shell_quoted(&format!(
+        "{{\"name\": {}, \"issuer\": {}, \"subject\": {}, \"audiences\": [{}]}}",
+        json(name),
+        json(issuer),
+        json(subject),
+        json(audience)
+    ))
 }
 
 /// A credential name from the subject: letters, digits, `-` and `_`, 3 to 120 characters, as
@@ -235,4 +256,32 @@ pub fn suggested_name(presented: &ExternalClaims) -> String {
         name.push('x');
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_command;
+
+    /// A token's claims are the presenter's text: quoted so that pasting the fix runs nothing
+    /// of it, whatever quotes, semicolons or `$(…)` it holds.
+    #[test]
+    fn the_fix_quotes_hostile_claims_for_the_shell() {
+        let command = create_command(
+            "9999d1be-e182-4efa-8b0d-029e5af3dbcf",
+            "n",
+            "https://evil.example/'; touch /tmp/pwned; echo '",
+            "repo:o/r:ref:refs/heads/$(id)\"x",
+            "api://AzureADTokenExchange",
+        );
+        let parameters = command
+            .split_once(" --parameters ")
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        // One single-quoted word: every inner ' is closed, escaped and reopened.
+        assert!(parameters.starts_with('\'') && parameters.ends_with('\''));
+        let inner = &parameters[1..parameters.len() - 1];
+        assert_eq!(inner.matches('\'').count(), inner.matches("'\\''").count() * 3);
+        assert!(inner.contains(r#"\"x"#), "the JSON escapes its quote: {inner}");
+        assert!(inner.contains("\"issuer\": \"https://evil.example/'\\''; touch"));
+    }
 }

@@ -92,6 +92,45 @@ pub struct Inspection {
     pub findings: Vec<Finding>,
 }
 
+impl Inspection {
+    /// `federation.presented` (information): what the token says, before it is sent — its
+    /// issuer, subject, audience and lifetime, the values Entra ID matches against the app's
+    /// federated credentials.
+    pub fn presented(&self, now: DateTime<Utc>) -> Option<Finding> {
+        let claims = self.claims.as_ref()?;
+        let or_none = |v: Option<&String>| v.map_or_else(|| "(none)".to_owned(), Clone::clone);
+        let expiry = claims.exp.map_or_else(
+            || "(none)".to_owned(),
+            |exp| {
+                let left = (exp - now).num_seconds();
+                let when = if left >= 0 {
+                    format!("in {} min {} s", left / 60, left % 60)
+                } else {
+                    format!("{} min ago", -left / 60)
+                };
+                format!("{} ({when})", exp.format("%Y-%m-%d %H:%M:%S UTC"))
+            },
+        );
+        Some(
+            Finding::new(
+                "federation.presented",
+                Severity::Info,
+                "The federated token to present (checked before sending)",
+            )
+            .cause(format!(
+                "Entra ID matches issuer, subject and audience exactly against the app's federated \
+                 credentials; this one is issued by {}, and its subject names {}",
+                claims.issuer_kind.label(),
+                claims.subject_shape.describe()
+            ))
+            .evidence(format!("iss: {}", or_none(claims.iss.as_ref())))
+            .evidence(format!("sub: {}", or_none(claims.sub.as_ref())))
+            .evidence(format!("aud: {}", claims.aud.join(", ")))
+            .evidence(format!("exp: {expiry}")),
+        )
+    }
+}
+
 /// Decodes and lints an external token for the public cloud's exchange audience (or any
 /// national cloud's: all three are accepted).
 pub fn inspect(token_text: &str, now: DateTime<Utc>) -> Inspection {

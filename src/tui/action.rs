@@ -90,6 +90,14 @@ pub enum Action {
         finding: Box<Finding>,
     },
     /// The consent audit's one-line summary and its findings.
+    /// The federated token beside the app's federated credentials (`g` on the assertion kind,
+    /// or `d` when Entra ID refused the federated token).
+    FederationChecked {
+        id: RequestId,
+        summary: String,
+        comparison: Option<Box<crate::federation::Comparison>>,
+        findings: Vec<Finding>,
+    },
     ConsentAudited {
         id: RequestId,
         summary: String,

@@ -49,6 +49,12 @@ pub enum Effect {
         token: Option<Secret>,
         now: DateTime<Utc>,
     },
+    /// The federated token beside the app's federated credentials.
+    Federation {
+        id: RequestId,
+        form: Box<Form>,
+        now: DateTime<Utc>,
+    },
     /// Check the token of request `id` against its tenant's published keys.
     Verify {
         id: RequestId,
@@ -204,6 +210,7 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             step,
             now,
         } => Some(walk(id, &form, step, now, services).await),
+        Effect::Federation { id, form, now } => Some(federation(id, &form, now, services).await),
         Effect::WalkFix { id, form, fix, now } => Some(walk_fix(id, &form, &fix, now, services)),
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
@@ -505,6 +512,72 @@ async fn consent(
                 id,
                 summary: format!("Consent audit failed: {}", finding.title),
                 table: None,
+                findings: vec![finding],
+            }
+        }
+    }
+}
+
+/// The federation check with the form's token file (or pasted token) and admin app.
+async fn federation(id: RequestId, form: &Form, now: DateTime<Utc>, services: &Services) -> Action {
+    let spec = services.spec(form);
+    let token = match &spec.credential {
+        crate::setup::CredentialSpec::Assertion { path: Some(path) } => {
+            std::fs::read_to_string(path)
+                .map(|text| Secret::new(text.trim()))
+                .map_err(|e| crate::Error::file(path.clone(), e))
+        }
+        _ => Err(crate::Error::MissingCredential {
+            hint: "the federation check needs the Assertion field: the federated token file".into(),
+        }),
+    };
+    let result = match token {
+        Ok(token) => {
+            crate::scrub::remember(&token);
+            let request = crate::federation::FederationRequest {
+                daemon: spec.clone(),
+                token,
+                admin: form.admin(),
+                graph_url: None,
+                local_only: false,
+            };
+            crate::federation::examine(&request, &services.network, now).await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(report) => {
+            let problems = report
+                .findings
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .count();
+            let summary = match &report.comparison {
+                Some(c) => format!(
+                    "Federation: the token beside {} federated credential(s), {problems} problem(s).",
+                    c.credentials.len()
+                ),
+                None => format!(
+                    "Federation: {}",
+                    report
+                        .findings
+                        .first()
+                        .map_or("no answer", |f| f.title.as_str())
+                ),
+            };
+            Action::FederationChecked {
+                id,
+                summary,
+                comparison: report.comparison.map(Box::new),
+                findings: report.findings,
+            }
+        }
+        Err(error) => {
+            let finding = preflight::error(&error, &spec.fix_context());
+            Action::FederationChecked {
+                id,
+                summary: format!("Federation check failed: {}", finding.title),
+                comparison: None,
                 findings: vec![finding],
             }
         }

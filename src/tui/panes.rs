@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod consent;
 pub mod credentials;
+pub mod federation;
 pub mod findings;
 pub mod help;
 pub mod probe;

@@ -305,6 +305,7 @@ fn spawn(
                 Effect::Acquire { id, .. }
                 | Effect::Probe { id, .. }
                 | Effect::Consent { id, .. }
+                | Effect::Federation { id, .. }
                 | Effect::Verify { id, .. }
                 | Effect::Walk { id, .. }
                 | Effect::WalkFix { id, .. } => Some(*id),

@@ -195,6 +195,9 @@ pub struct State {
     pub then_probe: bool,
     /// The last consent audit's permissions (`g`, or `d` when roles are missing).
     pub consent: Option<Box<ConsentTable>>,
+    /// The last federation check's comparison (`g` on the assertion kind, or `d` when Entra ID
+    /// refused the federated token).
+    pub federation: Option<Box<crate::federation::Comparison>>,
     /// Audit consent after the probe when the token lacks roles or the API refused it (`d`).
     pub then_consent: bool,
     pub spinner: usize,
@@ -238,6 +241,7 @@ impl State {
             then_probe: false,
             then_consent: false,
             consent: None,
+            federation: None,
             spinner: 0,
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
             show_help: false,

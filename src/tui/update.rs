@@ -9,7 +9,7 @@ use super::action::Action;
 pub use super::derive::refresh_lints;
 use super::derive::{copy, fix_context};
 use super::effect::Effect;
-use super::form::Field;
+use super::form::{CredentialKind, Field};
 use super::state::{Load, Pane, Running, State};
 use crate::diagnose::{self, Finding};
 
@@ -179,7 +179,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::TokenVerified { id, label, finding } => {
             trust::token_verified(state, id, label, *finding)
         }
+        // On the assertion kind, `g` reads the federated credentials the token must match.
+        Action::AuditConsent if state.form.kind == CredentialKind::Assertion => {
+            trust::start_federation(state)
+        }
         Action::AuditConsent => trust::start_consent(state),
+        Action::FederationChecked {
+            id,
+            summary,
+            comparison,
+            findings,
+        } => trust::federation_checked(state, id, summary, comparison, findings),
         Action::ConsentAudited {
             id,
             summary,
@@ -305,8 +315,9 @@ pub(super) fn begin(
 
 fn start_acquire(state: &mut State, force: bool, what: &'static str) -> Vec<Effect> {
     let (id, mut effects) = begin(state, what);
-    // A new token may be another app's: the last audit's table would speak of the old one.
+    // A new token may be another app's: the last audit's tables would speak of the old one.
     state.consent = None;
+    state.federation = None;
     state.token = Load::Loading;
     state.editing = false;
     state.status = "Asking Entra ID for a token…".into();
@@ -424,10 +435,15 @@ fn token_acquired(
             state.status = format!("No token: {}", finding.title);
             state.findings.insert(0, (*finding).clone());
             diagnose::sort(&mut state.findings);
+            let refused_federation = trust::is_federation_refusal(&finding);
             state.token = Load::Failed(finding);
             state.then_probe = false;
-            state.then_consent = false;
             state.focus = Pane::Findings;
+            // As `d` audits consent for a missing role, it compares a refused federated token
+            // with the app's federated credentials: the refusal names no value, this does.
+            if std::mem::take(&mut state.then_consent) && refused_federation {
+                return trust::start_federation(state);
+            }
         }
     }
     Vec::new()
@@ -446,6 +462,7 @@ fn pick_scenario(state: &mut State) {
     state.probe = Load::Empty;
     state.findings.clear();
     state.consent = None;
+    state.federation = None;
     state.select_finding(0);
     state.field = Field::Tenant;
     if state.focus == Pane::Walkthrough {

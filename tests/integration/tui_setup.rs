@@ -137,3 +137,43 @@ async fn a_pfx_shows_its_password_field_and_the_admin_secret_follows_the_admin_a
         assert!(field.is_secret(), "{field:?}");
     }
 }
+
+/// `d` on a refused federated token ends on the comparison with the app's federated
+/// credentials, which names the one value that differs; the pane shows the token's value right
+/// above the credential's.
+#[tokio::test(flavor = "multi_thread")]
+async fn d_compares_a_refused_federated_token_with_the_apps_credentials() {
+    let mut h = Harness::demo(Some("federated-issuer-slash")).await;
+    assert_eq!(h.state.form.kind, CredentialKind::Assertion);
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert_eq!(
+        ids(&h).first(),
+        Some(&"federation.issuer-mismatch"),
+        "{:?} / {}",
+        ids(&h),
+        h.state.status
+    );
+    assert!(ids(&h).contains(&"AADSTS700211"));
+    assert!(ids(&h).contains(&"federation.presented"));
+    let comparison = h.state.federation.as_deref().expect("the comparison");
+    assert_eq!(comparison.credentials.len(), 1);
+    assert!(!comparison.credentials[0].issuer.is_match);
+    assert!(comparison.credentials[0].subject.is_match);
+    // Paging reads the pane's size from the frame drawn last, as in the terminal.
+    h.frame(80, 24);
+    h.press(KeyCode::End);
+    let narrow = h.frame(80, 24);
+    assert!(narrow.contains("✗ trailing slash"), "{narrow}");
+    crate::assert_frame!("tui_federation_issuer_slash_end_80x24", narrow);
+    crate::assert_frame!("tui_federation_issuer_slash_120x40", h.frame(120, 40));
+
+    // `g` on the assertion kind runs the same comparison without a token request.
+    let mut h = Harness::demo(Some("federated-subject-mismatch")).await;
+    h.press(KeyCode::Char('g'));
+    h.settle().await;
+    assert_eq!(ids(&h).first(), Some(&"federation.subject-mismatch"));
+    let comparison = h.state.federation.as_deref().expect("the comparison");
+    assert_eq!(comparison.credentials.len(), 2, "the branch and the flexible one");
+    assert!(comparison.matching().is_none());
+}

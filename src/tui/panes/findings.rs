@@ -83,6 +83,10 @@ fn lines(state: &State, width: u16) -> (Vec<Line<'static>>, u16) {
         lines.push(Line::default());
         lines.extend(super::consent::lines(table));
     }
+    if let Some(comparison) = state.federation.as_deref() {
+        lines.push(Line::default());
+        lines.extend(super::federation::lines(comparison, width));
+    }
     (lines, selected_start)
 }
 

@@ -79,3 +79,57 @@ pub(super) fn consent_audited(
     state.focus = Pane::Findings;
     Vec::new()
 }
+
+/// Starts the federation check with the form's token and admin app (it replaces any running
+/// request).
+pub(super) fn start_federation(state: &mut State) -> Vec<Effect> {
+    let (id, mut effects) = super::begin(state, "federation check");
+    state.editing = false;
+    state.status =
+        "Comparing the federated token with the app's federated credentials (Graph)…".into();
+    effects.push(Effect::Federation {
+        id,
+        form: Box::new(state.form.clone()),
+        now: state.now,
+    });
+    effects
+}
+
+pub(super) fn federation_checked(
+    state: &mut State,
+    id: RequestId,
+    summary: String,
+    comparison: Option<Box<crate::federation::Comparison>>,
+    findings: Vec<Finding>,
+) -> Vec<Effect> {
+    if state.running.as_ref().is_none_or(|r| r.id != id) {
+        return Vec::new();
+    }
+    state.running = None;
+    state.federation = comparison;
+    state
+        .findings
+        .retain(|f| !f.id.starts_with("federation.") || f.id == "federation.presented");
+    // The comparison names what the refusal only said: it leads among equals.
+    let mut all = findings;
+    all.append(&mut state.findings);
+    diagnose::sort(&mut all);
+    state.findings = all;
+    state.select_finding(0);
+    state.status = summary;
+    state.focus = Pane::Findings;
+    Vec::new()
+}
+
+/// Entra ID's refusals of a federated token: the comparison says which value differs.
+pub(super) fn is_federation_refusal(finding: &Finding) -> bool {
+    [
+        "AADSTS70021",
+        "AADSTS700211",
+        "AADSTS700212",
+        "AADSTS700213",
+        "AADSTS7002137",
+        "AADSTS7002138",
+    ]
+    .contains(&finding.id.as_str())
+}
