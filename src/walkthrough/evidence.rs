@@ -91,6 +91,7 @@ pub(super) fn credential_words(credential: &Credential) -> &'static str {
         Credential::Secret(_) => "client secret",
         Credential::Certificate { .. } => "certificate-signed client assertion",
         Credential::Assertion { .. } => "federated assertion",
+        Credential::ManagedIdentity { .. } => "managed identity",
     }
 }
 
@@ -120,6 +121,14 @@ fn credential_evidence(credential: &Credential) -> Vec<String> {
                 path.display()
             )]
         }
+        Credential::ManagedIdentity {
+            identity, source, ..
+        } => vec![format!(
+            "{identity}, asked of {} at {} ({})",
+            source.kind(),
+            source.endpoint(),
+            source.reason()
+        )],
     }
 }
 

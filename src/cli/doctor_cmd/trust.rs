@@ -35,7 +35,8 @@ pub(super) async fn verify_step(
     };
     let target = VerifyTarget {
         host: Some(request.authority.host.clone()),
-        tenant: Some(request.authority.tenant.to_string()),
+        // A managed identity's tenant is the token's own `tid`.
+        tenant: request.known_tenant().map(ToString::to_string),
         app_id: None,
     };
     let checked = signature::check(&verifier, raw, token, &target, now).await;

@@ -17,7 +17,11 @@ fn value(state: &State, field: Field) -> String {
             CredentialKind::Secret => "client secret  (Space: next kind)".into(),
             CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
             CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
+            CredentialKind::ManagedIdentity => "managed identity  (Space: next kind)".into(),
         },
+        Field::Identity if state.form.identity.value().trim().is_empty() => {
+            "(system-assigned; or client-id=GUID, object-id=GUID, resource-id=…)".into()
+        }
         field if field.is_secret() && !state.reveal_secret => {
             let len = state
                 .form
