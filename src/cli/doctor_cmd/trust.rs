@@ -80,6 +80,16 @@ pub(super) async fn consent_step(
         );
         return;
     }
+    if args.credential.managed.managed_identity.is_some() {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "a managed identity has no app registration to audit: its permissions are app role \
+             assignments on its service principal (az rest --url \
+             https://graph.microsoft.com/v1.0/servicePrincipals/<its object id>/appRoleAssignments)",
+        );
+        return;
+    }
     let consent_args = ConsentArgs {
         credential: args.credential.clone(),
         graph_url: args.graph_url.clone(),
