@@ -20,7 +20,7 @@ fn value(state: &State, field: Field) -> String {
             CredentialKind::ManagedIdentity => "managed identity  (Space: next kind)".into(),
         },
         Field::Identity if state.form.identity.value().trim().is_empty() => {
-            "(system-assigned; or client-id=GUID, object-id=GUID, resource-id=…)".into()
+            "(empty = system-assigned)".into()
         }
         field if field.is_secret() && !state.reveal_secret => {
             let len = state
