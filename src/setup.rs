@@ -185,6 +185,19 @@ impl Spec {
                         path: saved(&profile.assertion_file),
                     };
                 }
+                // Saved from the TUI's form; empty is the system-assigned identity there too.
+                "managed-identity" => {
+                    self.credential = match profile.managed_identity.trim() {
+                        "" => CredentialSpec::ManagedIdentity(IdentitySelector::SystemAssigned),
+                        text => match text.parse() {
+                            Ok(identity) => CredentialSpec::ManagedIdentity(identity),
+                            Err(error) => CredentialSpec::Unreadable {
+                                what: format!("the saved profile's managed identity {text:?}"),
+                                reason: error.to_string(),
+                            },
+                        },
+                    };
+                }
                 _ => {}
             }
         }

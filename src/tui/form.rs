@@ -340,6 +340,7 @@ impl Form {
             credential_kind: self.kind.name().into(),
             certificate: self.certificate.value().trim().into(),
             assertion_file: self.assertion_file.value().trim().into(),
+            managed_identity: self.identity.value().trim().into(),
             scopes: self.scopes(),
             probe_url: self.probe_url.value().trim().into(),
             admin_client_id: self.admin_client_id.value().trim().into(),

@@ -288,3 +288,29 @@ fn prepared_error(spec: &Spec, env: &Environment) -> String {
         .unwrap_err()
         .to_string()
 }
+
+/// A managed identity saved from the TUI's form comes back from the profile as that identity,
+/// and the App Service header it is prepared with never shows in `Debug`.
+#[test]
+fn a_saved_managed_identity_comes_back_and_its_header_stays_hidden() {
+    use entra_doctor::auth::IdentitySelector;
+    let profile = Profile {
+        credential_kind: "managed-identity".into(),
+        managed_identity: format!("client-id={CLIENT}"),
+        scopes: vec![GRAPH.into()],
+        ..Profile::default()
+    };
+    let env = Environment::from_pairs([
+        ("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token"),
+        ("IDENTITY_HEADER", "app-service-header-never-shown"),
+    ]);
+    let spec = Spec::default().fill_from(&env, Some(&profile));
+    assert!(matches!(
+        &spec.credential,
+        CredentialSpec::ManagedIdentity(IdentitySelector::ClientId(id)) if id == CLIENT
+    ));
+    let prepared = prepare(&spec, &env, &mut || Ok(String::new()), Utc::now()).unwrap();
+    assert_eq!(prepared.request.credential.source(), "managed identity (app-service)");
+    let debug = format!("{prepared:?}");
+    assert!(!debug.contains("app-service-header-never-shown"), "{debug}");
+}
