@@ -443,10 +443,12 @@ fn credential(
         }
         CredentialSpec::Assertion { path } => assertion(path.as_deref().unwrap_or(Path::new(""))),
         // `prepare` builds a managed identity's request apart, before it asks for ids.
-        CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => Err(Error::InvalidInput {
-            what: "a managed identity".into(),
-            reason: "is not an app credential".into(),
-        }),
+        CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => {
+            Err(Error::InvalidInput {
+                what: "a managed identity".into(),
+                reason: "is not an app credential".into(),
+            })
+        }
         CredentialSpec::FromEnvironment => {
             if let Some(value) = env.get("AZURE_CLIENT_SECRET") {
                 secret(Secret::new(value), "AZURE_CLIENT_SECRET", made)

@@ -14,9 +14,9 @@ use super::authority::{assertion_clock, ensure_secure};
 use super::deadline::{Deadline, TimeLimit};
 use super::retry::{self, RetryNotice};
 
+use super::managed_identity::{self, ManagedIdentityRequest};
 use super::net_failure::{self, Limits, Target};
 use super::response::SigningCertificate;
-use super::managed_identity::{self, ManagedIdentityRequest};
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
 use crate::error::{Error, Result};
 use crate::transport::Transport;

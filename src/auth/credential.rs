@@ -122,9 +122,9 @@ impl Credential {
             Credential::Assertion { token, .. } => token.expose().as_bytes().to_vec(),
             // Nothing secret to derive from: a managed identity's token is never sealed into
             // the cache (its entry is kept without the token, see `TokenCache::get_or_acquire`).
-            Credential::ManagedIdentity { identity, source, .. } => {
-                format!("{}\0{identity}", source.endpoint()).into_bytes()
-            }
+            Credential::ManagedIdentity {
+                identity, source, ..
+            } => format!("{}\0{identity}", source.endpoint()).into_bytes(),
         });
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&material)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));

@@ -161,10 +161,11 @@ fn ids_of(request: &TokenRequest, acquired: &Acquired) -> (Option<String>, Optio
         .known_tenant()
         .map(ToString::to_string)
         .or_else(|| claims.as_ref().and_then(|c| c.tid.clone()));
-    let client_id = request
-        .known_client_id()
-        .map(str::to_owned)
-        .or_else(|| claims.as_ref().and_then(|c| c.client_id().map(str::to_owned)));
+    let client_id = request.known_client_id().map(str::to_owned).or_else(|| {
+        claims
+            .as_ref()
+            .and_then(|c| c.client_id().map(str::to_owned))
+    });
     (tenant, client_id)
 }
 

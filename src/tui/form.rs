@@ -187,10 +187,11 @@ impl Form {
                 }
                 Field::AssertionFile => self.kind == CredentialKind::Assertion,
                 Field::Identity => self.kind == CredentialKind::ManagedIdentity,
-                // A managed identity's tenant and app are its token's: nothing to type.
-                Field::Tenant | Field::ClientId => self.kind != CredentialKind::ManagedIdentity,
-                // A managed identity has no app registration for the consent audit to read.
-                Field::AdminClientId => self.kind != CredentialKind::ManagedIdentity,
+                // A managed identity's tenant and app are its token's: nothing to type; and it
+                // has no app registration for the consent audit to read.
+                Field::Tenant | Field::ClientId | Field::AdminClientId => {
+                    self.kind != CredentialKind::ManagedIdentity
+                }
                 Field::AdminSecret => {
                     self.kind != CredentialKind::ManagedIdentity
                         && !self.admin_client_id.value().trim().is_empty()

@@ -23,7 +23,12 @@ async fn demo_with(assigned: bool) -> (RunningDemo, String) {
     let mut model = TenantModel::builtin().unwrap();
     let id = model.managed_identity(SCENARIO).unwrap().client_id.clone();
     if assigned {
-        model.identity_host.as_mut().unwrap().assigned.push(id.clone());
+        model
+            .identity_host
+            .as_mut()
+            .unwrap()
+            .assigned
+            .push(id.clone());
     }
     (demo::start(DemoOptions::new(model)).await.unwrap(), id)
 }
@@ -227,8 +232,14 @@ async fn token_from_wiremock_imds_is_decoded_with_the_tokens_ids() {
             ]),
     );
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(text.contains(&format!("{TENANT_ID} (the token's tid)")), "{text}");
-    assert!(text.contains(&format!("{CLIENT_ID} (the token's appid)")), "{text}");
+    assert!(
+        text.contains(&format!("{TENANT_ID} (the token's tid)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{CLIENT_ID} (the token's appid)")),
+        "{text}"
+    );
     assert!(!text.contains("stray-secret"));
     assert_cli_snapshot!("managed_identity_token_wiremock", text);
 }

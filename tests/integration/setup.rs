@@ -255,10 +255,7 @@ fn a_managed_identity_never_falls_back_to_the_environments_secret() {
         credential: CredentialSpec::ManagedIdentity(IdentitySelector::ClientId(CLIENT.into())),
         ..Spec::default()
     };
-    assert_eq!(
-        named.missing(&env),
-        vec![entra_doctor::setup::Input::Scope]
-    );
+    assert_eq!(named.missing(&env), vec![entra_doctor::setup::Input::Scope]);
     let error = prepared_error(&named, &env);
     assert!(error.contains("scope"), "{error}");
     let named = Spec {
@@ -271,7 +268,10 @@ fn a_managed_identity_never_falls_back_to_the_environments_secret() {
     assert_eq!(request.known_client_id(), Some(CLIENT));
     // An environment entra-doctor cannot use is refused at prepare time, as a finding.
     let fabric = Environment::from_pairs([
-        ("IDENTITY_ENDPOINT", "https://10.0.0.4:2377/metadata/identity/oauth2/token"),
+        (
+            "IDENTITY_ENDPOINT",
+            "https://10.0.0.4:2377/metadata/identity/oauth2/token",
+        ),
         ("IDENTITY_HEADER", "h"),
         ("IDENTITY_SERVER_THUMBPRINT", "ab"),
         ("AZURE_CLIENT_SECRET", "an-env-secret-that-must-not-be-used"),
@@ -310,7 +310,10 @@ fn a_saved_managed_identity_comes_back_and_its_header_stays_hidden() {
         CredentialSpec::ManagedIdentity(IdentitySelector::ClientId(id)) if id == CLIENT
     ));
     let prepared = prepare(&spec, &env, &mut || Ok(String::new()), Utc::now()).unwrap();
-    assert_eq!(prepared.request.credential.source(), "managed identity (app-service)");
+    assert_eq!(
+        prepared.request.credential.source(),
+        "managed identity (app-service)"
+    );
     let debug = format!("{prepared:?}");
     assert!(!debug.contains("app-service-header-never-shown"), "{debug}");
 }

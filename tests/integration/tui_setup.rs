@@ -151,10 +151,18 @@ async fn the_managed_identity_lesson_names_the_missing_assignment() {
     assert!(!visible.contains(&Field::Tenant) && !visible.contains(&Field::ClientId));
     h.press(KeyCode::Char('d'));
     h.settle().await;
-    assert_eq!(ids(&h).first(), Some(&"managed-identity.not-assigned"), "{}", h.state.status);
+    assert_eq!(
+        ids(&h).first(),
+        Some(&"managed-identity.not-assigned"),
+        "{}",
+        h.state.status
+    );
     let finding = &h.state.findings[0];
     assert!(
-        finding.fixes.iter().any(|f| f.contains("az vm identity assign")),
+        finding
+            .fixes
+            .iter()
+            .any(|f| f.contains("az vm identity assign")),
         "{finding:#?}"
     );
     crate::assert_frame!("tui_managed_identity_not_assigned_80x24", h.frame(80, 24));
