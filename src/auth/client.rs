@@ -181,14 +181,15 @@ impl TokenClient {
         } = &request.credential
         {
             let asked = ManagedIdentityRequest::new(identity.clone(), &request.scopes);
-            let token = managed_identity::acquire_observed(
+            // Boxed: its future would otherwise grow every future that awaits `acquire`.
+            let token = Box::pin(managed_identity::acquire_observed(
                 source,
                 &asked,
                 &self.options,
                 arc_keys,
                 now,
                 self.on_retry.clone(),
-            )
+            ))
             .await?;
             return Ok(token.into_response(now));
         }

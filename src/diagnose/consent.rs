@@ -65,57 +65,7 @@ pub fn findings(
                 .doc(PERMISSIONS_DOC),
         );
     }
-    let missing: Vec<&PermissionRow> = rows
-        .iter()
-        .filter(|r| r.requested_as_application && !r.admin_consent)
-        .collect();
-    if !missing.is_empty() || rows.is_empty() {
-        let (title, evidence) = if rows.is_empty() {
-            (
-                format!("The app requests no permission of {name}"),
-                format!(
-                    "requiredResourceAccess has nothing for {}",
-                    directory.resource_app_id
-                ),
-            )
-        } else {
-            (
-                format!("Admin consent is missing for {name} application permissions"),
-                format!(
-                    "requested as application, not consented: {}",
-                    missing
-                        .iter()
-                        .map(|r| r.permission.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        };
-        let finding = Finding::new("consent.missing", Severity::Error, title)
-            .cause(
-                "an application permission reaches the token only once it is added to the app registration AND an \
-                 admin granted consent for the tenant",
-            )
-            .evidence(evidence);
-        // Nothing requested: consent alone grants nothing; the permission must be added first.
-        let finding = if rows.is_empty() {
-            finding
-                .fix(format!(
-                    "{} --api {} --api-permissions <app role id of the permission the API needs>=Role",
-                    context.render("az ad app permission add --id {client_id}"),
-                    directory.resource_app_id
-                ))
-                .fix(context.render("Then: az ad app permission admin-consent --id {client_id}"))
-        } else {
-            finding.fix(context.render("az ad app permission admin-consent --id {client_id}"))
-        };
-        found.push(
-            finding
-                .fix(portal(context))
-                .fix("Then acquire a new token (entra-doctor token --force-refresh)")
-                .doc(CONSENT_DOC),
-        );
-    }
+    found.extend(missing(directory, rows, context));
     let stale: Vec<&PermissionRow> = rows.iter().filter(|r| r.token_stale).collect();
     if !stale.is_empty() {
         let mut finding = Finding::new(
@@ -135,6 +85,63 @@ pub fn findings(
         found.push(finding.doc(PERMISSIONS_DOC));
     }
     found
+}
+
+/// `consent.missing`: application permissions requested but not consented, or none requested.
+fn missing(directory: &Directory, rows: &[PermissionRow], context: &FixContext) -> Option<Finding> {
+    let name = &directory.resource_name;
+    let missing: Vec<&PermissionRow> = rows
+        .iter()
+        .filter(|r| r.requested_as_application && !r.admin_consent)
+        .collect();
+    if missing.is_empty() && !rows.is_empty() {
+        return None;
+    }
+    let (title, evidence) = if rows.is_empty() {
+        (
+            format!("The app requests no permission of {name}"),
+            format!(
+                "requiredResourceAccess has nothing for {}",
+                directory.resource_app_id
+            ),
+        )
+    } else {
+        (
+            format!("Admin consent is missing for {name} application permissions"),
+            format!(
+                "requested as application, not consented: {}",
+                missing
+                    .iter()
+                    .map(|r| r.permission.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    };
+    let finding = Finding::new("consent.missing", Severity::Error, title)
+        .cause(
+            "an application permission reaches the token only once it is added to the app registration AND an \
+             admin granted consent for the tenant",
+        )
+        .evidence(evidence);
+    // Nothing requested: consent alone grants nothing; the permission must be added first.
+    let finding = if rows.is_empty() {
+        finding
+            .fix(format!(
+                "{} --api {} --api-permissions <app role id of the permission the API needs>=Role",
+                context.render("az ad app permission add --id {client_id}"),
+                directory.resource_app_id
+            ))
+            .fix(context.render("Then: az ad app permission admin-consent --id {client_id}"))
+    } else {
+        finding.fix(context.render("az ad app permission admin-consent --id {client_id}"))
+    };
+    Some(
+        finding
+            .fix(portal(context))
+            .fix("Then acquire a new token (entra-doctor token --force-refresh)")
+            .doc(CONSENT_DOC),
+    )
 }
 
 /// Graph refused the audit's own reads.

@@ -27,7 +27,10 @@ pub enum Action {
     /// Move the selected form field up (-1) or down (+1).
     SelectField(i32),
     StartEditing,
+    /// Stop editing and keep the new value (Enter, Tab).
     StopEditing,
+    /// Stop editing and put back the value the field had before (Esc).
+    CancelEdit,
     Edit(InputRequest),
     /// Text pasted (bracketed paste): into the field being edited, else explained.
     Pasted(String),
@@ -45,7 +48,14 @@ pub enum Action {
     ToggleHelp,
     ClearCache,
     SaveProfile,
+    /// j/k: the next or previous field, finding, step or line.
     Scroll(i32),
+    /// PgDn/PgUp: a page of the findings, the help, the response or a step's details.
+    ScrollPage(i32),
+    /// Home: the top of the findings or the help.
+    ScrollToStart,
+    /// End: the bottom of the findings or the help.
+    ScrollToEnd,
     OpenScenarios,
     MoveScenario(i32),
     PickScenario,

@@ -44,7 +44,8 @@ impl Headless {
     }
 
     /// Presses the keys a script names: single characters, or `<Enter>`, `<Esc>`, `<Tab>`,
-    /// `<Down>`, `<Up>`, `<Left>`, `<Right>`, `<End>`, `<Home>`, `<Space>`, `<C-u>`.
+    /// `<BackTab>`, `<Down>`, `<Up>`, `<Left>`, `<Right>`, `<End>`, `<Home>`, `<PgDn>`, `<PgUp>`,
+    /// `<Space>`, or Ctrl and a lower-case letter (`<C-u>`).
     pub fn press_script(&mut self, script: &str) -> Result<(), String> {
         for key in parse_keys(script)? {
             self.press(key.0, key.1);
@@ -101,7 +102,18 @@ fn parse_keys(script: &str) -> Result<Vec<(KeyCode, KeyModifiers)>, String> {
                 "End" => (KeyCode::End, KeyModifiers::NONE),
                 "Home" => (KeyCode::Home, KeyModifiers::NONE),
                 "Space" => (KeyCode::Char(' '), KeyModifiers::NONE),
-                "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
+                "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
+                "BackTab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
+                ctrl if ctrl.len() == 3
+                    && ctrl.starts_with("C-")
+                    && ctrl.as_bytes()[2].is_ascii_lowercase() =>
+                {
+                    (
+                        KeyCode::Char(char::from(ctrl.as_bytes()[2])),
+                        KeyModifiers::CONTROL,
+                    )
+                }
                 other => return Err(format!("unknown key <{other}> in {script:?}")),
             });
             rest = &rest[end + 1..];
@@ -126,7 +138,15 @@ mod tests {
                 (KeyCode::Enter, KeyModifiers::NONE)
             ]
         );
+        assert_eq!(
+            parse_keys("<C-d><PgDn>").unwrap(),
+            vec![
+                (KeyCode::Char('d'), KeyModifiers::CONTROL),
+                (KeyCode::PageDown, KeyModifiers::NONE)
+            ]
+        );
         assert!(parse_keys("<Nope>").is_err());
+        assert!(parse_keys("<C-D>").is_err());
         assert!(parse_keys("<Enter").is_err());
     }
 }

@@ -17,13 +17,24 @@ pub const HELP: &[(&str, &str)] = &[
     ("p", "probe: call the API at the Probe URL with the token"),
     ("d", "doctor: acquire (fresh) and probe, then explain"),
     ("g", "grants: audit admin consent through Microsoft Graph"),
-    ("Esc", "cancel the running request / stop editing / close"),
+    (
+        "Esc",
+        "cancel the running request (its results are cleared) / cancel an edit / close",
+    ),
     ("Tab / Shift-Tab", "next / previous pane"),
     ("1-6", "go to a pane (6: the walkthrough)"),
     ("j / k, ↓ / ↑", "next / previous field, finding or line"),
     (
+        "PgDn / PgUp",
+        "scroll the findings, the help, the response or a step's details by a page",
+    ),
+    (
+        "Home / End",
+        "top / bottom of the findings, the help or a step's details",
+    ),
+    (
         "Enter or i",
-        "edit the selected field (Enter again or Esc to finish)",
+        "edit the selected field: Enter keeps the new value, Esc puts the old one back",
     ),
     (
         "Space",
@@ -32,10 +43,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("r", "reveal or hide the secret"),
     (
         "c",
-        "copy: the selected fix, the token's claims, or the response body (OSC 52)",
+        "copy (OSC 52): the selected finding's command (az, PowerShell, T-SQL) or else its first fix, the token's claims, or the response body",
     ),
     ("x", "clear the token cache"),
-    ("s", "pick a demo scenario"),
+    ("s", "pick a demo scenario (the current one is marked)"),
     (
         "Enter / r  (6)",
         "walkthrough: check the selected step / every step in order",
@@ -47,13 +58,19 @@ pub const HELP: &[(&str, &str)] = &[
         "explain what you paste: an error, a log line or a token",
     ),
     ("?", "this help"),
-    ("q / Ctrl-C", "quit"),
+    (
+        "q / Ctrl-C",
+        "quit (a letter with Ctrl or Alt does nothing else: Ctrl-D is not d)",
+    ),
 ];
 
 /// The few keys the status bar shows for each pane.
 pub fn hints(state: &State) -> &'static str {
     if state.editing {
-        return "typing · Enter/Esc done · Ctrl-C quit";
+        return "Enter keeps the edit · Esc undoes it · Ctrl-C quits";
+    }
+    if state.show_help {
+        return "j/k PgDn PgUp Home End scroll · Esc closes";
     }
     match state.focus {
         Pane::Credentials => {
@@ -62,7 +79,7 @@ pub fn hints(state: &State) -> &'static str {
         Pane::Token => "a acquire · f force refresh · p probe · c copy claims · ? help · q quit",
         Pane::Cache => "f force refresh · x clear · ? help · q quit",
         Pane::Probe => "p probe · j/k scroll · c copy body · ? help · q quit",
-        Pane::Findings => "j/k select · c copy fix · d doctor · g consent · ? help · q quit",
+        Pane::Findings => "j/k select · PgDn/PgUp scroll · c copy fix · d doctor · ? help",
         Pane::Walkthrough => {
             "j/k step · Enter check · r run all · x fix · PgDn details · c copy az · q quit"
         }
@@ -83,18 +100,34 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
     }
     if state.editing {
         return match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Tab => Some(Action::StopEditing),
+            KeyCode::Esc => Some(Action::CancelEdit),
+            KeyCode::Enter | KeyCode::Tab => Some(Action::StopEditing),
             _ => tui_input::backend::crossterm::to_input_request(event).map(Action::Edit),
         };
+    }
+    let save = ctrl && key.code == KeyCode::Char('s');
+    // Only the plain key (Shift gives another character, or Shift-Tab) runs an action: Ctrl-D
+    // is not a request for the doctor, nor Ctrl-X for clearing the cache.
+    let modified = key.modifiers.intersects(
+        KeyModifiers::CONTROL
+            | KeyModifiers::ALT
+            | KeyModifiers::SUPER
+            | KeyModifiers::HYPER
+            | KeyModifiers::META,
+    );
+    if modified && !save {
+        return None;
     }
     if state.demo.as_ref().is_some_and(|d| d.open) {
         return picker(key);
     }
     if state.show_help {
-        return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'))
-            .then_some(Action::ToggleHelp);
+        return match key.code {
+            KeyCode::Esc | KeyCode::Char('?' | 'q') => Some(Action::ToggleHelp),
+            code => scrolling(code),
+        };
     }
-    if ctrl && key.code == KeyCode::Char('s') {
+    if save {
         return Some(Action::SaveProfile);
     }
     if state.focus == Pane::Walkthrough {
@@ -104,6 +137,9 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
             KeyCode::Char('x') => return Some(Action::WalkFix),
             _ => {}
         }
+    }
+    if let Some(action) = scrolling(key.code) {
+        return Some(action);
     }
     Some(match key.code {
         KeyCode::Char('q') => Action::Quit,
@@ -123,16 +159,25 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
         KeyCode::Char('s') => Action::OpenScenarios,
         KeyCode::Char('r') => Action::ToggleReveal,
         KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('j') | KeyCode::Down => Action::Scroll(1),
-        KeyCode::Char('k') | KeyCode::Up => Action::Scroll(-1),
-        KeyCode::PageDown => Action::Scroll(10),
-        KeyCode::PageUp => Action::Scroll(-10),
         KeyCode::Char(' ') if state.focus == Pane::Credentials && state.field == Field::Kind => {
             Action::CycleCredentialKind
         }
         KeyCode::Enter | KeyCode::Char('i') if state.focus == Pane::Credentials => {
             Action::StartEditing
         }
+        _ => return None,
+    })
+}
+
+/// The keys that move through a list or scroll a view, the same in a pane and in the help.
+fn scrolling(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Char('j') | KeyCode::Down => Action::Scroll(1),
+        KeyCode::Char('k') | KeyCode::Up => Action::Scroll(-1),
+        KeyCode::PageDown => Action::ScrollPage(1),
+        KeyCode::PageUp => Action::ScrollPage(-1),
+        KeyCode::Home => Action::ScrollToStart,
+        KeyCode::End => Action::ScrollToEnd,
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ pub mod help;
 pub mod probe;
 pub mod token;
 pub mod walkthrough;
+pub mod wrap;
 
 /// Attacker-shaped text (claims, bodies, findings that quote them) through the one choke point:
 /// scrubbed of the run's secrets, control, bidi and zero-width characters made visible.

@@ -1,5 +1,7 @@
 //! The TUI's state: plain data, no channels, no terminal. Views read it; only `update` writes it.
 
+use std::cell::Cell;
+
 use chrono::{DateTime, Utc};
 
 use super::form::{Field, Form};
@@ -100,6 +102,8 @@ pub struct Walk {
     pub checking: Option<StepId>,
     /// Lines of the selected step's details scrolled off the top (PageDown / PageUp).
     pub scroll: u16,
+    /// The selected step's details as last drawn.
+    pub view: Cell<Viewport>,
 }
 
 impl Default for Walk {
@@ -110,6 +114,7 @@ impl Default for Walk {
             note: None,
             checking: None,
             scroll: 0,
+            view: Cell::new(Viewport::default()),
         }
     }
 }
@@ -117,6 +122,38 @@ impl Default for Walk {
 impl Walk {
     pub fn selected_step(&self) -> Option<&StepReport> {
         self.steps.get(self.selected)
+    }
+}
+
+/// What a scrolled view showed on its last frame: the first line shown, how many lines fit and
+/// how many there are. The view writes it (the one thing a view may change, STYLE.md §2), so
+/// `update` can page by what the operator saw and never scroll past the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Viewport {
+    pub offset: u16,
+    pub height: u16,
+    pub total: u16,
+}
+
+impl Viewport {
+    /// The last offset that still fills the view.
+    pub fn max_offset(self) -> u16 {
+        self.total.saturating_sub(self.height)
+    }
+
+    /// The offset `pages` screens (less one line, kept for context) away, within bounds.
+    pub fn paged(self, pages: i32) -> u16 {
+        let step = i32::from(self.height.saturating_sub(1).max(1));
+        let moved = i32::from(self.offset) + pages.saturating_mul(step);
+        u16::try_from(moved.clamp(0, i32::from(self.max_offset()))).unwrap_or(0)
+    }
+
+    /// Where the view stands, as "12–24 of 40"; `None` when everything fits.
+    pub fn position(self) -> Option<String> {
+        (self.total > self.height).then(|| {
+            let last = (self.offset + self.height).min(self.total);
+            format!("{}–{last} of {}", self.offset + 1, self.total)
+        })
     }
 }
 
@@ -146,6 +183,11 @@ pub struct State {
     /// Findings of the last acquire / probe (not the live lints).
     pub findings: Vec<Finding>,
     pub selected_finding: usize,
+    /// The first line of the findings pane shown (PgDn/PgUp/Home/End); `None` follows the
+    /// selected finding, so moving the selection brings it into view.
+    pub findings_scroll: Option<u16>,
+    /// The findings pane as last drawn.
+    pub findings_view: Cell<Viewport>,
     pub running: Option<Running>,
     /// The request the shown token came from: a signature check of an older token is dropped.
     pub token_id: RequestId,
@@ -158,6 +200,15 @@ pub struct State {
     pub spinner: usize,
     pub status: String,
     pub show_help: bool,
+    /// The first line of the help overlay shown.
+    pub help_scroll: u16,
+    /// The help overlay as last drawn.
+    pub help_view: Cell<Viewport>,
+    /// The value of the field being edited as it was before: Esc puts it back. A `Secret`,
+    /// because the field may be the secret.
+    pub edit_before: Option<Secret>,
+    /// The demo lesson the form came from (the picker marks it).
+    pub lesson: Option<String>,
     pub demo: Option<DemoPicker>,
     pub walk: Walk,
     pub next_id: RequestId,
@@ -180,6 +231,8 @@ impl State {
             probe_scroll: 0,
             findings: Vec::new(),
             selected_finding: 0,
+            findings_scroll: None,
+            findings_view: Cell::new(Viewport::default()),
             running: None,
             token_id: 0,
             then_probe: false,
@@ -188,6 +241,10 @@ impl State {
             spinner: 0,
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
             show_help: false,
+            help_scroll: 0,
+            help_view: Cell::new(Viewport::default()),
+            edit_before: None,
+            lesson: None,
             demo: None,
             walk: Walk::default(),
             next_id: 1,
@@ -207,6 +264,12 @@ impl State {
             }
         }
         all
+    }
+
+    /// Selects a finding and brings it into view.
+    pub fn select_finding(&mut self, index: usize) {
+        self.selected_finding = index;
+        self.findings_scroll = None;
     }
 
     /// Something is moving on screen: a spinner, or a token's countdown.

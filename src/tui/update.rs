@@ -1,6 +1,7 @@
 //! `update`: the one place the state changes. Pure: it returns the effects it wants run.
 
 mod paste;
+mod scroll;
 mod trust;
 mod walk;
 
@@ -45,15 +46,27 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.focus = Pane::Credentials;
             if state.field == Field::Kind {
                 cycle_kind(state);
-            } else {
+            } else if let Some(input) = state.form.input(state.field) {
+                state.edit_before = Some(crate::secret::Secret::new(input.value()));
                 state.editing = true;
-                state.status = format!("Editing {}: Enter or Esc to finish.", state.field.label());
+                // The key hints beside it say which key keeps the edit and which undoes it.
+                state.status = format!("Editing {}.", state.field.label());
             }
             Vec::new()
         }
         Action::StopEditing => {
             state.editing = false;
-            state.status = "Ready.".into();
+            state.edit_before = None;
+            state.status = format!("{} kept.", state.field.label());
+            Vec::new()
+        }
+        Action::CancelEdit => {
+            state.editing = false;
+            if let Some(before) = state.edit_before.take() {
+                state.form.set(state.field, before.expose());
+                refresh_lints(state);
+            }
+            state.status = format!("Edit cancelled: {} is as it was.", state.field.label());
             Vec::new()
         }
         Action::Edit(request) => {
@@ -78,10 +91,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Acquire { force } => {
             state.then_probe = false;
             state.then_consent = false;
-            start_acquire(state, force)
+            start_acquire(
+                state,
+                force,
+                if force { "force refresh" } else { "acquire" },
+            )
         }
         Action::Doctor => {
-            let effects = start_acquire(state, true);
+            let effects = start_acquire(state, true, "doctor (acquiring a fresh token)");
             state.then_probe = true;
             state.then_consent = true;
             effects
@@ -94,6 +111,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Copy => copy(state),
         Action::ToggleHelp => {
             state.show_help = !state.show_help;
+            state.help_scroll = 0;
             Vec::new()
         }
         Action::ClearCache => vec![Effect::ClearCache],
@@ -106,7 +124,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::SaveProfile => vec![Effect::SaveProfile(Box::new(state.form.to_profile()))],
         Action::Scroll(delta) => {
-            scroll(state, delta);
+            scroll::by(state, delta);
+            Vec::new()
+        }
+        Action::ScrollPage(pages) => {
+            scroll::page(state, pages);
+            Vec::new()
+        }
+        Action::ScrollToStart => {
+            scroll::edge(state, false);
+            Vec::new()
+        }
+        Action::ScrollToEnd => {
+            scroll::edge(state, true);
             Vec::new()
         }
         Action::OpenScenarios => {
@@ -165,15 +195,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             state.running = None;
-            // The last probe's findings give way to this one's; the token's stay. A network
-            // finding here can only be an earlier probe's: the token was acquired.
-            state.findings.retain(|f| {
-                !f.id.starts_with("api.")
-                    && !f.id.starts_with("network.")
-                    && !f.id.starts_with("audience.")
-                    && f.id != "throttled"
-                    && f.id != "clock.skew"
-            });
+            // The last probe's findings give way to this one's; the token's stay.
+            state.findings.retain(|f| !is_probe_finding(f));
             match result {
                 Ok(report) => {
                     state.status = format!(
@@ -193,7 +216,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             all.append(&mut state.findings);
             diagnose::sort(&mut all);
             state.findings = all;
-            state.selected_finding = 0;
+            state.select_finding(0);
             if state
                 .findings
                 .iter()
@@ -280,8 +303,8 @@ pub(super) fn begin(
     (id, effects)
 }
 
-fn start_acquire(state: &mut State, force: bool) -> Vec<Effect> {
-    let (id, mut effects) = begin(state, if force { "force refresh" } else { "acquire" });
+fn start_acquire(state: &mut State, force: bool, what: &'static str) -> Vec<Effect> {
+    let (id, mut effects) = begin(state, what);
     // A new token may be another app's: the last audit's table would speak of the old one.
     state.consent = None;
     state.token = Load::Loading;
@@ -324,7 +347,12 @@ fn start_probe(state: &mut State) -> Vec<Effect> {
     }
     let (raw, decoded) = (token.raw.clone(), token.decoded.clone().map(Box::new));
     let context = fix_context(state);
-    let (id, mut effects) = begin(state, "probe");
+    let what = if state.then_probe {
+        "doctor (calling the API)"
+    } else {
+        "probe"
+    };
+    let (id, mut effects) = begin(state, what);
     state.probe = Load::Loading;
     state.status = format!("Calling {url}…");
     effects.push(Effect::Probe {
@@ -364,7 +392,7 @@ fn token_acquired(
     }
     state.findings = findings;
     state.probe = Load::Empty;
-    state.selected_finding = 0;
+    state.select_finding(0);
     match result {
         Ok(view) => {
             state.status = if view.from_cache {
@@ -384,8 +412,9 @@ fn token_acquired(
                 });
             }
             state.token = Load::Ready(*view);
-            if std::mem::take(&mut state.then_probe) {
+            if state.then_probe {
                 effects.extend(start_probe(state));
+                state.then_probe = false;
                 return effects;
             }
             state.focus = Pane::Token;
@@ -404,25 +433,6 @@ fn token_acquired(
     Vec::new()
 }
 
-fn scroll(state: &mut State, delta: i32) {
-    match state.focus {
-        Pane::Findings => {
-            let count = state.all_findings().len();
-            let moved = i64::try_from(state.selected_finding).unwrap_or(0) + i64::from(delta);
-            state.selected_finding = usize::try_from(
-                moved.clamp(0, i64::try_from(count.saturating_sub(1)).unwrap_or(0)),
-            )
-            .unwrap_or(0);
-        }
-        Pane::Credentials => state.field = step(&state.form.visible(), state.field, delta),
-        Pane::Walkthrough => walk::select(state, delta),
-        Pane::Probe | Pane::Token | Pane::Cache => {
-            let moved = i32::from(state.probe_scroll) + delta;
-            state.probe_scroll = u16::try_from(moved.max(0)).unwrap_or(0);
-        }
-    }
-}
-
 fn pick_scenario(state: &mut State) {
     let Some(demo) = &mut state.demo else { return };
     let Some(scenario) = demo.scenarios.get(demo.selected).cloned() else {
@@ -430,11 +440,13 @@ fn pick_scenario(state: &mut State) {
     };
     demo.open = false;
     state.form = scenario.form;
+    state.lesson = Some(scenario.name.clone());
     walk::reset(state);
     state.token = Load::Empty;
     state.probe = Load::Empty;
     state.findings.clear();
     state.consent = None;
+    state.select_finding(0);
     state.field = Field::Tenant;
     if state.focus == Pane::Walkthrough {
         state.status = format!(
@@ -477,14 +489,35 @@ fn task_panicked(state: &mut State, id: u64, message: &str, log_note: &str) {
     }
     state.status = format!("Internal error in {what}: see Findings.");
     state.findings.insert(0, finding);
-    state.selected_finding = 0;
+    state.select_finding(0);
     state.focus = Pane::Findings;
 }
 
 /// Esc: cancel the running request, or else close whatever overlay is open.
+///
+/// What the cancelled request would have replaced belongs to an earlier run: it goes too, so
+/// no `!` stays on a pane for a result the operator no longer has in front of them.
 fn cancel(state: &mut State) -> Vec<Effect> {
+    // An open picker is what Esc is about: a request running behind it goes on.
+    if let Some(demo) = state.demo.as_mut().filter(|d| d.open) {
+        demo.open = false;
+        return Vec::new();
+    }
     if let Some(running) = state.running.take() {
-        state.status = format!("Cancelled {}.", running.what);
+        let replaced = if matches!(state.token, Load::Loading) {
+            // A new token was on its way: the earlier run's probe and findings were about a
+            // token no longer shown.
+            state.findings.clear();
+            state.probe = Load::Empty;
+            "; the earlier run's probe and findings were cleared"
+        } else if matches!(state.probe, Load::Loading) {
+            state.findings.retain(|f| !is_probe_finding(f));
+            "; the earlier probe's findings were cleared"
+        } else {
+            ""
+        };
+        state.select_finding(0);
+        state.status = format!("Cancelled {}{replaced}.", running.what);
         state.then_probe = false;
         state.then_consent = false;
         revert_loading(state);
@@ -495,4 +528,14 @@ fn cancel(state: &mut State) -> Vec<Effect> {
         demo.open = false;
     }
     Vec::new()
+}
+
+/// A finding a probe gives: a new probe replaces them (the token's stay). A network finding
+/// can only be a probe's once a token was acquired.
+fn is_probe_finding(finding: &Finding) -> bool {
+    finding.id.starts_with("api.")
+        || finding.id.starts_with("network.")
+        || finding.id.starts_with("audience.")
+        || finding.id == "throttled"
+        || finding.id == "clock.skew"
 }

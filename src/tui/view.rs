@@ -12,6 +12,8 @@ use super::{keys, theme};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
+/// The hints that stay when the pane's own do not fit; whole, or not at all.
+const SHORT_HINTS: &str = " ? help · q quit ";
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn render(state: &State, frame: &mut Frame) {
@@ -37,17 +39,25 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.focus == Pane::Walkthrough {
         render_pane(state, frame, Pane::Walkthrough, body);
     } else if area.width >= 120 && area.height >= 40 {
+        // The findings get the tall column beside the token: their fixes must be readable
+        // without scrolling. The probe's response sits under the short credentials form.
+        // The left column fits a GUID after its label (13 + 36 + borders); the right one the
+        // token's first line.
+        let left_width = (body.width * 43 / 100).max(51);
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(44), Constraint::Percentage(56)])
-                .areas(body);
-        let [credentials, cache] =
-            Layout::vertical([Constraint::Min(16), Constraint::Length(8)]).areas(left);
-        let [token, probe, findings] = Layout::vertical([
-            Constraint::Percentage(38),
-            Constraint::Percentage(27),
-            Constraint::Percentage(35),
+            Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(body);
+        // The form as tall as its fields and lints want (the probe keeps 8 rows); the probe's
+        // response gets the rest.
+        let wanted = panes::credentials::height(state, left_width.saturating_sub(2)) + 2;
+        let room = left.height.saturating_sub(7 + 8);
+        let [credentials, probe, cache] = Layout::vertical([
+            Constraint::Length(wanted.clamp(11, room.max(11))),
+            Constraint::Min(0),
+            Constraint::Length(7),
         ])
-        .areas(right);
+        .areas(left);
+        let [token, findings] =
+            Layout::vertical([Constraint::Length(18), Constraint::Min(0)]).areas(right);
         render_pane(state, frame, Pane::Credentials, credentials);
         render_pane(state, frame, Pane::Cache, cache);
         render_pane(state, frame, Pane::Token, token);
@@ -61,7 +71,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         panes::help::render_picker(state, frame, body);
     }
     if state.show_help {
-        panes::help::render_help(frame, body);
+        panes::help::render_help(state, frame, body);
     }
 }
 
@@ -118,7 +128,7 @@ fn pane_has_problem(state: &State, pane: Pane) -> bool {
 
 fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
     let focused = state.focus == pane;
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused {
             theme::focused_border()
@@ -127,8 +137,8 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         })
         .title(Span::styled(format!(" {} ", pane.title()), theme::title()));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     let buffer = frame.buffer_mut();
+    // The pane first: a scrolled one measures itself, and its border says where it stands.
     match pane {
         Pane::Credentials => panes::credentials::render(state, inner, buffer),
         Pane::Token => panes::token::render(state, inner, buffer),
@@ -137,6 +147,18 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         Pane::Findings => panes::findings::render(state, inner, buffer),
         Pane::Walkthrough => panes::walkthrough::render(state, inner, buffer),
     }
+    let scrolled = match pane {
+        Pane::Findings => Some(state.findings_view.get()),
+        Pane::Walkthrough => Some(state.walk.view.get()),
+        Pane::Credentials | Pane::Token | Pane::Cache | Pane::Probe => None,
+    };
+    if let Some(position) = scrolled.and_then(super::state::Viewport::position) {
+        let keys = if focused { " PgDn/PgUp" } else { "" };
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" {position}{keys} "), theme::label())).right_aligned(),
+        );
+    }
+    frame.render_widget(block, area);
     if focused
         && state.editing
         && pane == Pane::Credentials
@@ -158,13 +180,14 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     let left = running.unwrap_or_else(|| format!(" {} ", state.status));
     // The status message wins the space; the key hints get what is left (all of `?` remains).
     let width = usize::from(area.width);
-    let left: String = left.chars().take(width).collect();
+    // A message longer than the bar says it was cut.
+    let left = panes::wrap::cut_end(&left, width);
     let room = width.saturating_sub(left.chars().count() + 1);
     let hints = format!(" {} ", keys::hints(state));
     let hints: String = if hints.chars().count() <= room {
         hints
-    } else if room >= 10 {
-        " ? help · q quit ".chars().take(room).collect()
+    } else if room >= SHORT_HINTS.chars().count() {
+        SHORT_HINTS.to_owned()
     } else {
         String::new()
     };

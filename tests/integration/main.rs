@@ -38,6 +38,8 @@ mod transport;
 mod trust;
 mod tui_faults;
 mod tui_flows;
+mod tui_harness;
+mod tui_issue_16;
 mod tui_setup;
 mod verify_closed;
 mod walkthrough;

@@ -58,7 +58,7 @@ fn head(text: &str) -> String {
     text.lines()
         .take_while(|line| !line.trim().is_empty())
         .filter(|line| !line.trim_start().starts_with("expires"))
-        .map(|line| format!("{line}\n"))
+        .flat_map(|line| [line, "\n"])
         .collect()
 }
 

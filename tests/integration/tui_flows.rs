@@ -4,122 +4,15 @@
 
 #![cfg(feature = "tui")]
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use entra_doctor::demo::{self, DemoOptions, TenantModel};
-use entra_doctor::tui::Launch;
+use crossterm::event::{KeyCode, KeyModifiers};
 use entra_doctor::tui::action::Action;
-use entra_doctor::tui::effect::{Effect, Services, execute};
+use entra_doctor::tui::effect::{Effect, execute};
 use entra_doctor::tui::form::Field;
 use entra_doctor::tui::keys;
-use entra_doctor::tui::state::{Load, Pane, State};
-use entra_doctor::tui::update::update;
-use entra_doctor::tui::view;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use entra_doctor::tui::state::{Load, Pane};
 
 use crate::assert_frame;
-
-pub(crate) fn render(state: &State, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| view::render(state, frame)).unwrap();
-    terminal.backend().to_string()
-}
-
-pub(crate) struct Harness {
-    pub(crate) state: State,
-    pub(crate) services: Services,
-    /// Effects asked for but not yet run, to snapshot the loading state.
-    pub(crate) pending: Vec<Effect>,
-    pub(crate) _demo: Option<demo::RunningDemo>,
-}
-
-impl Harness {
-    pub(crate) async fn demo(scenario: Option<&str>) -> Self {
-        let running = demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-            .await
-            .unwrap();
-        // The demo's IMDS, as `Launch::demo` sets it: a test never asks the machine's own.
-        let services = Services::new(None).with_demo_imds(running.authority_host());
-        let Launch { state, demo, .. } = Launch::demo(running, scenario);
-        Self {
-            state,
-            services,
-            pending: Vec::new(),
-            _demo: demo,
-        }
-    }
-
-    /// Presses a key: maps it as the runtime does and queues the effects.
-    pub(crate) fn press(&mut self, code: KeyCode) {
-        self.press_with(code, KeyModifiers::NONE);
-    }
-
-    pub(crate) fn press_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        let event = Event::Key(KeyEvent::new(code, modifiers));
-        if let Some(action) = keys::map(&event, &self.state) {
-            self.dispatch(action);
-        }
-    }
-
-    pub(crate) fn dispatch(&mut self, action: Action) {
-        let effects = update(&mut self.state, action);
-        self.pending.extend(effects);
-    }
-
-    pub(crate) fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.press(KeyCode::Char(c));
-        }
-    }
-
-    /// Runs every pending effect (and those their results ask for) to completion.
-    /// Then ticks the clock, as the runtime does, so countdowns are measured from now.
-    pub(crate) async fn settle(&mut self) {
-        while !self.pending.is_empty() {
-            for effect in std::mem::take(&mut self.pending) {
-                if let Some(action) = execute(effect, &self.services).await {
-                    self.dispatch(action);
-                }
-            }
-        }
-        self.dispatch(Action::Tick(chrono::Utc::now()));
-        self.state.spinner = 0;
-    }
-
-    pub(crate) fn frame(&self, width: u16, height: u16) -> String {
-        render(&self.state, width, height)
-    }
-
-    fn secret_and_token(&self) -> Vec<String> {
-        let mut secrets = Vec::new();
-        if let Some(picker) = &self.state.demo {
-            for scenario in &picker.scenarios {
-                let secret = scenario.form.secret.0.value();
-                if !secret.is_empty() {
-                    secrets.push(secret.to_owned());
-                }
-            }
-        }
-        if let Load::Ready(view) = &self.state.token {
-            secrets.push(view.raw.expose().to_owned());
-        }
-        secrets
-    }
-
-    /// The canary for the TUI: no secret and no raw token in any frame or in `Debug`.
-    fn assert_no_secret(&self, frames: &[&str]) {
-        let debug = format!("{:?}", self.state);
-        for secret in self.secret_and_token() {
-            for frame in frames {
-                assert!(!frame.contains(&secret), "a frame shows a secret or token");
-            }
-            assert!(
-                !debug.contains(&secret),
-                "State's Debug shows a secret or token"
-            );
-        }
-    }
-}
+use crate::tui_harness::{Harness, render};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn picker_then_healthy_doctor() {
@@ -238,7 +131,7 @@ async fn trailing_slash_then_fixed_with_the_double_slash() {
         h.press(KeyCode::Left);
     }
     h.type_text("/");
-    h.press(KeyCode::Esc);
+    h.press(KeyCode::Enter);
     assert_eq!(
         h.state.form.scope.value(),
         "https://database.windows.net//.default"

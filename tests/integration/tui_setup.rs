@@ -9,7 +9,7 @@ use entra_doctor::tui::effect::Services;
 use entra_doctor::tui::form::{CredentialKind, Field, Form};
 use entra_doctor::tui::state::{Load, State};
 
-use crate::tui_flows::Harness;
+use crate::tui_harness::Harness;
 
 fn ids(h: &Harness) -> Vec<&str> {
     h.state.findings.iter().map(|f| f.id.as_str()).collect()

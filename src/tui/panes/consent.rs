@@ -8,7 +8,7 @@ use super::clean;
 use crate::tui::state::ConsentTable;
 use crate::tui::theme;
 
-/// The table's lines, for the top of the findings pane.
+/// The table's lines, for the end of the findings pane.
 pub fn lines(table: &ConsentTable) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(Span::styled(
@@ -51,6 +51,5 @@ pub fn lines(table: &ConsentTable) -> Vec<Line<'static>> {
             theme::label(),
         )));
     }
-    lines.push(Line::default());
     lines
 }

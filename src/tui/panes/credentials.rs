@@ -1,15 +1,27 @@
-//! The credentials form, with the live preflight lints under it.
+//! The credentials form, with the live preflight lints under it. A value wider than its field
+//! is cut with `…` at the cut end; while edited, the field scrolls sideways with the cursor.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget as _, Wrap};
+use ratatui::widgets::{Paragraph, Widget as _};
+
+use super::wrap::{cut_end, fit, hanging, window};
 
 use crate::tui::form::{CredentialKind, Field};
 use crate::tui::state::{Load, State};
 use crate::tui::theme;
 
 const LABEL_WIDTH: u16 = 13;
+/// The dots that stand for a hidden secret, whatever its length.
+const MASK_DOTS: usize = 12;
+
+/// A field whose value is a secret: shown as dots until `r` reveals it. The client secret, and
+/// any password field (a PFX password): by its label, so a field added later is hidden too.
+fn is_hidden(state: &State, field: Field) -> bool {
+    !state.reveal_secret && field.is_secret()
+}
 
 fn value(state: &State, field: Field) -> String {
     match field {
@@ -22,15 +34,18 @@ fn value(state: &State, field: Field) -> String {
         Field::Identity if state.form.identity.value().trim().is_empty() => {
             "(empty = system-assigned)".into()
         }
-        field if field.is_secret() && !state.reveal_secret => {
+        hidden if is_hidden(state, hidden) => {
             let len = state
                 .form
-                .input(field)
-                .map_or(0, |input| input.value().chars().count());
+                .input(hidden)
+                .map_or(0, |i| i.value().chars().count());
             if len == 0 {
                 String::new()
             } else {
-                format!("{} ({len} chars, r reveals)", "•".repeat(len.min(16)))
+                format!(
+                    "{} ({len} chars, r reveals)",
+                    "•".repeat(len.min(MASK_DOTS))
+                )
             }
         }
         Field::Authority if state.form.authority.value().trim().is_empty() => {
@@ -47,8 +62,45 @@ fn value(state: &State, field: Field) -> String {
     }
 }
 
+/// Whether the field's value is shown as typed (and so scrolls with the cursor), not as a
+/// description (the kind, the hidden secret, the default authority).
+fn is_literal(state: &State, field: Field) -> bool {
+    match field {
+        Field::Kind => false,
+        Field::Authority => !state.form.authority.value().trim().is_empty(),
+        other => !is_hidden(state, other),
+    }
+}
+
+/// What a field shows in `width` columns, and where the cursor is in it while it is edited.
+fn shown(state: &State, field: Field, width: usize) -> (String, Option<usize>) {
+    let text = value(state, field);
+    let edited = state.editing && field == state.field;
+    match state.form.input(field) {
+        Some(input) if edited && is_literal(state, field) => {
+            let (shown, column) = window(&text, input.cursor(), width);
+            (shown, Some(column))
+        }
+        // The hidden secret: the dots stand for it, the cursor stays on them.
+        Some(input) if edited => (cut_end(&text, width), Some(input.cursor().min(MASK_DOTS))),
+        _ => (cut_end(&text, width), None),
+    }
+}
+
 pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(lines(state, area.width)).render(area, buf);
+}
+
+/// The rows the pane wants at this inner width: the view sizes it by them.
+pub fn height(state: &State, width: u16) -> u16 {
+    u16::try_from(lines(state, width).len()).unwrap_or(u16::MAX)
+}
+
+/// Every row: one per field (a value is cut, never wrapped: a wrapped value reads like the next
+/// field), the certificate used, and the live lints wrapped under themselves.
+fn lines(state: &State, area_width: u16) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
+    let width = usize::from(area_width.saturating_sub(LABEL_WIDTH));
     for field in state.form.visible() {
         let selected = field == state.field;
         let style = if selected && state.editing {
@@ -67,52 +119,48 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
                 ),
                 theme::label(),
             ),
-            Span::styled(value(state, field), style),
+            Span::styled(shown(state, field, width).0, style),
         ]));
     }
     if let Load::Ready(token) = &state.token
         && let Some(info) = &token.certificate
     {
         lines.push(Line::default());
-        lines.push(Line::from(vec![
-            Span::styled("Certificate  ", theme::label()),
-            Span::raw(info.subject.clone()),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled("  thumbprint ", theme::label()),
-            Span::raw(info.thumbprint_sha1.clone()),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled("  valid      ", theme::label()),
-            Span::raw(format!(
-                "{} to {}",
-                info.not_before.format("%Y-%m-%d"),
-                info.not_after.format("%Y-%m-%d")
-            )),
-        ]));
-    }
-    // Fields are cut at the edge, never wrapped: a wrapped value reads like the next field.
-    let fields_height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .min(area.height);
-    let [fields, rest] =
-        Layout::vertical([Constraint::Length(fields_height), Constraint::Min(0)]).areas(area);
-    Paragraph::new(lines).render(fields, buf);
-    if !state.lints.is_empty() {
-        let mut lint_lines = vec![Line::default()];
-        for lint in &state.lints {
-            lint_lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{} ", lint.severity.label()),
-                    theme::severity(lint.severity),
-                ),
-                Span::raw(lint.cause.clone()),
-            ]));
+        for line in [
+            Line::from(vec![
+                Span::styled("Certificate  ", theme::label()),
+                Span::raw(super::clean(&info.subject)),
+            ]),
+            Line::from(vec![
+                Span::styled("  thumbprint ", theme::label()),
+                Span::raw(info.thumbprint_sha1.clone()),
+            ]),
+            Line::from(vec![
+                Span::styled("  valid      ", theme::label()),
+                Span::raw(format!(
+                    "{} to {}",
+                    info.not_before.format("%Y-%m-%d"),
+                    info.not_after.format("%Y-%m-%d")
+                )),
+            ]),
+        ] {
+            lines.extend(fit(line, area_width));
         }
-        Paragraph::new(lint_lines)
-            .wrap(Wrap { trim: false })
-            .render(rest, buf);
     }
+    if !state.lints.is_empty() {
+        lines.push(Line::default());
+        for lint in &state.lints {
+            lines.extend(hanging(
+                vec![Span::styled(
+                    format!("{:<8}", lint.severity.label()),
+                    theme::severity(lint.severity),
+                )],
+                &[(super::clean(&lint.cause), Style::new())],
+                area_width,
+            ));
+        }
+    }
+    lines
 }
 
 /// Where the cursor goes while a field is edited.
@@ -122,12 +170,8 @@ pub fn cursor(state: &State, area: Rect) -> Option<(u16, u16)> {
         .visible()
         .iter()
         .position(|f| *f == state.field)?;
-    let input = state.form.input(state.field)?;
-    let column = if state.field.is_secret() && !state.reveal_secret {
-        input.visual_cursor().min(16)
-    } else {
-        input.visual_cursor()
-    };
+    let width = usize::from(area.width.saturating_sub(LABEL_WIDTH));
+    let column = shown(state, state.field, width).1?;
     let x = area.x + LABEL_WIDTH + u16::try_from(column).unwrap_or(u16::MAX);
     let y = area.y + u16::try_from(row).unwrap_or(0);
     (x < area.right() && y < area.bottom()).then_some((x, y))

@@ -1,4 +1,5 @@
-//! The last API call: status, time, headers and the body (pretty JSON, scrollable).
+//! The last API call: status, time, headers and the body (pretty JSON, scrollable). The URL
+//! hangs under itself; what the server sent wraps at the pane's edge as it came.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -6,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget as _, Wrap};
 
 use super::clean;
+use super::wrap::fit;
 use crate::tui::state::{Load, State};
 use crate::tui::theme;
 
@@ -19,6 +21,8 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             clean(url)
         }),
     ])];
+    // What the server sent (headers, body) as it came, indentation kept.
+    let mut body = Vec::new();
     match &state.probe {
         Load::Empty => lines.push(Line::from("Not called yet. Press p (with a token) or d.")),
         Load::Loading => lines.push(Line::from("Calling…")),
@@ -47,15 +51,20 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
                 )),
             ]));
             for (name, value) in &report.headers {
-                lines.push(Line::from(vec![
+                body.push(Line::from(vec![
                     Span::styled(format!("{name}: "), theme::label()),
                     Span::raw(clean(value)),
                 ]));
             }
-            lines.push(Line::default());
-            lines.extend(report.pretty_body().lines().map(|l| Line::from(clean(l))));
+            body.push(Line::default());
+            body.extend(report.pretty_body().lines().map(|l| Line::from(clean(l))));
         }
     }
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|line| fit(line, area.width))
+        .chain(body)
+        .collect();
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((state.probe_scroll, 0))

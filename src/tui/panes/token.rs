@@ -1,4 +1,5 @@
 //! The decoded token: the claims that matter called out, problems in colour, a live countdown.
+//! A long value (an issuer URL) wraps under itself rather than being cut.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,6 +8,7 @@ use ratatui::widgets::{Paragraph, Widget as _};
 use serde_json::Value;
 
 use super::clean;
+use super::wrap::fit;
 use crate::token::{relative, relative_to_expiry};
 use crate::tui::state::{Load, State};
 use crate::tui::theme;
@@ -47,10 +49,11 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
                     },
                     theme::ok(),
                 ),
+                // The resource last: on a narrow pane it wraps whole, the countdown stays.
                 Span::raw(format!(
-                    " · for {} · {}",
+                    " · {} · for {}",
+                    relative_to_expiry(view.expires_on, state.now),
                     view.resource,
-                    relative_to_expiry(view.expires_on, state.now)
                 )),
             ])];
             match &view.decoded {
@@ -62,6 +65,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
             lines
         }
     };
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|line| fit(line, area.width))
+        .collect();
     Paragraph::new(lines).render(area, buf);
 }
 
@@ -105,9 +112,20 @@ fn claim_lines(token: &crate::token::DecodedToken, state: &State) -> Vec<Line<'s
         .iat
         .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
     {
+        // A fresh token's iat is minutes old: Entra ID backdates it (and nbf) for clock skew,
+        // which puzzles everyone who sees "5 min ago" on a token just issued.
+        let fresh = (state.now - iat).num_minutes() <= 6;
         lines.push(Line::from(vec![
             Span::styled("iat     ", theme::label()),
             Span::raw(relative(iat, state.now)),
+            Span::styled(
+                if fresh {
+                    " · Entra ID backdates iat/nbf 5 min (clock skew)"
+                } else {
+                    ""
+                },
+                theme::label(),
+            ),
         ]));
     }
     let header = &token.header;

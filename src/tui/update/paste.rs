@@ -49,7 +49,7 @@ pub(super) fn pasted(state: &mut State, text: &str) {
                 None => "Explained the paste: nothing wrong in it.".into(),
             };
             state.findings = findings;
-            state.selected_finding = 0;
+            state.select_finding(0);
             state.focus = Pane::Findings;
         }
         Err(reason) => state.status = format!("Not explained: {reason}"),

@@ -74,7 +74,7 @@ pub(super) fn consent_audited(
     all.append(&mut state.findings);
     diagnose::sort(&mut all);
     state.findings = all;
-    state.selected_finding = 0;
+    state.select_finding(0);
     state.status = summary;
     state.focus = Pane::Findings;
     Vec::new()

@@ -137,15 +137,24 @@ pub(super) fn reset(state: &mut State) {
     state.walk = Walk::default();
 }
 
-/// j/k move between steps; PageDown/PageUp (±10) scroll the selected step's details.
+/// j/k move between steps (and show the new step's details from the top).
 pub(super) fn select(state: &mut State, delta: i32) {
-    if delta.abs() >= 10 {
-        let moved = i32::from(state.walk.scroll) + delta / 2;
-        state.walk.scroll = u16::try_from(moved.max(0)).unwrap_or(0);
-        return;
-    }
     state.walk.scroll = 0;
     let last = i64::try_from(StepId::ALL.len() - 1).unwrap_or(0);
     let moved = i64::try_from(state.walk.selected).unwrap_or(0) + i64::from(delta);
     state.walk.selected = usize::try_from(moved.clamp(0, last)).unwrap_or(0);
+}
+
+/// PageDown/PageUp scroll the selected step's details by what was on screen.
+pub(super) fn page(state: &mut State, pages: i32) {
+    state.walk.scroll = state.walk.view.get().paged(pages);
+}
+
+/// Home/End: the top or the bottom of the selected step's details.
+pub(super) fn edge(state: &mut State, end: bool) {
+    state.walk.scroll = if end {
+        state.walk.view.get().max_offset()
+    } else {
+        0
+    };
 }
