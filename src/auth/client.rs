@@ -181,17 +181,25 @@ impl TokenClient {
         } = &request.credential
         {
             let asked = ManagedIdentityRequest::new(identity.clone(), &request.scopes);
+            // Under the command's one deadline (`--timeout`), retries included, as Entra's.
+            let deadline = self.deadline();
+            let endpoint = request.token_endpoint();
+            let Some(left) = deadline.remaining() else {
+                return Err(deadline_reached(&endpoint, &deadline, 0));
+            };
             // Boxed: its future would otherwise grow every future that awaits `acquire`.
-            let token = Box::pin(managed_identity::acquire_observed(
+            let asking = Box::pin(managed_identity::acquire_observed(
                 source,
                 &asked,
                 &self.options,
                 arc_keys,
                 now,
                 self.on_retry.clone(),
-            ))
-            .await?;
-            return Ok(token.into_response(now));
+            ));
+            return match tokio::time::timeout(left, asking).await {
+                Ok(token) => Ok(token?.into_response(now)),
+                Err(_) => Err(deadline_reached(&endpoint, &deadline, 1)),
+            };
         }
         self.send(request, now).await.map_err(|error| match error {
             Error::Entra(mut entra) => {
