@@ -70,7 +70,8 @@ pub struct CacheEntry {
     pub refresh_on: Option<DateTime<Utc>>,
     #[serde(default)]
     pub ext_expires_on: Option<DateTime<Utc>>,
-    /// The kind of credential that obtained it: secret, certificate or assertion.
+    /// What obtained it: secret, certificate, assertion, or `managed identity (imds)` (and
+    /// `app-service`, `azure-arc`), whose entry holds no token.
     pub source: String,
     /// base64 nonce + ciphertext; see the module docs.
     #[serde(skip_serializing_if = "String::is_empty", default)]
@@ -111,6 +112,9 @@ pub enum Miss {
     CredentialChanged,
     /// `--force-refresh`.
     ForceRefresh,
+    /// A managed identity: its endpoint is asked each time (it keeps its own cache), and the
+    /// cache keeps the entry without the token (nothing secret would seal it).
+    ManagedIdentity,
 }
 
 impl Miss {
@@ -121,6 +125,10 @@ impl Miss {
             Miss::RefreshDue => "the cached token is past its refresh_in",
             Miss::CredentialChanged => "the cached token was obtained with a different credential",
             Miss::ForceRefresh => "--force-refresh skips the cache",
+            Miss::ManagedIdentity => {
+                "a managed identity's token is asked of its endpoint each time; the entry is kept \
+                 without the token"
+            }
         }
     }
 }
@@ -224,6 +232,33 @@ impl TokenCache {
         now: DateTime<Utc>,
     ) -> Result<CacheEntry> {
         let id = key.id();
+        let sealed = seal::seal(&response.access_token, sealing_key, &id);
+        self.insert(key, sealed, resource, response, source, now)
+    }
+
+    /// Keeps an entry for a token whose lifetime and source are worth listing but which is not
+    /// kept itself: a managed identity's, for which no secret could seal it.
+    pub fn record(
+        &mut self,
+        key: CacheKey,
+        resource: &str,
+        response: &TokenResponse,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CacheEntry> {
+        self.insert(key, String::new(), resource, response, source, now)
+    }
+
+    fn insert(
+        &mut self,
+        key: CacheKey,
+        sealed_token: String,
+        resource: &str,
+        response: &TokenResponse,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CacheEntry> {
+        let id = key.id();
         // The client refuses absurd lifetimes; this is the backstop for a response built
         // elsewhere, so no number can overflow the date arithmetic.
         let after = |field: &'static str, seconds: u64| {
@@ -242,7 +277,7 @@ impl TokenCache {
             seconds.map(|s| after(field, s)).transpose()
         };
         let entry = CacheEntry {
-            sealed_token: seal::seal(&response.access_token, sealing_key, &id),
+            sealed_token,
             key,
             resource: resource.to_owned(),
             token_type: response.token_type.clone(),

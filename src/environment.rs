@@ -78,6 +78,19 @@ impl Environment {
         self.pick(&pairs)
     }
 
+    /// The network variables and the managed identity ones ([`MANAGED_IDENTITY_VARS`]): what
+    /// the TUI keeps from the environment it was started in, so its managed identity is the
+    /// one the CLI would use there.
+    #[must_use]
+    pub fn network_and_identity(&self) -> Self {
+        let pairs: Vec<(&str, &str)> = NETWORK_VARS
+            .iter()
+            .chain(MANAGED_IDENTITY_VARS.iter())
+            .map(|name| (*name, *name))
+            .collect();
+        self.pick(&pairs)
+    }
+
     /// A copy with one more variable.
     #[must_use]
     pub fn with(mut self, name: &str, value: &str) -> Self {
@@ -94,6 +107,20 @@ impl Environment {
     }
 }
 
+/// The variables managed identity detection reads ([`crate::auth::managed_identity::detect`]),
+/// and `ProgramData`, where Windows keeps Azure Arc's key directory.
+pub const MANAGED_IDENTITY_VARS: [&str; 9] = [
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IMDS_ENDPOINT",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "ProgramData",
+    "PROGRAMDATA",
+];
+
 /// The variables [`crate::setup::transport`] reads.
 pub const NETWORK_VARS: [&str; 9] = [
     "SSL_CERT_FILE",
@@ -106,3 +133,10 @@ pub const NETWORK_VARS: [&str; 9] = [
     "NO_PROXY",
     "no_proxy",
 ];
+
+/// Managed identity detection reads the same captured variables.
+impl crate::auth::managed_identity::Variables for Environment {
+    fn var(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+}

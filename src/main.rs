@@ -227,6 +227,10 @@ async fn demo_launch(args: cli::demo::DemoArgs) -> Result<tui::Launch, (String, 
         .map_err(|e| (e.to_string(), 3))?;
     if let Some(name) = &args.scenario
         && running.app(name).is_none()
+        && !running
+            .managed_identities()
+            .iter()
+            .any(|identity| identity.scenario == *name)
     {
         return Err((
             format!("no demo scenario {name:?}; see entra-doctor demo --list-scenarios"),

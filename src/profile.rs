@@ -18,11 +18,13 @@ pub struct Profile {
     pub client_id: String,
     /// An authority host URL, or empty for the public cloud.
     pub authority_host: String,
-    /// "secret", "certificate" or "assertion".
+    /// "secret", "certificate", "assertion" or "managed-identity".
     pub credential_kind: String,
     pub certificate: String,
     /// A federated token file (the assertion credential).
     pub assertion_file: String,
+    /// The managed identity, as `--managed-identity` takes it (`system`, `client-id=…`).
+    pub managed_identity: String,
     pub scopes: Vec<String>,
     pub probe_url: String,
     /// The client id of an app that may read app registrations (the consent audit's admin).

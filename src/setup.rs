@@ -12,6 +12,12 @@
 //! file is "certificate missing", never a quiet fall-back to `AZURE_CLIENT_SECRET`. Only a spec
 //! that chose nothing ([`CredentialSpec::FromEnvironment`]) reads the credential variables, in the
 //! Azure SDKs' EnvironmentCredential order.
+//!
+//! A managed identity ([`CredentialSpec::ManagedIdentity`]) needs only the scope: its source is
+//! detected from the environment here, when the request is prepared, so an environment entra-
+//! doctor cannot use is a finding before anything is sent. Its tenant and client id are what its
+//! token says (`tid`, `appid`); the request holds stand-ins that are never shown as ids (see
+//! [`TokenRequest::known_tenant`]).
 
 mod inputs;
 mod network;
@@ -26,9 +32,12 @@ pub use network::{
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, Network, client_options, transport,
 };
 
+use crate::auth::client::UNKNOWN_CLIENT_ID;
+use crate::auth::managed_identity::{self, ArcKeys};
 use crate::auth::{
     AssertionOptions, Authority, AuthorityHost, CertificateSource, ClientCertificate,
-    ClientOptions, Cloud, Credential, ScopeSet, Tenant, TokenRequest, tenant::is_guid,
+    ClientOptions, Cloud, Credential, IdentitySelector, ScopeSet, Tenant, TokenRequest,
+    tenant::is_guid,
 };
 use crate::diagnose::{Finding, FixContext, preflight};
 use crate::environment::Environment;
@@ -87,16 +96,25 @@ pub enum CredentialSpec {
     },
     /// A federated credential: a file holding a JWT from another identity provider.
     Assertion { path: Option<PathBuf> },
+    /// The managed identity of the Azure resource this runs on: no tenant, client id or secret.
+    ManagedIdentity(IdentitySelector),
+    /// A credential typed in that names nothing usable (the TUI's Identity field with text
+    /// that is no identity): [`prepare`] refuses it by name, never replaces it.
+    Unreadable { what: String, reason: String },
 }
 
 impl CredentialSpec {
-    /// "secret", "certificate", "assertion", or "environment" when none was chosen.
+    /// "secret", "certificate", "assertion", "managed identity", or "environment" when none
+    /// was chosen.
     pub fn kind(&self) -> &'static str {
         match self {
             CredentialSpec::FromEnvironment => "environment",
             CredentialSpec::SecretStdin | CredentialSpec::Secret(_) => "secret",
             CredentialSpec::Certificate { .. } => "certificate",
             CredentialSpec::Assertion { .. } => "assertion",
+            CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => {
+                "managed identity"
+            }
         }
     }
 }
@@ -167,6 +185,19 @@ impl Spec {
                         path: saved(&profile.assertion_file),
                     };
                 }
+                // Saved from the TUI's form; empty is the system-assigned identity there too.
+                "managed-identity" => {
+                    self.credential = match profile.managed_identity.trim() {
+                        "" => CredentialSpec::ManagedIdentity(IdentitySelector::SystemAssigned),
+                        text => match text.parse() {
+                            Ok(identity) => CredentialSpec::ManagedIdentity(identity),
+                            Err(error) => CredentialSpec::Unreadable {
+                                what: format!("the saved profile's managed identity {text:?}"),
+                                reason: error.to_string(),
+                            },
+                        },
+                    };
+                }
                 _ => {}
             }
         }
@@ -187,6 +218,17 @@ impl Spec {
     pub fn missing(&self, env: &Environment) -> Vec<Input> {
         let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
         let mut missing = Vec::new();
+        let is_managed = matches!(
+            self.credential,
+            CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. }
+        );
+        if is_managed {
+            // The endpoint knows the identity: only what the token is for must be said.
+            if self.scopes.is_empty() {
+                missing.push(Input::Scope);
+            }
+            return missing;
+        }
         if blank(&self.tenant) {
             missing.push(Input::Tenant);
         }
@@ -234,6 +276,18 @@ pub fn prepare(
                 .unwrap_or(Cloud::Public.host()),
         )?,
     };
+    match &spec.credential {
+        CredentialSpec::ManagedIdentity(identity) => {
+            return managed(spec, identity, tenant, host, env);
+        }
+        CredentialSpec::Unreadable { what, reason } => {
+            return Err(Error::InvalidInput {
+                what: what.clone(),
+                reason: reason.clone(),
+            });
+        }
+        _ => {}
+    }
     let client_id = given(spec.client_id.as_deref())
         .map(|id| client_id(id, spec.surface))
         .transpose()?;
@@ -282,6 +336,47 @@ pub fn prepare(
             client_id,
             scopes,
             credential,
+            claims: None,
+        },
+        options,
+        warnings,
+    })
+}
+
+/// A managed identity's request: the source detected from `env` now (an unsupported or unsafe
+/// one is an error, a finding), the given tenant or a stand-in, and the identity's client id
+/// when it was named by it, else a stand-in. Never a secret from the environment: a managed
+/// identity chosen is the credential used.
+fn managed(
+    spec: &Spec,
+    identity: &IdentitySelector,
+    tenant: Option<Tenant>,
+    host: AuthorityHost,
+    env: &Environment,
+) -> Result<Prepared> {
+    if spec.scopes.is_empty() {
+        return Err(missing_error(&[Input::Scope], spec.surface));
+    }
+    let scopes = ScopeSet::parse(&spec.scopes)?;
+    let warnings = scopes.lints().iter().map(preflight::scope).collect();
+    let source = managed_identity::detect(env)?;
+    let client_id = match identity {
+        IdentitySelector::ClientId(id) => id.to_ascii_lowercase(),
+        _ => UNKNOWN_CLIENT_ID.to_owned(),
+    };
+    let mut options = client_options(&spec.network, env)?;
+    options.deadline = Some(crate::auth::Deadline::after(spec.network.timeout));
+    Ok(Prepared {
+        request: TokenRequest {
+            authority: Authority::new(host, tenant.unwrap_or_else(Tenant::unknown)),
+            token_endpoint: None,
+            client_id,
+            scopes,
+            credential: Credential::ManagedIdentity {
+                identity: identity.clone(),
+                source,
+                arc_keys: ArcKeys::platform(env),
+            },
             claims: None,
         },
         options,
@@ -354,6 +449,13 @@ fn credential(
             certificate(path, private_key.as_deref(), password, spec.assertion, made)
         }
         CredentialSpec::Assertion { path } => assertion(path.as_deref().unwrap_or(Path::new(""))),
+        // `prepare` builds a managed identity's request apart, before it asks for ids.
+        CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => {
+            Err(Error::InvalidInput {
+                what: "a managed identity".into(),
+                reason: "is not an app credential".into(),
+            })
+        }
         CredentialSpec::FromEnvironment => {
             if let Some(value) = env.get("AZURE_CLIENT_SECRET") {
                 secret(Secret::new(value), "AZURE_CLIENT_SECRET", made)

@@ -14,6 +14,7 @@ use super::authority::{assertion_clock, ensure_secure};
 use super::deadline::{Deadline, TimeLimit};
 use super::retry::{self, RetryNotice};
 
+use super::managed_identity::{self, ManagedIdentityRequest};
 use super::net_failure::{self, Limits, Target};
 use super::response::SigningCertificate;
 use super::{Authority, Credential, EntraError, ScopeSet, TokenResponse};
@@ -70,11 +71,44 @@ pub struct TokenRequest {
     pub claims: Option<String>,
 }
 
+/// The client id a managed identity request holds when the operator did not name the
+/// identity by its client id: the id is the identity's, and only its token says it (`appid`).
+/// Never printed as an id: [`TokenRequest::known_client_id`] is `None` then.
+pub const UNKNOWN_CLIENT_ID: &str = "managed-identity-client-id-from-token";
+
 impl TokenRequest {
+    /// Where the token is asked: the token endpoint, or a managed identity's endpoint.
     pub fn token_endpoint(&self) -> String {
+        if let Credential::ManagedIdentity { source, .. } = &self.credential {
+            return source.endpoint().to_string();
+        }
         self.token_endpoint
             .as_ref()
             .map_or_else(|| self.authority.token_endpoint(), ToString::to_string)
+    }
+
+    pub fn is_managed_identity(&self) -> bool {
+        matches!(self.credential, Credential::ManagedIdentity { .. })
+    }
+
+    /// The tenant the token must come from, as the operator named it; `None` for a managed
+    /// identity (its tenant is the token's `tid`, whatever `--tenant` said: a token is never
+    /// checked against a tenant the operator guessed).
+    pub fn known_tenant(&self) -> Option<&super::Tenant> {
+        (!self.is_managed_identity()).then_some(&self.authority.tenant)
+    }
+
+    /// The app's client id; for a managed identity only the client id it was named by
+    /// (`client-id=GUID`), else `None` (the token's `appid` says it).
+    pub fn known_client_id(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::ManagedIdentity {
+                identity: super::IdentitySelector::ClientId(id),
+                ..
+            } => Some(id),
+            Credential::ManagedIdentity { .. } => None,
+            _ => Some(&self.client_id),
+        }
     }
 }
 
@@ -139,6 +173,34 @@ impl TokenClient {
         request: &TokenRequest,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse> {
+        // A managed identity sends no credential to Entra ID: its endpoint is asked instead.
+        if let Credential::ManagedIdentity {
+            identity,
+            source,
+            arc_keys,
+        } = &request.credential
+        {
+            let asked = ManagedIdentityRequest::new(identity.clone(), &request.scopes);
+            // Under the command's one deadline (`--timeout`), retries included, as Entra's.
+            let deadline = self.deadline();
+            let endpoint = request.token_endpoint();
+            let Some(left) = deadline.remaining() else {
+                return Err(deadline_reached(&endpoint, &deadline, 0));
+            };
+            // Boxed: its future would otherwise grow every future that awaits `acquire`.
+            let asking = Box::pin(managed_identity::acquire_observed(
+                source,
+                &asked,
+                &self.options,
+                arc_keys,
+                now,
+                self.on_retry.clone(),
+            ));
+            return match tokio::time::timeout(left, asking).await {
+                Ok(token) => Ok(token?.into_response(now)),
+                Err(_) => Err(deadline_reached(&endpoint, &deadline, 1)),
+            };
+        }
         self.send(request, now).await.map_err(|error| match error {
             Error::Entra(mut entra) => {
                 if let Credential::Certificate { certificate, .. } = &request.credential {

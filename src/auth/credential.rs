@@ -1,5 +1,7 @@
 //! The three ways a daemon app proves who it is: a client secret, a certificate (a signed client
-//! assertion), or a federated assertion minted by another identity provider.
+//! assertion), or a federated assertion minted by another identity provider — and the fourth way
+//! to a token, which proves nothing itself: the managed identity of the Azure resource this runs
+//! on, asked of its local endpoint ([`super::managed_identity`]).
 
 use std::path::PathBuf;
 
@@ -8,8 +10,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::managed_identity::{ArcKeys, IdentitySelector, Source, SourceKind};
 use super::{AssertionOptions, ClientCertificate, assertion};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -26,15 +29,44 @@ pub enum Credential {
         token: Secret,
         path: PathBuf,
     },
+    /// The managed identity of the resource this runs on: no credential is sent to Entra ID,
+    /// the token comes from `source` (detected when the request was prepared). `Source`'s
+    /// `Debug` never shows the App Service header.
+    ManagedIdentity {
+        identity: IdentitySelector,
+        source: Source,
+        /// The only directory an Azure Arc key file may be read from.
+        arc_keys: ArcKeys,
+    },
 }
 
 impl Credential {
-    /// "secret", "certificate" or "assertion": for messages, logs and the cache's `source`.
+    /// "secret", "certificate", "assertion" or "managed identity": for messages and logs.
     pub fn kind(&self) -> &'static str {
         match self {
             Credential::Secret(_) => "secret",
             Credential::Certificate { .. } => "certificate",
             Credential::Assertion { .. } => "assertion",
+            Credential::ManagedIdentity { .. } => "managed identity",
+        }
+    }
+
+    /// What obtained a token, as the cache's `source` says it: the kind, and for a managed
+    /// identity the endpoint it came from, `managed identity (imds)`.
+    pub fn source(&self) -> String {
+        match self {
+            Credential::ManagedIdentity { source, .. } => {
+                format!("managed identity ({})", source.kind().id())
+            }
+            other => other.kind().to_owned(),
+        }
+    }
+
+    /// The managed identity source, for a managed identity.
+    pub fn managed_source(&self) -> Option<SourceKind> {
+        match self {
+            Credential::ManagedIdentity { source, .. } => Some(source.kind()),
+            _ => None,
         }
     }
 
@@ -57,6 +89,13 @@ impl Credential {
                 vec![("client_assertion", signed)]
             }
             Credential::Assertion { token, .. } => vec![("client_assertion", token.clone())],
+            // `TokenClient::acquire` asks the identity's endpoint instead; never sent to Entra.
+            Credential::ManagedIdentity { .. } => {
+                return Err(Error::InvalidInput {
+                    what: "a managed identity".into(),
+                    reason: "has no client credential to send to a token endpoint".into(),
+                });
+            }
         })
     }
 
@@ -64,7 +103,7 @@ impl Credential {
     /// public constant: not a [`Secret`], so it is never scrubbed from what the run prints.
     pub(crate) fn assertion_type(&self) -> Option<(&'static str, &'static str)> {
         match self {
-            Credential::Secret(_) => None,
+            Credential::Secret(_) | Credential::ManagedIdentity { .. } => None,
             Credential::Certificate { .. } | Credential::Assertion { .. } => {
                 Some(("client_assertion_type", ASSERTION_TYPE))
             }
@@ -81,6 +120,11 @@ impl Credential {
             Credential::Secret(secret) => secret.expose().as_bytes().to_vec(),
             Credential::Certificate { certificate, .. } => certificate.key_pkcs1_der.to_vec(),
             Credential::Assertion { token, .. } => token.expose().as_bytes().to_vec(),
+            // Nothing secret to derive from: a managed identity's token is never sealed into
+            // the cache (its entry is kept without the token, see `TokenCache::get_or_acquire`).
+            Credential::ManagedIdentity {
+                identity, source, ..
+            } => format!("{}\0{identity}", source.endpoint()).into_bytes(),
         });
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&material)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));

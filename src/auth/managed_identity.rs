@@ -211,18 +211,23 @@ impl ManagedToken {
     /// and doctor steps take it unchanged. Never from the cache (the endpoint keeps its own),
     /// so `miss` says there was none.
     pub fn into_served(self, now: DateTime<Utc>) -> crate::cache::Served {
-        let expires_in = u64::try_from((self.expires_on - now).num_seconds()).unwrap_or(0);
         crate::cache::Served {
             token: self.token.clone(),
             expires_on: self.expires_on,
             miss: Some(crate::cache::Miss::Absent),
-            response: Some(super::TokenResponse {
-                token_type: "Bearer".into(),
-                expires_in,
-                ext_expires_in: None,
-                refresh_in: None,
-                access_token: self.token,
-            }),
+            response: Some(self.into_response(now)),
+        }
+    }
+
+    /// The token as a token endpoint's answer, its lifetime counted from `now`.
+    pub fn into_response(self, now: DateTime<Utc>) -> super::TokenResponse {
+        let expires_in = u64::try_from((self.expires_on - now).num_seconds()).unwrap_or(0);
+        super::TokenResponse {
+            token_type: "Bearer".into(),
+            expires_in,
+            ext_expires_in: None,
+            refresh_in: None,
+            access_token: self.token,
         }
     }
 }
@@ -270,7 +275,20 @@ pub async fn acquire_from(
     arc_keys: &ArcKeys,
     now: DateTime<Utc>,
 ) -> Result<ManagedToken> {
-    let client = http::Client::new(source.kind(), options)?;
+    acquire_observed(source, request, options, arc_keys, now, None).await
+}
+
+/// [`acquire_from`], telling `on_retry` about every retry before it happens, as
+/// [`super::TokenClient`] does for Entra ID.
+pub(crate) async fn acquire_observed(
+    source: &Source,
+    request: &ManagedIdentityRequest,
+    options: &ClientOptions,
+    arc_keys: &ArcKeys,
+    now: DateTime<Utc>,
+    on_retry: Option<super::client::RetryObserver>,
+) -> Result<ManagedToken> {
+    let client = http::Client::new(source.kind(), options)?.observed(on_retry);
     match source {
         Source::Imds { endpoint } => imds::acquire(&client, endpoint, request, now).await,
         Source::AppService { endpoint, header } => {

@@ -13,7 +13,18 @@ use crate::error::{Error, Result};
 #[serde(into = "String")]
 pub struct Tenant(String);
 
+/// The tenant a managed identity request holds when no `--tenant` was given: the identity's
+/// tenant is unknown until its token says it (`tid`). It keeps the authority a well-formed URL
+/// for the cache key; it is never printed as a tenant nor used to verify a token (see
+/// [`super::TokenRequest::known_tenant`]).
+pub const UNKNOWN_TENANT: &str = "managed-identity-tenant-from-token";
+
 impl Tenant {
+    /// The stand-in for a managed identity's tenant ([`UNKNOWN_TENANT`]).
+    pub fn unknown() -> Self {
+        Self(UNKNOWN_TENANT.to_owned())
+    }
+
     pub fn parse(input: &str) -> Result<Self> {
         let value = input.trim();
         let refuse = |reason: String| Error::InvalidTenant {

@@ -29,6 +29,9 @@ impl TokenCache {
         force_refresh: bool,
         now: DateTime<Utc>,
     ) -> Result<Served> {
+        if request.is_managed_identity() {
+            return self.managed(client, request, now).await;
+        }
         let key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
         let sealing_key = request.credential.sealing_key(&key.id());
         let looked_up = if force_refresh {
@@ -61,6 +64,45 @@ impl TokenCache {
             token: response.access_token.clone(),
             expires_on: entry.expires_on,
             miss: Some(miss),
+            response: Some(response),
+        })
+    }
+
+    /// A managed identity's token, always from its endpoint (which keeps its own cache); the
+    /// entry, keyed by the tenant and app the token names (`tid`, `appid`), says which source
+    /// gave it and holds no token.
+    async fn managed(
+        &mut self,
+        client: &TokenClient,
+        request: &TokenRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Served> {
+        let response = client.acquire(request, now).await?;
+        let mut key = CacheKey::new(&request.authority, &request.client_id, &request.scopes);
+        if let Ok(token) = crate::token::decode(response.access_token.expose()) {
+            let guid = |value: Option<&str>| {
+                value
+                    .filter(|v| crate::auth::tenant::is_guid(&v.to_ascii_lowercase()))
+                    .map(str::to_ascii_lowercase)
+            };
+            if let Some(tid) = guid(token.claims.tid.as_deref()) {
+                key.tenant = tid;
+            }
+            if let Some(appid) = guid(token.claims.client_id()) {
+                key.client_id = appid;
+            }
+        }
+        let entry = self.record(
+            key,
+            request.scopes.resource(),
+            &response,
+            &request.credential.source(),
+            now,
+        )?;
+        Ok(Served {
+            token: response.access_token.clone(),
+            expires_on: entry.expires_on,
+            miss: Some(Miss::ManagedIdentity),
             response: Some(response),
         })
     }

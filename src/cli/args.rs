@@ -221,12 +221,13 @@ pub struct CredentialArgs {
     /// from these arguments sees it.
     #[arg(skip)]
     pub ca_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub managed: ManagedIdentityArgs,
 }
 
 /// `--managed-identity`: a token from the managed identity of the Azure resource this runs on,
-/// instead of an app credential. Meant to be flattened into [`CredentialArgs`]
-/// (`#[command(flatten)] pub managed: ManagedIdentityArgs`); kept apart until the setup that
-/// turns options into a request knows it.
+/// instead of an app credential; part of [`CredentialArgs`].
 #[derive(Debug, Clone, Default, Args)]
 pub struct ManagedIdentityArgs {
     /// Use the managed identity of the Azure resource this runs on (VM / scale set through
@@ -495,8 +496,6 @@ mod tests {
     struct WithManagedIdentity {
         #[command(flatten)]
         credential: CredentialArgs,
-        #[command(flatten)]
-        managed: ManagedIdentityArgs,
     }
 
     #[test]
@@ -508,7 +507,7 @@ mod tests {
         };
         let parsed = parse(&["--managed-identity", "system"]).unwrap();
         assert_eq!(
-            parsed.managed.managed_identity,
+            parsed.credential.managed.managed_identity,
             Some(crate::auth::IdentitySelector::SystemAssigned)
         );
         let parsed = parse(&[
@@ -517,7 +516,7 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(
-            parsed.managed.managed_identity,
+            parsed.credential.managed.managed_identity,
             Some(crate::auth::IdentitySelector::ClientId(_))
         ));
         let bad =

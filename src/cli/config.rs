@@ -19,14 +19,19 @@ impl CredentialArgs {
             self.secret_stdin,
             self.certificate.is_some(),
             self.assertion_file.is_some(),
+            self.managed.managed_identity.is_some(),
         ];
         if chosen.iter().filter(|c| **c).count() > 1 {
             return Err(Error::InvalidInput {
                 what: "the credential options".into(),
-                reason: "choose one of --secret-stdin, --certificate and --assertion-file".into(),
+                reason: "choose one of --secret-stdin, --certificate, --assertion-file and \
+                         --managed-identity"
+                    .into(),
             });
         }
-        let credential = if self.secret_stdin {
+        let credential = if let Some(identity) = &self.managed.managed_identity {
+            CredentialSpec::ManagedIdentity(identity.clone())
+        } else if self.secret_stdin {
             CredentialSpec::SecretStdin
         } else if let Some(path) = &self.certificate {
             CredentialSpec::Certificate {

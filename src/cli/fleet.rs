@@ -48,6 +48,16 @@ pub async fn run(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
+    if args.credential.managed.managed_identity.is_some() {
+        // Each fleet app is an app registration with its own credential; one managed identity
+        // would stand in for all of them.
+        return Err(Error::InvalidInput {
+            what: "--managed-identity with --fleet".into(),
+            reason: "a fleet file lists app registrations, each with its own credential; check \
+                     a managed identity alone with doctor --managed-identity"
+                .into(),
+        });
+    }
     let apps = file::load(path)?;
     let count = apps.len();
     let started = Instant::now();

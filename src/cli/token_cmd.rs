@@ -147,7 +147,39 @@ pub(super) async fn acquire(
 fn certificate_of(request: &TokenRequest) -> Option<&CertificateInfo> {
     match &request.credential {
         Credential::Certificate { certificate, .. } => Some(&certificate.info),
-        Credential::Secret(_) | Credential::Assertion { .. } => None,
+        Credential::Secret(_)
+        | Credential::Assertion { .. }
+        | Credential::ManagedIdentity { .. } => None,
+    }
+}
+
+/// The tenant and client id to show: what the operator named, else (a managed identity) what
+/// the token says, never a stand-in.
+fn ids_of(request: &TokenRequest, acquired: &Acquired) -> (Option<String>, Option<String>) {
+    let claims = decode(acquired.token.expose()).ok().map(|t| t.claims);
+    let tenant = request
+        .known_tenant()
+        .map(ToString::to_string)
+        .or_else(|| claims.as_ref().and_then(|c| c.tid.clone()));
+    let client_id = request.known_client_id().map(str::to_owned).or_else(|| {
+        claims
+            .as_ref()
+            .and_then(|c| c.client_id().map(str::to_owned))
+    });
+    (tenant, client_id)
+}
+
+/// A managed identity's source and identity, for the JSON.
+fn managed_of(request: &TokenRequest) -> Option<Value> {
+    match &request.credential {
+        Credential::ManagedIdentity {
+            identity, source, ..
+        } => Some(json!({
+            "source": source.kind().id(),
+            "identity": identity.to_string(),
+            "detected": source.reason(),
+        })),
+        _ => None,
     }
 }
 
@@ -172,13 +204,18 @@ fn as_json(
             "refresh_in": r.refresh_in,
         })
     });
+    let (tenant, client_id) = ids_of(request, acquired);
     json!({
         "endpoint": request.token_endpoint(),
-        "tenant": request.authority.tenant,
-        "client_id": request.client_id,
+        "tenant": tenant,
+        "client_id": client_id,
         "scopes": request.scopes.as_slice(),
         "resource": request.scopes.resource(),
-        "credential": {"kind": request.credential.kind(), "certificate": certificate_of(request)},
+        "credential": {
+            "kind": request.credential.kind(),
+            "certificate": certificate_of(request),
+            "managed_identity": managed_of(request),
+        },
         "warnings": warnings,
         "cache": cache,
         "response": response,
@@ -192,15 +229,31 @@ fn as_json(
 
 fn as_text(request: &TokenRequest, acquired: &Acquired, now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    let source = if acquired.miss.is_none() {
-        "from the cache"
-    } else {
-        "from Entra ID"
+    let source = match (&request.credential, acquired.miss) {
+        (Credential::ManagedIdentity { source, .. }, _) => {
+            format!("from the managed identity endpoint ({})", source.kind())
+        }
+        (_, None) => "from the cache".to_owned(),
+        (_, Some(_)) => "from Entra ID".to_owned(),
     };
     let _ = writeln!(out, "Token for {} {source}", request.scopes.resource());
     let _ = writeln!(out, "  endpoint   {}", request.token_endpoint());
-    let _ = writeln!(out, "  client id  {}", request.client_id);
-    let _ = writeln!(out, "  credential {}", request.credential.kind());
+    if let Credential::ManagedIdentity { identity, .. } = &request.credential {
+        // Its tenant and app are the token's own: named as such, never a stand-in.
+        let (tenant, client_id) = ids_of(request, acquired);
+        let said = |value: Option<String>, claim: &str| {
+            value.map_or_else(
+                || format!("unknown (the token does not say {claim})"),
+                |v| format!("{v} (the token's {claim})"),
+            )
+        };
+        let _ = writeln!(out, "  identity   {identity}");
+        let _ = writeln!(out, "  tenant     {}", said(tenant, "tid"));
+        let _ = writeln!(out, "  client id  {}", said(client_id, "appid"));
+    } else {
+        let _ = writeln!(out, "  client id  {}", request.client_id);
+    }
+    let _ = writeln!(out, "  credential {}", request.credential.source());
     if let Some(info) = certificate_of(request) {
         // Labelled as the portal (SHA-1 "Thumbprint") and Entra ID's messages (SHA-256) show them.
         let _ = writeln!(

@@ -77,6 +77,7 @@ pub async fn run(
     };
     let prepared = setup::prepare(&daemon, env, &mut stdin_once, now)?;
     let request = &prepared.request;
+    no_app_registration(request)?;
     let context = FixContext::for_request(request);
     let resource_app_id = resource_app_id(request.scopes.resource())?;
     let client = |options: ClientOptions| -> Result<TokenClient> {
@@ -299,4 +300,19 @@ fn graph_scope(graph_url: &str) -> String {
             || GRAPH_SCOPE.to_owned(),
             |host| format!("https://{host}/.default"),
         )
+}
+
+/// The audit reads an app registration, and a managed identity has none: its client id is
+/// known only from its token, and Graph would be asked about a stand-in.
+fn no_app_registration(request: &crate::auth::TokenRequest) -> Result<()> {
+    if request.is_managed_identity() {
+        return Err(crate::Error::InvalidInput {
+            what: "the consent audit".into(),
+            reason: "a managed identity has no app registration to audit: its permissions are \
+                     app role assignments on its service principal (Graph: \
+                     servicePrincipals/<its object id>/appRoleAssignments)"
+                .into(),
+        });
+    }
+    Ok(())
 }

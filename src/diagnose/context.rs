@@ -12,15 +12,35 @@ pub struct FixContext {
 }
 
 impl FixContext {
-    /// Everything a validated request knows: tenant, client id, resource and scope.
+    /// Everything a validated request knows: tenant, client id, resource and scope. A managed
+    /// identity's tenant (and client id, unless it was named by it) is not known until its token
+    /// says it: [`FixContext::with_token`].
     pub fn for_request(request: &crate::auth::TokenRequest) -> Self {
         Self {
-            tenant: Some(request.authority.tenant.to_string()),
-            client_id: Some(request.client_id.clone()),
+            tenant: request.known_tenant().map(ToString::to_string),
+            client_id: request.known_client_id().map(str::to_owned),
             resource: Some(request.scopes.resource().to_owned()),
             scope: Some(request.scopes.to_request_value()),
             role: None,
         }
+    }
+
+    /// Fills what is not known from the token's own `tid` and `appid`/`azp`. Only a GUID is
+    /// taken: a claim is attacker-shaped and lands in suggested commands.
+    #[must_use]
+    pub fn with_token(mut self, claims: &crate::token::Claims) -> Self {
+        let guid = |value: Option<&str>| {
+            value
+                .filter(|v| crate::auth::tenant::is_guid(v))
+                .map(str::to_owned)
+        };
+        if self.tenant.is_none() {
+            self.tenant = guid(claims.tid.as_deref());
+        }
+        if self.client_id.is_none() {
+            self.client_id = guid(claims.client_id());
+        }
+        self
     }
 
     /// Fills the placeholders of a catalog template; `{{` and `}}` stand for literal braces.

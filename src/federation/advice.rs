@@ -280,8 +280,14 @@ mod tests {
         // One single-quoted word: every inner ' is closed, escaped and reopened.
         assert!(parameters.starts_with('\'') && parameters.ends_with('\''));
         let inner = &parameters[1..parameters.len() - 1];
-        assert_eq!(inner.matches('\'').count(), inner.matches("'\\''").count() * 3);
-        assert!(inner.contains(r#"\"x"#), "the JSON escapes its quote: {inner}");
+        assert_eq!(
+            inner.matches('\'').count(),
+            inner.matches("'\\''").count() * 3
+        );
+        assert!(
+            inner.contains(r#"\"x"#),
+            "the JSON escapes its quote: {inner}"
+        );
         assert!(inner.contains("\"issuer\": \"https://evil.example/'\\''; touch"));
     }
 }

@@ -371,8 +371,10 @@ mod tests {
         let found = findings(&c, "cid");
         assert_eq!(ids(&found), vec!["federation.subject-mismatch"]);
         assert!(found[0].fixes[0].contains("federated-credential create --id cid"));
-        assert!(found[0].fixes[0].contains("\"subject\":\"repo:octo-org/octo-repo:pull_request\""));
-        assert!(found[0].fixes[0].contains("\"name\":\"github-pull-request\""));
+        assert!(
+            found[0].fixes[0].contains("\"subject\": \"repo:octo-org/octo-repo:pull_request\"")
+        );
+        assert!(found[0].fixes[0].contains("\"name\": \"github-pull-request\""));
     }
 
     #[test]
@@ -389,7 +391,7 @@ mod tests {
         );
         let found = findings(&c, "cid");
         assert_eq!(ids(&found), vec!["federation.issuer-mismatch"]);
-        assert!(found[0].fixes[0].contains("update --id cid --federated-credential-id aks"));
+        assert!(found[0].fixes[0].contains("update --id cid --federated-credential-id 'aks'"));
     }
 
     #[test]

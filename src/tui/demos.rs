@@ -36,6 +36,10 @@ const SCRIPTS: &[(&str, &str)] = &[
         include_str!("../../assets/demos/unregistered-certificate.toml"),
     ),
     (
+        "managed-identity-not-assigned",
+        include_str!("../../assets/demos/managed-identity-not-assigned.toml"),
+    ),
+    (
         "walkthrough",
         include_str!("../../assets/demos/walkthrough.toml"),
     ),

@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 use super::action::{Action, WalkFixApplied};
 use super::form::Form;
 use super::state::{RequestId, TokenView};
+use crate::auth::managed_identity::detect::IMDS_HOST_VARIABLE;
 use crate::auth::{ClientOptions, Credential, TokenClient};
 use crate::cache::TokenCache;
 use crate::demo::DemoControl;
@@ -101,8 +102,13 @@ pub struct Services {
     pub demo: Option<DemoControl>,
     /// `--ca-file` of the command line the TUI was started with.
     pub ca_file: Option<PathBuf>,
-    /// `SSL_CERT_FILE` and the proxy variables of the environment it was started in.
+    /// `SSL_CERT_FILE`, the proxy variables and the managed identity variables of the
+    /// environment it was started in (in the demo, the demo's IMDS address instead of the
+    /// machine's managed identity variables).
     pub network: Environment,
+    /// The demo's address, standing in for the IMDS when the TUI runs on the demo tenant: a
+    /// demo never asks the machine's own managed identity endpoint.
+    pub demo_imds: Option<String>,
 }
 
 impl Services {
@@ -115,13 +121,25 @@ impl Services {
             demo: None,
             ca_file: None,
             network: Environment::default(),
+            demo_imds: None,
         }
+    }
+
+    /// Answers managed identity requests from the demo at `host` (its IMDS emulator).
+    #[must_use]
+    pub fn with_demo_imds(mut self, host: &str) -> Self {
+        self.network = self.network.with(IMDS_HOST_VARIABLE, host);
+        self.demo_imds = Some(host.to_owned());
+        self
     }
 
     /// Reaches servers with `ca_file` and the network variables of `env` (checked here, so a
     /// bad CA file is an error before the TUI opens, not on every request).
     pub fn with_network(mut self, ca_file: Option<PathBuf>, env: &Environment) -> Result<Self> {
-        self.network = env.network();
+        self.network = match &self.demo_imds {
+            Some(host) => env.network().with(IMDS_HOST_VARIABLE, host),
+            None => env.network_and_identity(),
+        };
         self.client_options_with(ca_file.as_deref())?;
         self.ca_file = ca_file;
         Ok(self)
@@ -265,6 +283,11 @@ async fn acquire(
         Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
     };
     let decoded = decode(raw.expose()).ok();
+    // A managed identity's tenant and app are the token's own.
+    let context = match &decoded {
+        Some(token) => context.with_token(&token.claims),
+        None => context,
+    };
     let mut findings = prepared.warnings.clone();
     if let Some(token) = &decoded {
         findings.extend(token_checks::check(
@@ -278,12 +301,15 @@ async fn acquire(
     diagnose::sort(&mut findings);
     let certificate = match &request.credential {
         Credential::Certificate { certificate, .. } => Some(certificate.info.clone()),
-        Credential::Secret(_) | Credential::Assertion { .. } => None,
+        Credential::Secret(_)
+        | Credential::Assertion { .. }
+        | Credential::ManagedIdentity { .. } => None,
     };
-    // The form's authority: the one the operator named, whose token this is.
+    // The form's authority: the one the operator named, whose token this is (a managed
+    // identity's tenant is the token's own `tid`).
     let verify_target = decoded.is_some().then(|| VerifyTarget {
         host: Some(request.authority.host.clone()),
-        tenant: Some(request.authority.tenant.to_string()),
+        tenant: request.known_tenant().map(ToString::to_string),
         app_id: None,
     });
     Action::TokenAcquired {

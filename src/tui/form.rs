@@ -4,6 +4,7 @@ use std::fmt;
 
 use tui_input::Input;
 
+use crate::auth::IdentitySelector;
 use crate::consent::AdminApp;
 use crate::profile::Profile;
 use crate::secret::Secret;
@@ -21,6 +22,9 @@ pub enum Field {
     /// A PFX's password (a PEM needs none).
     CertificatePassword,
     AssertionFile,
+    /// Which managed identity: `system` (or empty), `client-id=…`, `object-id=…`,
+    /// `resource-id=…`.
+    Identity,
     Scope,
     ProbeUrl,
     /// An app that may read app registrations (Application.Read.All), for the consent audit
@@ -30,7 +34,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::Tenant,
         Field::ClientId,
         Field::Authority,
@@ -39,6 +43,7 @@ impl Field {
         Field::Certificate,
         Field::CertificatePassword,
         Field::AssertionFile,
+        Field::Identity,
         Field::Scope,
         Field::ProbeUrl,
         Field::AdminClientId,
@@ -63,6 +68,7 @@ impl Field {
             Field::Certificate => "Certificate",
             Field::CertificatePassword => "PFX password",
             Field::AssertionFile => "Assertion",
+            Field::Identity => "Identity",
             Field::Scope => "Scope",
             Field::ProbeUrl => "Probe URL",
             Field::AdminClientId => "Admin app",
@@ -78,6 +84,8 @@ pub enum CredentialKind {
     Certificate,
     /// A federated credential: a file holding a JWT from another identity provider.
     Assertion,
+    /// The managed identity of the Azure resource the TUI runs on.
+    ManagedIdentity,
 }
 
 impl CredentialKind {
@@ -86,7 +94,8 @@ impl CredentialKind {
         match self {
             CredentialKind::Secret => CredentialKind::Certificate,
             CredentialKind::Certificate => CredentialKind::Assertion,
-            CredentialKind::Assertion => CredentialKind::Secret,
+            CredentialKind::Assertion => CredentialKind::ManagedIdentity,
+            CredentialKind::ManagedIdentity => CredentialKind::Secret,
         }
     }
 
@@ -95,6 +104,7 @@ impl CredentialKind {
             CredentialKind::Secret => "secret",
             CredentialKind::Certificate => "certificate",
             CredentialKind::Assertion => "assertion",
+            CredentialKind::ManagedIdentity => "managed-identity",
         }
     }
 }
@@ -120,6 +130,7 @@ pub struct Form {
     pub certificate: Input,
     pub certificate_password: SecretInput,
     pub assertion_file: Input,
+    pub identity: Input,
     pub scope: Input,
     pub probe_url: Input,
     pub admin_client_id: Input,
@@ -137,6 +148,7 @@ impl Form {
             Field::Certificate => Some(&self.certificate),
             Field::CertificatePassword => Some(&self.certificate_password.0),
             Field::AssertionFile => Some(&self.assertion_file),
+            Field::Identity => Some(&self.identity),
             Field::Scope => Some(&self.scope),
             Field::ProbeUrl => Some(&self.probe_url),
             Field::AdminClientId => Some(&self.admin_client_id),
@@ -154,6 +166,7 @@ impl Form {
             Field::Certificate => Some(&mut self.certificate),
             Field::CertificatePassword => Some(&mut self.certificate_password.0),
             Field::AssertionFile => Some(&mut self.assertion_file),
+            Field::Identity => Some(&mut self.identity),
             Field::Scope => Some(&mut self.scope),
             Field::ProbeUrl => Some(&mut self.probe_url),
             Field::AdminClientId => Some(&mut self.admin_client_id),
@@ -173,7 +186,16 @@ impl Form {
                     self.kind == CredentialKind::Certificate && !self.certificate_is_pem()
                 }
                 Field::AssertionFile => self.kind == CredentialKind::Assertion,
-                Field::AdminSecret => !self.admin_client_id.value().trim().is_empty(),
+                Field::Identity => self.kind == CredentialKind::ManagedIdentity,
+                // A managed identity's tenant and app are its token's: nothing to type; and it
+                // has no app registration for the consent audit to read.
+                Field::Tenant | Field::ClientId | Field::AdminClientId => {
+                    self.kind != CredentialKind::ManagedIdentity
+                }
+                Field::AdminSecret => {
+                    self.kind != CredentialKind::ManagedIdentity
+                        && !self.admin_client_id.value().trim().is_empty()
+                }
                 _ => true,
             })
             .collect()
@@ -219,16 +241,39 @@ impl Form {
             CredentialKind::Assertion => CredentialSpec::Assertion {
                 path: path(&self.assertion_file),
             },
+            CredentialKind::ManagedIdentity => self.identity_spec(),
         };
+        // Hidden for a managed identity: what they hold is not used.
+        let is_managed = self.kind == CredentialKind::ManagedIdentity;
+        let shown = |input: &Input| text(input).filter(|_| !is_managed);
         Spec {
-            tenant: text(&self.tenant),
-            client_id: text(&self.client_id),
+            tenant: shown(&self.tenant),
+            client_id: shown(&self.client_id),
             scopes: self.scopes(),
             authority_host: text(&self.authority),
             credential,
             network,
             surface: Surface::Form,
             ..Spec::default()
+        }
+    }
+
+    /// The Identity field as a credential: empty is the system-assigned identity; text that
+    /// names no identity is refused by name when the request is prepared, never replaced.
+    fn identity_spec(&self) -> CredentialSpec {
+        let Some(typed) = text(&self.identity) else {
+            return CredentialSpec::ManagedIdentity(IdentitySelector::SystemAssigned);
+        };
+        match typed.parse::<IdentitySelector>() {
+            Ok(identity) => CredentialSpec::ManagedIdentity(identity),
+            Err(crate::Error::InvalidInput { reason, .. }) => CredentialSpec::Unreadable {
+                what: format!("Identity {typed:?}"),
+                reason,
+            },
+            Err(other) => CredentialSpec::Unreadable {
+                what: format!("Identity {typed:?}"),
+                reason: other.to_string(),
+            },
         }
     }
 
@@ -271,8 +316,13 @@ impl Form {
                     form.set(Field::AssertionFile, &path.display().to_string());
                 }
             }
+            CredentialSpec::ManagedIdentity(identity) => {
+                form.kind = CredentialKind::ManagedIdentity;
+                form.set(Field::Identity, &identity_text(identity));
+            }
             CredentialSpec::Secret(Some(value)) => form.set(Field::Secret, value.expose()),
-            CredentialSpec::FromEnvironment
+            CredentialSpec::Unreadable { .. }
+            | CredentialSpec::FromEnvironment
             | CredentialSpec::SecretStdin
             | CredentialSpec::Secret(None) => {
                 if let Some(secret) = secret {
@@ -291,10 +341,21 @@ impl Form {
             credential_kind: self.kind.name().into(),
             certificate: self.certificate.value().trim().into(),
             assertion_file: self.assertion_file.value().trim().into(),
+            managed_identity: self.identity.value().trim().into(),
             scopes: self.scopes(),
             probe_url: self.probe_url.value().trim().into(),
             admin_client_id: self.admin_client_id.value().trim().into(),
         }
+    }
+}
+
+/// The Identity field's text for `identity`, in the `--managed-identity` syntax.
+fn identity_text(identity: &IdentitySelector) -> String {
+    match identity {
+        IdentitySelector::SystemAssigned => "system".to_owned(),
+        IdentitySelector::ClientId(id) => format!("client-id={id}"),
+        IdentitySelector::ObjectId(id) => format!("object-id={id}"),
+        IdentitySelector::ResourceId(id) => format!("resource-id={id}"),
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::task::AbortHandle;
 
 use super::action::Action;
 use super::effect::{Effect, Services, execute};
-use super::form::{Field, Form};
+use super::form::{CredentialKind, Field, Form};
 use super::state::{DemoPicker, Pane, RequestId, Scenario, State};
 use super::{crash, keys, update, view};
 use crate::demo::RunningDemo;
@@ -53,7 +53,7 @@ impl Launch {
                 app.secret.as_ref()?.expose().to_owned(),
             ))
         });
-        let scenarios: Vec<Scenario> = demo
+        let mut scenarios: Vec<Scenario> = demo
             .apps()
             .iter()
             .map(|app| {
@@ -86,6 +86,22 @@ impl Launch {
                 }
             })
             .collect();
+        // The managed identity lessons: the form asks the system-assigned identity of the
+        // demo's VM, whose IMDS is the demo itself (see `Services::with_demo_imds`).
+        scenarios.extend(demo.managed_identities().into_iter().map(|identity| {
+            let mut form = Form {
+                kind: CredentialKind::ManagedIdentity,
+                ..Form::default()
+            };
+            form.set(Field::Authority, demo.authority_host());
+            form.set(Field::Scope, &identity.scope);
+            form.set(Field::ProbeUrl, &identity.probe_url);
+            Scenario {
+                name: identity.scenario,
+                teaches: identity.teaches,
+                form,
+            }
+        }));
         let selected = scenario.and_then(|name| scenarios.iter().position(|s| s.name == name));
         let mut state = State::new(Form::default(), Utc::now());
         state.demo = Some(DemoPicker {
@@ -96,7 +112,8 @@ impl Launch {
         if selected.is_some() {
             update::update(&mut state, Action::PickScenario);
         }
-        let mut services = Services::new(Profile::default_path());
+        let mut services =
+            Services::new(Profile::default_path()).with_demo_imds(demo.authority_host());
         services.demo = Some(demo.control());
         Self {
             state,

@@ -91,6 +91,7 @@ pub(super) fn credential_words(credential: &Credential) -> &'static str {
         Credential::Secret(_) => "client secret",
         Credential::Certificate { .. } => "certificate-signed client assertion",
         Credential::Assertion { .. } => "federated assertion",
+        Credential::ManagedIdentity { .. } => "managed identity",
     }
 }
 
@@ -131,6 +132,14 @@ fn credential_evidence(credential: &Credential) -> Vec<String> {
             }
             lines
         }
+        Credential::ManagedIdentity {
+            identity, source, ..
+        } => vec![format!(
+            "{identity}, asked of {} at {} ({})",
+            source.kind(),
+            source.endpoint(),
+            source.reason()
+        )],
     }
 }
 

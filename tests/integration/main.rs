@@ -28,6 +28,7 @@ mod hostile_files;
 mod hostile_numbers;
 mod issue16;
 mod managed_identity;
+mod managed_identity_cli;
 mod managed_identity_demo;
 mod real_world;
 mod setup;

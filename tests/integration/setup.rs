@@ -207,3 +207,113 @@ fn a_pfx_opens_with_the_password_typed_in() {
         "says where the password came from: {wrong}"
     );
 }
+
+/// A managed identity is the credential used, whatever `AZURE_*` holds: it needs only the
+/// scope, never reads `AZURE_CLIENT_SECRET`, and its tenant and client id are not taken from
+/// `AZURE_TENANT_ID` / `AZURE_CLIENT_ID` as facts (its token says them).
+#[test]
+fn a_managed_identity_never_falls_back_to_the_environments_secret() {
+    use entra_doctor::auth::IdentitySelector;
+    use entra_doctor::auth::managed_identity::SourceKind;
+    let env = Environment::from_pairs([
+        ("AZURE_CLIENT_SECRET", "an-env-secret-that-must-not-be-used"),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", CLIENT),
+        // Loopback, never the real IMDS: nothing is sent by prepare anyway.
+        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9"),
+    ]);
+    let only_scope = Spec {
+        scopes: vec![GRAPH.into()],
+        credential: CredentialSpec::ManagedIdentity(IdentitySelector::SystemAssigned),
+        ..Spec::default()
+    }
+    .fill_from(&env, None);
+    let prepared = prepare(&only_scope, &env, &mut || Ok(String::new()), Utc::now()).unwrap();
+    let request = &prepared.request;
+    assert!(
+        matches!(
+            &request.credential,
+            Credential::ManagedIdentity { source, identity: IdentitySelector::SystemAssigned, .. }
+                if source.kind() == SourceKind::Imds
+        ),
+        "{:?}",
+        request.credential
+    );
+    assert_eq!(request.credential.source(), "managed identity (imds)");
+    assert!(!format!("{prepared:?}").contains("an-env-secret"));
+    // Neither the environment's tenant nor its client id is the identity's.
+    assert_eq!(request.known_tenant(), None);
+    assert_eq!(request.known_client_id(), None);
+    let context = FixContext::for_request(request);
+    assert_eq!((context.tenant, context.client_id), (None, None));
+    assert_eq!(
+        request.token_endpoint(),
+        "http://127.0.0.1:9/metadata/identity/oauth2/token"
+    );
+    // Named by its client id, that id is known; nothing but the scope is ever missing.
+    let named = Spec {
+        credential: CredentialSpec::ManagedIdentity(IdentitySelector::ClientId(CLIENT.into())),
+        ..Spec::default()
+    };
+    assert_eq!(named.missing(&env), vec![entra_doctor::setup::Input::Scope]);
+    let error = prepared_error(&named, &env);
+    assert!(error.contains("scope"), "{error}");
+    let named = Spec {
+        scopes: vec![GRAPH.into()],
+        ..named
+    };
+    let request = prepare(&named, &env, &mut || Ok(String::new()), Utc::now())
+        .unwrap()
+        .request;
+    assert_eq!(request.known_client_id(), Some(CLIENT));
+    // An environment entra-doctor cannot use is refused at prepare time, as a finding.
+    let fabric = Environment::from_pairs([
+        (
+            "IDENTITY_ENDPOINT",
+            "https://10.0.0.4:2377/metadata/identity/oauth2/token",
+        ),
+        ("IDENTITY_HEADER", "h"),
+        ("IDENTITY_SERVER_THUMBPRINT", "ab"),
+        ("AZURE_CLIENT_SECRET", "an-env-secret-that-must-not-be-used"),
+    ]);
+    let error = prepare(&named, &fabric, &mut || Ok(String::new()), Utc::now()).unwrap_err();
+    assert_eq!(
+        preflight::error(&error, &FixContext::default()).id,
+        "managed-identity.unsupported-source"
+    );
+}
+
+fn prepared_error(spec: &Spec, env: &Environment) -> String {
+    prepare(spec, env, &mut || Ok(String::new()), Utc::now())
+        .unwrap_err()
+        .to_string()
+}
+
+/// A managed identity saved from the TUI's form comes back from the profile as that identity,
+/// and the App Service header it is prepared with never shows in `Debug`.
+#[test]
+fn a_saved_managed_identity_comes_back_and_its_header_stays_hidden() {
+    use entra_doctor::auth::IdentitySelector;
+    let profile = Profile {
+        credential_kind: "managed-identity".into(),
+        managed_identity: format!("client-id={CLIENT}"),
+        scopes: vec![GRAPH.into()],
+        ..Profile::default()
+    };
+    let env = Environment::from_pairs([
+        ("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token"),
+        ("IDENTITY_HEADER", "app-service-header-never-shown"),
+    ]);
+    let spec = Spec::default().fill_from(&env, Some(&profile));
+    assert!(matches!(
+        &spec.credential,
+        CredentialSpec::ManagedIdentity(IdentitySelector::ClientId(id)) if id == CLIENT
+    ));
+    let prepared = prepare(&spec, &env, &mut || Ok(String::new()), Utc::now()).unwrap();
+    assert_eq!(
+        prepared.request.credential.source(),
+        "managed identity (app-service)"
+    );
+    let debug = format!("{prepared:?}");
+    assert!(!debug.contains("app-service-header-never-shown"), "{debug}");
+}

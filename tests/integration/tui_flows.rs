@@ -272,7 +272,7 @@ async fn probe_loading_then_failure_on_a_closed_port() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn credential_kind_cycles_through_secret_certificate_and_assertion() {
+async fn credential_kind_cycles_through_secret_certificate_assertion_and_managed_identity() {
     let mut h = Harness::demo(Some("healthy")).await;
     while h.state.field != Field::Kind {
         h.press(KeyCode::Char('j'));
@@ -286,8 +286,15 @@ async fn credential_kind_cycles_through_secret_certificate_and_assertion() {
     let assertion = h.frame(80, 24);
     assert_frame!("credential_kind_assertion_80x24", assertion.clone());
     h.press(KeyCode::Char(' '));
-    assert!(fields(&h).contains(&Field::Secret));
-    h.assert_no_secret(&[&assertion]);
+    // A managed identity: one Identity field; its tenant and app are its token's.
+    assert!(fields(&h).contains(&Field::Identity));
+    assert!(!fields(&h).contains(&Field::Tenant) && !fields(&h).contains(&Field::ClientId));
+    assert_eq!(h.state.field, Field::Kind);
+    let managed = h.frame(80, 24);
+    assert_frame!("credential_kind_managed_identity_80x24", managed.clone());
+    h.press(KeyCode::Char(' '));
+    assert!(fields(&h).contains(&Field::Secret) && fields(&h).contains(&Field::Tenant));
+    h.assert_no_secret(&[&assertion, &managed]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

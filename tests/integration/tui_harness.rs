@@ -36,10 +36,12 @@ impl Harness {
         let running = demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
             .await
             .unwrap();
+        // The demo's IMDS, as `Launch::demo` sets it: a test never asks the machine's own.
+        let services = Services::new(None).with_demo_imds(running.authority_host());
         let Launch { state, demo, .. } = Launch::demo(running, scenario);
         Self {
             state,
-            services: Services::new(None),
+            services,
             pending: Vec::new(),
             _demo: demo,
         }

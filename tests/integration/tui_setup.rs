@@ -174,6 +174,94 @@ async fn d_compares_a_refused_federated_token_with_the_apps_credentials() {
     h.settle().await;
     assert_eq!(ids(&h).first(), Some(&"federation.subject-mismatch"));
     let comparison = h.state.federation.as_deref().expect("the comparison");
-    assert_eq!(comparison.credentials.len(), 2, "the branch and the flexible one");
+    assert_eq!(
+        comparison.credentials.len(),
+        2,
+        "the branch and the flexible one"
+    );
     assert!(comparison.matching().is_none());
+}
+
+/// The demo's managed identity lesson from the picker: the form asks the system-assigned
+/// identity of the demo's VM, whose IMDS is the demo; `d` names `managed-identity.not-assigned`
+/// and its fix, and nothing is asked of the machine's own IMDS.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_managed_identity_lesson_names_the_missing_assignment() {
+    let mut h = Harness::demo(Some("managed-identity-not-assigned")).await;
+    assert_eq!(h.state.form.kind, CredentialKind::ManagedIdentity);
+    assert_eq!(h.state.form.identity.value(), "");
+    let visible = h.state.form.visible();
+    assert!(visible.contains(&Field::Identity));
+    assert!(!visible.contains(&Field::Tenant) && !visible.contains(&Field::ClientId));
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    assert_eq!(
+        ids(&h).first(),
+        Some(&"managed-identity.not-assigned"),
+        "{}",
+        h.state.status
+    );
+    let finding = &h.state.findings[0];
+    assert!(
+        finding
+            .fixes
+            .iter()
+            .any(|f| f.contains("az vm identity assign")),
+        "{finding:#?}"
+    );
+    crate::assert_frame!("tui_managed_identity_not_assigned_80x24", h.frame(80, 24));
+    crate::assert_frame!("tui_managed_identity_not_assigned_120x40", h.frame(120, 40));
+}
+
+/// Space cycles secret → certificate → assertion → managed identity → secret; the form and
+/// the spec carry the identity both ways, and text that names no identity is refused by name.
+#[test]
+fn the_managed_identity_kind_round_trips_through_the_spec() {
+    use entra_doctor::auth::IdentitySelector;
+    use entra_doctor::setup::{CredentialSpec, Network};
+    let mut kind = CredentialKind::Secret;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        kind = kind.next();
+        seen.push(kind);
+    }
+    assert_eq!(
+        seen,
+        [
+            CredentialKind::Certificate,
+            CredentialKind::Assertion,
+            CredentialKind::ManagedIdentity,
+            CredentialKind::Secret
+        ]
+    );
+    let mut form = Form {
+        kind: CredentialKind::ManagedIdentity,
+        ..Form::default()
+    };
+    form.set(Field::Tenant, "hidden-and-unused.example.com");
+    form.set(Field::Scope, "https://vault.azure.net/.default");
+    let spec = form.to_spec(Network::default());
+    assert!(matches!(
+        spec.credential,
+        CredentialSpec::ManagedIdentity(IdentitySelector::SystemAssigned)
+    ));
+    assert_eq!(spec.tenant, None);
+    let id = "748967b5-5273-4e73-a3fa-1ee44af271de";
+    form.set(Field::Identity, &format!("client-id={id}"));
+    let spec = form.to_spec(Network::default());
+    let back = Form::from_spec(&spec, None);
+    assert_eq!(back.kind, CredentialKind::ManagedIdentity);
+    assert_eq!(back.identity.value(), format!("client-id={id}"));
+    form.set(Field::Identity, "not an identity");
+    let spec = form.to_spec(Network::default());
+    let error = entra_doctor::setup::prepare(
+        &spec,
+        &entra_doctor::environment::Environment::default(),
+        &mut || Ok(String::new()),
+        chrono::Utc::now(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("Identity \"not an identity\""), "{error}");
+    assert!(error.contains("client-id=GUID"), "{error}");
 }

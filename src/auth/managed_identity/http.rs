@@ -33,6 +33,7 @@ pub(super) struct Client {
     kind: SourceKind,
     retries: u32,
     backoff: Duration,
+    on_retry: Option<crate::auth::client::RetryObserver>,
 }
 
 impl Client {
@@ -60,7 +61,16 @@ impl Client {
             kind,
             retries: options.retries.min(retry::MAX_RETRIES),
             backoff: options.backoff,
+            on_retry: None,
         })
+    }
+
+    /// Tells `on_retry` about every retry before it happens (the CLI's `note:` line, the TUI's
+    /// status bar).
+    #[must_use]
+    pub fn observed(mut self, on_retry: Option<crate::auth::client::RetryObserver>) -> Self {
+        self.on_retry = on_retry;
+        self
     }
 
     pub fn kind(&self) -> SourceKind {
@@ -97,6 +107,14 @@ impl Client {
                 ?wait,
                 "managed identity endpoint: retrying"
             );
+            if let Some(observer) = &self.on_retry {
+                observer(&retry::RetryNotice {
+                    attempt,
+                    of: self.retries,
+                    wait,
+                    reason: format!("{} answered HTTP {}", self.kind, answer.status),
+                });
+            }
             tokio::time::sleep(wait).await;
         }
     }

@@ -51,11 +51,18 @@ impl About {
                 "certificate, Thumbprint {} (SHA-1, as the portal lists it)",
                 certificate.info.thumbprint_sha1
             ),
-            other => other.kind().to_owned(),
+            other => other.source(),
         };
+        // A managed identity's ids are its token's, which the report's token section shows.
         Self {
-            tenant: request.authority.tenant.to_string(),
-            client_id: request.client_id.clone(),
+            tenant: request.known_tenant().map_or_else(
+                || "the managed identity's (the token's tid)".to_owned(),
+                ToString::to_string,
+            ),
+            client_id: request.known_client_id().map_or_else(
+                || "the managed identity's (the token's appid)".to_owned(),
+                str::to_owned,
+            ),
             scope: request.scopes.to_request_value(),
             credential,
             authority: request.authority.host.to_string(),

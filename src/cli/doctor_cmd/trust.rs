@@ -35,7 +35,8 @@ pub(super) async fn verify_step(
     };
     let target = VerifyTarget {
         host: Some(request.authority.host.clone()),
-        tenant: Some(request.authority.tenant.to_string()),
+        // A managed identity's tenant is the token's own `tid`.
+        tenant: request.known_tenant().map(ToString::to_string),
         app_id: None,
     };
     let checked = signature::check(&verifier, raw, token, &target, now).await;
@@ -76,6 +77,16 @@ pub(super) async fn consent_step(
             "consent",
             Outcome::Skipped,
             "the secret was read from standard input once; run entra-doctor consent",
+        );
+        return;
+    }
+    if args.credential.managed.managed_identity.is_some() {
+        list.step(
+            "consent",
+            Outcome::Skipped,
+            "a managed identity has no app registration to audit: its permissions are app role \
+             assignments on its service principal (az rest --url \
+             https://graph.microsoft.com/v1.0/servicePrincipals/<its object id>/appRoleAssignments)",
         );
         return;
     }

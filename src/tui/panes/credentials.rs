@@ -29,7 +29,11 @@ fn value(state: &State, field: Field) -> String {
             CredentialKind::Secret => "client secret  (Space: next kind)".into(),
             CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
             CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
+            CredentialKind::ManagedIdentity => "managed identity  (Space: next kind)".into(),
         },
+        Field::Identity if state.form.identity.value().trim().is_empty() => {
+            "(empty = system-assigned)".into()
+        }
         hidden if is_hidden(state, hidden) => {
             let len = state
                 .form
