@@ -96,6 +96,8 @@ pub enum CredentialSpec {
     },
     /// A federated credential: a file holding a JWT from another identity provider.
     Assertion { path: Option<PathBuf> },
+    /// A federated credential pasted as the token itself (the TUI's Assertion field).
+    AssertionToken(Secret),
     /// The managed identity of the Azure resource this runs on: no tenant, client id or secret.
     ManagedIdentity(IdentitySelector),
     /// A credential typed in that names nothing usable (the TUI's Identity field with text
@@ -111,7 +113,7 @@ impl CredentialSpec {
             CredentialSpec::FromEnvironment => "environment",
             CredentialSpec::SecretStdin | CredentialSpec::Secret(_) => "secret",
             CredentialSpec::Certificate { .. } => "certificate",
-            CredentialSpec::Assertion { .. } => "assertion",
+            CredentialSpec::Assertion { .. } | CredentialSpec::AssertionToken(_) => "assertion",
             CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => {
                 "managed identity"
             }
@@ -449,6 +451,16 @@ fn credential(
             certificate(path, private_key.as_deref(), password, spec.assertion, made)
         }
         CredentialSpec::Assertion { path } => assertion(path.as_deref().unwrap_or(Path::new(""))),
+        CredentialSpec::AssertionToken(token) => {
+            crate::token::decode(token.expose()).map_err(|e| Error::InvalidInput {
+                what: "the pasted federated token".into(),
+                reason: format!("is not a JWT: {e}"),
+            })?;
+            Ok(Credential::Assertion {
+                token: token.clone(),
+                path: PathBuf::from("(pasted)"),
+            })
+        }
         // `prepare` builds a managed identity's request apart, before it asks for ids.
         CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. } => {
             Err(Error::InvalidInput {

@@ -18,7 +18,8 @@ const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// read its credentials.
 #[derive(Debug, Clone)]
 pub struct FederationRequest {
-    /// A spec whose credential is [`CredentialSpec::Assertion`].
+    /// A spec whose credential is [`CredentialSpec::Assertion`] or
+    /// [`CredentialSpec::AssertionToken`].
     pub daemon: Spec,
     /// The external token's text.
     pub token: Secret,
@@ -125,7 +126,10 @@ async fn credentials(
     now: DateTime<Utc>,
 ) -> Result<Read> {
     let mut daemon = request.daemon.clone();
-    if !matches!(daemon.credential, CredentialSpec::Assertion { .. }) {
+    if !matches!(
+        daemon.credential,
+        CredentialSpec::Assertion { .. } | CredentialSpec::AssertionToken(_)
+    ) {
         return Err(Error::InvalidInput {
             what: "the federation check".into(),
             reason: "needs the federated token file as the credential".into(),

@@ -548,13 +548,14 @@ async fn consent(
 async fn federation(id: RequestId, form: &Form, now: DateTime<Utc>, services: &Services) -> Action {
     let spec = services.spec(form);
     let token = match &spec.credential {
+        crate::setup::CredentialSpec::AssertionToken(token) => Ok(token.clone()),
         crate::setup::CredentialSpec::Assertion { path: Some(path) } => {
             std::fs::read_to_string(path)
                 .map(|text| Secret::new(text.trim()))
                 .map_err(|e| crate::Error::file(path.clone(), e))
         }
         _ => Err(crate::Error::MissingCredential {
-            hint: "the federation check needs the Assertion field: the federated token file".into(),
+            hint: "the federation check needs the Assertion field: the federated token, or the file holding it".into(),
         }),
     };
     let result = match token {

@@ -225,6 +225,15 @@ impl Form {
             .any(|ext| path.ends_with(ext))
     }
 
+    /// The Assertion field holds a JWT (pasted), not a path: it is a credential, masked like
+    /// the secret and never saved.
+    pub fn assertion_is_token(&self) -> bool {
+        let value = self.assertion_file.value().trim();
+        value.starts_with("eyJ")
+            && value.matches('.').count() == 2
+            && !value.contains(['/', '\\', ' '])
+    }
+
     /// The form as a setup spec: exactly the credential kind on screen, nothing from the
     /// environment; `network` is the run's.
     pub fn to_spec(&self, network: Network) -> Spec {
@@ -238,6 +247,10 @@ impl Form {
                 private_key: None,
                 password: Password::Given(Secret::new(self.certificate_password.0.value())),
             },
+            // The field holds a path, or the token itself when one was pasted into it.
+            CredentialKind::Assertion if self.assertion_is_token() => {
+                CredentialSpec::AssertionToken(Secret::new(self.assertion_file.value().trim()))
+            }
             CredentialKind::Assertion => CredentialSpec::Assertion {
                 path: path(&self.assertion_file),
             },
@@ -316,6 +329,10 @@ impl Form {
                     form.set(Field::AssertionFile, &path.display().to_string());
                 }
             }
+            CredentialSpec::AssertionToken(token) => {
+                form.kind = CredentialKind::Assertion;
+                form.set(Field::AssertionFile, token.expose());
+            }
             CredentialSpec::ManagedIdentity(identity) => {
                 form.kind = CredentialKind::ManagedIdentity;
                 form.set(Field::Identity, &identity_text(identity));
@@ -340,7 +357,12 @@ impl Form {
             authority_host: self.authority.value().trim().into(),
             credential_kind: self.kind.name().into(),
             certificate: self.certificate.value().trim().into(),
-            assertion_file: self.assertion_file.value().trim().into(),
+            // A pasted token is a credential: never in the profile.
+            assertion_file: if self.assertion_is_token() {
+                String::new()
+            } else {
+                self.assertion_file.value().trim().into()
+            },
             managed_identity: self.identity.value().trim().into(),
             scopes: self.scopes(),
             probe_url: self.probe_url.value().trim().into(),

@@ -265,3 +265,35 @@ fn the_managed_identity_kind_round_trips_through_the_spec() {
     assert!(error.contains("Identity \"not an identity\""), "{error}");
     assert!(error.contains("client-id=GUID"), "{error}");
 }
+
+/// The federated kind takes the token itself as well as its file: pasted into the Assertion
+/// field it is masked, used as the credential, and never saved in the profile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasted_federated_token_is_the_credential_masked_and_never_saved() {
+    let mut h = Harness::demo(Some("federated-issuer-slash")).await;
+    let path = h.state.form.assertion_file.value().to_owned();
+    let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+    h.state.form.set(Field::AssertionFile, &token);
+    assert!(h.state.form.assertion_is_token());
+    assert!(h.state.form.to_profile().assertion_file.is_empty());
+    for frame in [h.frame(80, 24), h.frame(120, 40)] {
+        assert!(!frame.contains(&token[..40]), "the token shows: {frame}");
+    }
+    h.press(KeyCode::Char('f'));
+    h.settle().await;
+    // The pasted token was presented: Entra ID refuses its issuer as it refuses the file's.
+    assert!(ids(&h).contains(&"AADSTS700211"), "{:?}", ids(&h));
+    let presented = h
+        .state
+        .findings
+        .iter()
+        .find(|f| f.id == "federation.presented")
+        .expect("the token is checked before sending");
+    assert!(
+        presented
+            .evidence
+            .iter()
+            .any(|e| e == "sub: system:serviceaccount:orders:orders-api"),
+        "{presented:#?}"
+    );
+}

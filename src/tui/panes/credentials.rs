@@ -20,7 +20,8 @@ const MASK_DOTS: usize = 12;
 /// A field whose value is a secret: shown as dots until `r` reveals it. The client secret, and
 /// any password field (a PFX password): by its label, so a field added later is hidden too.
 fn is_hidden(state: &State, field: Field) -> bool {
-    !state.reveal_secret && field.is_secret()
+    !state.reveal_secret
+        && (field.is_secret() || (field == Field::AssertionFile && state.form.assertion_is_token()))
 }
 
 fn value(state: &State, field: Field) -> String {
@@ -28,7 +29,7 @@ fn value(state: &State, field: Field) -> String {
         Field::Kind => match state.form.kind {
             CredentialKind::Secret => "client secret  (Space: next kind)".into(),
             CredentialKind::Certificate => "certificate  (Space: next kind)".into(),
-            CredentialKind::Assertion => "federated assertion file  (Space: next kind)".into(),
+            CredentialKind::Assertion => "federated token  (Space: next kind)".into(),
             CredentialKind::ManagedIdentity => "managed identity  (Space: next kind)".into(),
         },
         Field::Identity if state.form.identity.value().trim().is_empty() => {
