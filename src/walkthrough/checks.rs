@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Session, Status, StepId, StepReport};
 use super::{evidence, fixes, token_use};
+use crate::auth::Credential;
 use crate::diagnose::catalog::Step;
 use crate::diagnose::{Catalog, Finding, FixContext, Severity, preflight};
 use crate::error::Error;
@@ -33,6 +34,8 @@ pub fn stage_of(error: &Error) -> StepId {
         Error::Entra(entra) => entra,
         // A 429 that outlasted the retries: Entra ID knew the app and let it ask.
         Error::Throttled { .. } => return StepId::Token,
+        // The endpoint could not give out the identity: the credential of a managed identity.
+        Error::ManagedIdentity(_) => return StepId::Credential,
         _ => return StepId::App,
     };
     match entra.code().and_then(|code| Catalog::builtin().step(code)) {
@@ -46,6 +49,9 @@ pub fn stage_of(error: &Error) -> StepId {
 
 pub(super) async fn check(session: &mut Session, step: StepId, now: DateTime<Utc>) -> StepReport {
     let context = FixContext::for_request(&session.setup.request);
+    if let Some(report) = managed_identity_step(session, step) {
+        return report;
+    }
     match step {
         StepId::Tenant => tenant(session, &context).await,
         StepId::Scope => match scope_lint(session) {
@@ -64,6 +70,33 @@ pub(super) async fn check(session: &mut Session, step: StepId, now: DateTime<Utc
         StepId::Role => token_use::role(session, now, &context).await,
         StepId::Api => token_use::call_api(session, now, &context).await,
     }
+}
+
+/// A managed identity has no tenant to discover and no app registration: steps 1 and 2 say
+/// so (its token names both, `tid` and `appid`), and step 3 asks its endpoint.
+fn managed_identity_step(session: &Session, step: StepId) -> Option<StepReport> {
+    let Credential::ManagedIdentity { source, .. } = &session.setup.request.credential else {
+        return None;
+    };
+    let (checked, evidence) = match step {
+        StepId::Tenant => (
+            "nothing to discover: a managed identity's tenant is the one its token names",
+            format!(
+                "the {} endpoint answers for the Azure resource this runs on; its token's tid is the tenant",
+                source.kind()
+            ),
+        ),
+        StepId::App => (
+            "no app registration: a managed identity is a service principal only",
+            "its token's appid is the identity's client id; its permissions are app role assignments on that service principal".to_owned(),
+        ),
+        _ => return None,
+    };
+    Some(StepReport {
+        status: Status::Skipped,
+        evidence: vec![evidence],
+        ..StepReport::not_yet(step, checked)
+    })
 }
 
 async fn tenant(session: &Session, context: &FixContext) -> StepReport {
@@ -122,10 +155,18 @@ async fn from_attempt(
             "asked the token endpoint for client id {}",
             session.setup.request.client_id
         ),
-        StepId::Credential => format!(
-            "sent the {} to the token endpoint",
-            evidence::credential_words(&session.setup.request.credential)
-        ),
+        StepId::Credential => match &session.setup.request.credential {
+            Credential::ManagedIdentity { source, .. } => {
+                format!(
+                    "asked the {} endpoint for the managed identity",
+                    source.kind()
+                )
+            }
+            credential => format!(
+                "sent the {} to the token endpoint",
+                evidence::credential_words(credential)
+            ),
+        },
         StepId::Scope => evidence::checked_scope(session),
         _ => format!(
             "client credentials request to {}",

@@ -16,19 +16,6 @@ pub fn setup(
     stdin: &mut dyn FnMut() -> std::io::Result<String>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Setup> {
-    if matches!(
-        spec.credential,
-        CredentialSpec::ManagedIdentity(_) | CredentialSpec::Unreadable { .. }
-    ) {
-        // Its steps check an app registration (tenant discovery, the app, its credential), and
-        // a managed identity has none: its tenant and id are its token's.
-        return Err(Error::InvalidInput {
-            what: "the walkthrough".into(),
-            reason: "it leads through an app registration, and a managed identity has none; \
-                     run doctor --managed-identity (d in the TUI) instead"
-                .into(),
-        });
-    }
     let prepared = credential_setup::prepare(spec, env, stdin, now)?;
     let probe = match probe.map(str::trim).filter(|p| !p.is_empty()) {
         Some(url) => Some(url::Url::parse(url).map_err(|e| Error::InvalidInput {

@@ -297,3 +297,40 @@ async fn a_pasted_federated_token_is_the_credential_masked_and_never_saved() {
         "{presented:#?}"
     );
 }
+
+/// The walkthrough takes a managed identity as any other credential: there is no tenant to
+/// discover and no app registration (steps 1 and 2 say so), and step 3 asks its endpoint.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_walkthrough_leads_a_managed_identity_to_its_endpoint() {
+    use entra_doctor::walkthrough::{Status, StepId};
+    let mut h = Harness::demo(Some("managed-identity-not-assigned")).await;
+    h.press(KeyCode::Char('6'));
+    h.press(KeyCode::Char('r'));
+    h.settle().await;
+    let steps: Vec<(StepId, Status)> = h
+        .state
+        .walk
+        .steps
+        .iter()
+        .map(|r| (r.step, r.status))
+        .collect();
+    assert_eq!(
+        steps[..4],
+        [
+            (StepId::Tenant, Status::Skipped),
+            (StepId::App, Status::Skipped),
+            (StepId::Credential, Status::Failed),
+            (StepId::Scope, Status::NotYet),
+        ]
+    );
+    let failed = &h.state.walk.steps[2];
+    assert_eq!(
+        failed.finding.as_ref().map(|f| f.id.as_str()),
+        Some("managed-identity.not-assigned")
+    );
+    assert_eq!(
+        failed.checked,
+        "asked the IMDS endpoint for the managed identity"
+    );
+    crate::assert_frame!("tui_walkthrough_managed_identity_80x24", h.frame(80, 24));
+}
