@@ -429,12 +429,28 @@ pub struct ConsentArgs {
     #[command(flatten)]
     pub credential: CredentialArgs,
 
+    /// How to read Microsoft Graph.
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
+
+    /// The token the daemon holds (e.g. from its cache), '-' for standard input or '@FILE': its
+    /// roles and issue time are compared with the consents; without it a fresh token is
+    /// acquired.
+    #[arg(long, value_name = "-|@FILE")]
+    pub token: Option<String>,
+}
+
+/// Where Microsoft Graph is, and the app that reads it when the daemon itself may not
+/// (`consent` and `federation`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct GraphReadArgs {
     /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.
     /// https://graph.microsoft.com; the demo tenant's {authority}/graph].
     #[arg(long, value_name = "URL")]
     pub graph_url: Option<String>,
 
-    /// Read Graph as this app (it needs Application.Read.All) instead of the daemon.
+    /// Read Graph as this app (it needs Application.Read.All) instead of the daemon: a daemon
+    /// whose sign-in fails, or that lacks the permission, cannot read its own registration.
     #[arg(long, value_name = "GUID")]
     pub admin_client_id: Option<String>,
 
@@ -442,12 +458,6 @@ pub struct ConsentArgs {
     /// --certificate-password-env) instead of a secret.
     #[arg(long, value_name = "PATH", requires = "admin_client_id")]
     pub admin_certificate: Option<std::path::PathBuf>,
-
-    /// The token the daemon holds (e.g. from its cache), '-' for standard input or '@FILE': its
-    /// roles and issue time are compared with the consents; without it a fresh token is
-    /// acquired.
-    #[arg(long, value_name = "-|@FILE")]
-    pub token: Option<String>,
 
     /// Environment variable holding the --admin-client-id app's client secret.
     #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
@@ -461,24 +471,9 @@ pub struct FederationArgs {
     #[command(flatten)]
     pub credential: CredentialArgs,
 
-    /// Microsoft Graph base URL [default: the authority's cloud's Graph; the demo tenant's
-    /// {authority}/graph].
-    #[arg(long, value_name = "URL")]
-    pub graph_url: Option<String>,
-
-    /// Read the federated credentials as this app (it needs Application.Read.All, or to own the
-    /// app): a federated app whose exchange fails cannot read them itself.
-    #[arg(long, value_name = "GUID")]
-    pub admin_client_id: Option<String>,
-
-    /// The --admin-client-id app's certificate (PEM with its key, or PFX with the password in
-    /// --certificate-password-env) instead of a secret.
-    #[arg(long, value_name = "PATH", requires = "admin_client_id")]
-    pub admin_certificate: Option<std::path::PathBuf>,
-
-    /// Environment variable holding the --admin-client-id app's client secret.
-    #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
-    pub admin_secret_env: String,
+    /// How to read Microsoft Graph (the app's federated credentials).
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
 
     /// Only decode and check the token: do not read the app's credentials from Graph.
     #[arg(long)]

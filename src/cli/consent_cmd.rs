@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::args::ConsentArgs;
+use super::args::{ConsentArgs, GraphReadArgs};
 use super::config::Environment;
 use super::probe_cmd::stdin_reader;
 use super::{OutputFormat, Report, findings, token_arg};
@@ -52,22 +52,14 @@ pub async fn audit(args: &ConsentArgs, env: &Environment, now: DateTime<Utc>) ->
     if args.credential.secret_stdin && token_arg::is_stdin(args.token.as_deref()) {
         return Err(token_arg::stdin_taken("--secret-stdin", "--token -"));
     }
-    let admin = admin_app(
-        AdminOptions {
-            client_id: args.admin_client_id.as_deref(),
-            certificate: args.admin_certificate.as_deref(),
-            secret_env: &args.admin_secret_env,
-            password_env: &args.credential.certificate_password_env,
-        },
-        env,
-    )?;
+    let admin = admin_app(&args.graph, &args.credential.certificate_password_env, env)?;
     let token = match args.token.as_deref() {
         Some(value) => Some(Secret::new(token_arg::read(value)?.0)),
         None => None,
     };
     let request = AuditRequest {
         daemon: args.credential.spec()?,
-        graph_url: args.graph_url.clone(),
+        graph_url: args.graph.graph_url.clone(),
         admin,
         token,
     };
@@ -85,43 +77,35 @@ pub(super) fn retry_note() -> crate::auth::client::RetryObserver {
     })
 }
 
-/// The `--admin-*` options of `consent` and `federation`.
-#[derive(Clone, Copy)]
-pub(super) struct AdminOptions<'a> {
-    pub client_id: Option<&'a str>,
-    pub certificate: Option<&'a std::path::Path>,
-    /// The variable holding its client secret.
-    pub secret_env: &'a str,
-    /// The variable holding a PFX's password.
-    pub password_env: &'a str,
-}
-
-/// The `--admin-client-id` app: its certificate, or the secret in its variable.
-pub(super) fn admin_app(options: AdminOptions<'_>, env: &Environment) -> Result<Option<AdminApp>> {
-    let Some(client_id) = options.client_id else {
+/// The `--admin-client-id` app: its certificate (a PFX's password in `password_env`), or the
+/// secret in its variable.
+pub(super) fn admin_app(
+    graph: &GraphReadArgs,
+    password_env: &str,
+    env: &Environment,
+) -> Result<Option<AdminApp>> {
+    let Some(client_id) = &graph.admin_client_id else {
         return Ok(None);
     };
-    let credential = if let Some(path) = options.certificate {
+    let credential = if let Some(path) = &graph.admin_certificate {
         CredentialSpec::Certificate {
-            path: Some(path.to_path_buf()),
+            path: Some(path.clone()),
             private_key: None,
-            password: Password::Given(Secret::new(
-                env.get(options.password_env).unwrap_or_default(),
-            )),
+            password: Password::Given(Secret::new(env.get(password_env).unwrap_or_default())),
         }
     } else {
         let secret = env
-            .get(options.secret_env)
+            .get(&graph.admin_secret_env)
             .ok_or_else(|| Error::MissingCredential {
                 hint: format!(
                     "--admin-client-id needs its client secret in {} (or --admin-certificate)",
-                    options.secret_env
+                    graph.admin_secret_env
                 ),
             })?;
         CredentialSpec::Secret(Some(Secret::new(secret)))
     };
     Ok(Some(AdminApp {
-        client_id: client_id.to_owned(),
+        client_id: client_id.clone(),
         credential,
     }))
 }

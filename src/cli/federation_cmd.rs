@@ -82,20 +82,13 @@ pub async fn examine(
     daemon_args.assertion_file = Some(path);
     daemon_args.secret_stdin = false;
     daemon_args.certificate = None;
-    let admin = super::consent_cmd::admin_app(
-        super::consent_cmd::AdminOptions {
-            client_id: args.admin_client_id.as_deref(),
-            certificate: args.admin_certificate.as_deref(),
-            secret_env: &args.admin_secret_env,
-            password_env: &args.credential.certificate_password_env,
-        },
-        env,
-    )?;
+    let admin =
+        super::consent_cmd::admin_app(&args.graph, &args.credential.certificate_password_env, env)?;
     let request = federation::FederationRequest {
         daemon: daemon_args.spec()?,
         token,
         admin,
-        graph_url: args.graph_url.clone(),
+        graph_url: args.graph.graph_url.clone(),
         local_only: args.no_graph,
     };
     let found = federation::examine(&request, env, now).await?;

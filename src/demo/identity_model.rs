@@ -201,24 +201,7 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
         {
             return Err(format!("{who} reuses an application's client id"));
         }
-        for grant in &identity.grants {
-            let resource = model.find_resource(&grant.resource).ok_or_else(|| {
-                format!(
-                    "{who} has a grant on {:?}, which is no resource",
-                    grant.resource
-                )
-            })?;
-            if let Some(role) = grant
-                .roles
-                .iter()
-                .find(|v| !resource.app_roles.iter().any(|r| &r.value == *v))
-            {
-                return Err(format!(
-                    "{who} is granted {role:?}, which {} does not define",
-                    resource.display_name
-                ));
-            }
-        }
+        super::model_check::check_grants(model, &identity.grants, &who)?;
         if identity.kind == IdentityKind::SystemAssigned {
             systems += 1;
         }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::model::TenantModel;
+use super::model::{Grant, TenantModel};
 
 /// Checks the model; the message names the offending entry.
 pub(super) fn check(model: &TenantModel) -> Result<(), String> {
@@ -55,24 +55,7 @@ pub(super) fn check(model: &TenantModel) -> Result<(), String> {
         {
             return Err(format!("{who} hands out no credential"));
         }
-        for grant in &app.grants {
-            let resource = model.find_resource(&grant.resource).ok_or_else(|| {
-                format!(
-                    "{who} has a grant on {:?}, which is no resource",
-                    grant.resource
-                )
-            })?;
-            if let Some(role) = grant
-                .roles
-                .iter()
-                .find(|v| !resource.app_roles.iter().any(|role| &role.value == *v))
-            {
-                return Err(format!(
-                    "{who} is granted {role:?}, which {} does not define",
-                    resource.display_name
-                ));
-            }
-        }
+        check_grants(model, &app.grants, &who)?;
         check_requested(model, app, &who)?;
     }
     super::identity_model::check(model)
@@ -164,6 +147,29 @@ fn check_requested(
         {
             return Err(format!(
                 "{who} requests delegated permission {v:?}, which {} does not define",
+                resource.display_name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each grant names a resource of the model, and roles that resource defines.
+pub(super) fn check_grants(model: &TenantModel, grants: &[Grant], who: &str) -> Result<(), String> {
+    for grant in grants {
+        let resource = model.find_resource(&grant.resource).ok_or_else(|| {
+            format!(
+                "{who} has a grant on {:?}, which is no resource",
+                grant.resource
+            )
+        })?;
+        if let Some(role) = grant
+            .roles
+            .iter()
+            .find(|v| !resource.app_roles.iter().any(|role| &role.value == *v))
+        {
+            return Err(format!(
+                "{who} is granted {role:?}, which {} does not define",
                 resource.display_name
             ));
         }

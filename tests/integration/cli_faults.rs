@@ -12,7 +12,8 @@ use crate::cli::{entra_doctor, token_server};
 use crate::fault_server::{Fault, FaultServer, INVALID_HOST, closed_port_uri};
 use crate::support::{CLIENT_ID, TENANT_ID, v1_graph_token};
 
-fn token(host: &str, extra: &[&str]) -> Output {
+/// `token` against `host` with a secret from the environment, and `extra` options.
+pub(crate) fn token(host: &str, extra: &[&str]) -> Output {
     entra_doctor()
         .args([
             "token",

@@ -18,7 +18,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::cli::entra_doctor;
 use crate::fault_server::{Fault, FaultServer};
-use crate::support::{CLIENT_ID, TENANT_ID};
 use crate::token_faults::request_to;
 
 /// A client with this total budget, a connect limit of 5 s, two retries without back-off, and
@@ -169,23 +168,7 @@ async fn requests_with_the_same_options_share_one_deadline() {
 #[test]
 fn the_cli_names_the_whole_command_deadline() {
     let server = FaultServer::start(Fault::Silent);
-    let output = entra_doctor()
-        .args([
-            "token",
-            "--tenant",
-            TENANT_ID,
-            "--client-id",
-            CLIENT_ID,
-            "--scope",
-            "https://graph.microsoft.com/.default",
-            "--authority-host",
-            &server.uri(),
-            "--timeout",
-            "1",
-        ])
-        .env("AZURE_CLIENT_SECRET", "a-secret")
-        .output()
-        .unwrap();
+    let output = crate::cli_faults::token(&server.uri(), &["--timeout", "1"]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(

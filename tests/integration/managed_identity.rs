@@ -420,21 +420,29 @@ fn arc_at(server: &MockServer) -> Source {
     }
 }
 
+/// The system-assigned identity, asked of the Arc agent `server` with `keys` as the agent's
+/// token directory.
+async fn ask_arc(
+    server: &MockServer,
+    keys: &std::path::Path,
+) -> Result<managed_identity::ManagedToken, Error> {
+    managed_identity::acquire_from(
+        &arc_at(server),
+        &request(IdentitySelector::SystemAssigned),
+        &options(),
+        &ArcKeys::in_dir(keys),
+        Utc::now(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn arc_answers_the_challenge_with_the_key_from_the_agent_directory() {
     let tokens = tempfile::tempdir().unwrap();
     let key_path = tokens.path().join("0f2e.key");
     std::fs::write(&key_path, "a-key-only-root-can-read\n").unwrap();
     let server = arc_agent(&key_path, "a-key-only-root-can-read").await;
-    let token = managed_identity::acquire_from(
-        &arc_at(&server),
-        &request(IdentitySelector::SystemAssigned),
-        &options(),
-        &ArcKeys::in_dir(tokens.path()),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    let token = ask_arc(&server, tokens.path()).await.unwrap();
     assert_eq!(token.source, SourceKind::AzureArc);
 }
 
@@ -445,15 +453,7 @@ async fn arc_refuses_a_key_outside_the_agent_directory_and_sends_nothing() {
     let planted = elsewhere.path().join("id_rsa.key");
     std::fs::write(&planted, "not-for-the-agent").unwrap();
     let server = arc_agent(&planted, "not-for-the-agent").await;
-    let error = managed_identity::acquire_from(
-        &arc_at(&server),
-        &request(IdentitySelector::SystemAssigned),
-        &options(),
-        &ArcKeys::in_dir(tokens.path()),
-        Utc::now(),
-    )
-    .await
-    .unwrap_err();
+    let error = ask_arc(&server, tokens.path()).await.unwrap_err();
     assert_eq!(failure(&error).id(), "managed-identity.arc-challenge");
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1, "the key was never sent");

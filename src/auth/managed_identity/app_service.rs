@@ -74,13 +74,5 @@ pub(super) async fn acquire(
 
 /// App Service's `{"statusCode":400,"message":"Unable to load the proper Managed Identity.",…}`.
 fn identity_not_loaded(answer: &Answer) -> Option<String> {
-    if answer.status != 400 {
-        return None;
-    }
-    let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-    let message = body.get("message")?.as_str()?;
-    message
-        .to_ascii_lowercase()
-        .contains("managed identity")
-        .then(|| crate::scrub::printable_line(message))
+    super::http::said_in_400(answer, "message", "managed identity")
 }

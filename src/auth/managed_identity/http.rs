@@ -294,3 +294,16 @@ fn entra_error(answer: &Answer) -> Option<EntraError> {
     error.status = answer.status;
     error.code().map(|_| error)
 }
+
+/// A 400's JSON `field`, printable, when it holds `phrase` (any case): how the endpoints say an
+/// identity is not there.
+pub(super) fn said_in_400(answer: &Answer, field: &str, phrase: &str) -> Option<String> {
+    if answer.status != 400 {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+    let said = body.get(field)?.as_str()?;
+    said.to_ascii_lowercase()
+        .contains(phrase)
+        .then(|| crate::scrub::printable_line(said))
+}

@@ -60,13 +60,5 @@ pub(super) async fn acquire(
 
 /// IMDS's `{"error":"invalid_request","error_description":"Identity not found"}`.
 fn identity_not_found(answer: &Answer) -> Option<String> {
-    if answer.status != 400 {
-        return None;
-    }
-    let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-    let description = body.get("error_description")?.as_str()?;
-    description
-        .to_ascii_lowercase()
-        .contains("identity not found")
-        .then(|| crate::scrub::printable_line(description))
+    super::http::said_in_400(answer, "error_description", "identity not found")
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Checklist, Outcome, Probed};
 use crate::auth::Deadline;
-use crate::cli::args::{ConsentArgs, DoctorArgs};
+use crate::cli::args::{ConsentArgs, DoctorArgs, GraphReadArgs};
 use crate::cli::config::Environment;
 use crate::cli::consent_cmd;
 use crate::diagnose::{Severity, signature};
@@ -92,10 +92,10 @@ pub(super) async fn consent_step(
     }
     let consent_args = ConsentArgs {
         credential: args.credential.clone(),
-        graph_url: args.graph_url.clone(),
-        admin_client_id: None,
-        admin_certificate: None,
-        admin_secret_env: String::new(),
+        graph: GraphReadArgs {
+            graph_url: args.graph_url.clone(),
+            ..GraphReadArgs::default()
+        },
         token: None,
     };
     // The audit builds its own client: bounding it here keeps it inside the doctor's deadline.

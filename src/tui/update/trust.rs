@@ -69,7 +69,13 @@ pub(super) fn consent_audited(
     state.running = None;
     state.consent = table;
     state.findings.retain(|f| !f.id.starts_with("consent."));
-    // The audit names the cause of a refusal the probe only saw: it leads among equals.
+    lead_with(state, findings, summary);
+    Vec::new()
+}
+
+/// A check's findings replace its earlier run's and lead among equals: the audit (or the
+/// comparison) names the cause of a refusal the request only saw.
+fn lead_with(state: &mut State, findings: Vec<Finding>, summary: String) {
     let mut all = findings;
     all.append(&mut state.findings);
     diagnose::sort(&mut all);
@@ -77,7 +83,6 @@ pub(super) fn consent_audited(
     state.select_finding(0);
     state.status = summary;
     state.focus = Pane::Findings;
-    Vec::new()
 }
 
 /// Starts the federation check with the form's token and admin app (it replaces any running
@@ -110,14 +115,7 @@ pub(super) fn federation_checked(
     state
         .findings
         .retain(|f| !f.id.starts_with("federation.") || f.id == "federation.presented");
-    // The comparison names what the refusal only said: it leads among equals.
-    let mut all = findings;
-    all.append(&mut state.findings);
-    diagnose::sort(&mut all);
-    state.findings = all;
-    state.select_finding(0);
-    state.status = summary;
-    state.focus = Pane::Findings;
+    lead_with(state, findings, summary);
     Vec::new()
 }
 
