@@ -29,11 +29,8 @@ async fn issue_16_long_findings_scroll_by_line_and_c_copies_the_command() {
     h.press(KeyCode::Char('d'));
     h.settle().await;
     assert_eq!(h.state.focus, Pane::Findings);
-    // `d` ends on the consent audit, whose finding leads; the probe's long one is next.
-    assert_eq!(h.state.findings[0].id, "consent.missing");
-    assert_eq!(h.state.findings[1].id, "api.forbidden");
-    h.press(KeyCode::Char('j'));
-    assert_eq!(h.state.selected_finding, 1);
+    // The app requests nothing: the probe's long finding (the permission it needs) leads.
+    assert_eq!(h.state.findings[0].id, "api.forbidden");
 
     // 80x24: the three fixes of the selected finding are on the first screen, the az command
     // whole; the border says how much more there is.
@@ -41,12 +38,11 @@ async fn issue_16_long_findings_scroll_by_line_and_c_copies_the_command() {
     assert_frame!("issue16_findings_top_80x24", top.clone());
     assert!(top.contains("admin-consent --id"), "{top}");
     assert!(top.contains("Then acquire a NEW token"), "{top}");
-    // The selected (second) finding is scrolled into view.
-    assert!(top.contains("2–21 of 36"), "{top}");
+    assert!(top.contains("1–20 of 36"), "{top}");
 
     // PgDn scrolls by line (a page less one), it does not jump to another finding.
     h.press(KeyCode::PageDown);
-    assert_eq!(h.state.selected_finding, 1);
+    assert_eq!(h.state.selected_finding, 0);
     let paged = h.frame(80, 24);
     assert_frame!("issue16_findings_pgdn_80x24", paged.clone());
     assert!(paged.contains("17–36 of 36"), "{paged}");

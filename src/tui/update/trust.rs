@@ -67,9 +67,19 @@ pub(super) fn consent_audited(
         return Vec::new();
     }
     state.running = None;
+    // An app that requests nothing of the API: the refusal's finding, which names the permission
+    // the call needs, says more than "requests nothing"; otherwise the audit names the cause.
+    let requests_nothing = table.as_ref().is_some_and(|t| t.rows.is_empty());
     state.consent = table;
     state.findings.retain(|f| !f.id.starts_with("consent."));
-    lead_with(state, findings, summary);
+    if requests_nothing {
+        let mut all = std::mem::take(&mut state.findings);
+        all.extend(findings);
+        state.findings = all;
+        lead_with(state, Vec::new(), summary);
+    } else {
+        lead_with(state, findings, summary);
+    }
     Vec::new()
 }
 
