@@ -4,18 +4,12 @@
 
 use chrono::{TimeZone, Utc};
 use entra_doctor::consent::{Directory, audit};
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::RunningDemo;
 use entra_doctor::diagnose::{FixContext, Severity, consent};
 use entra_doctor::token::decode;
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, TENANT_ID, json_finding_ids, jwt};
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
+use crate::support::{CLIENT_ID, TENANT_ID, json_finding_ids, jwt, start_demo};
 
 fn consent_json(
     demo: &RunningDemo,
@@ -73,7 +67,7 @@ fn row<'a>(json: &'a Value, permission: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delegated_instead_of_application_is_named_with_the_fix() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (code, json, _) = consent_json(
         &demo,
         "delegated-instead-of-application",
@@ -112,7 +106,7 @@ async fn delegated_instead_of_application_is_named_with_the_fix() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_app_audits_itself_with_its_own_application_read_all() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (code, json, _) = consent_json(&demo, "healthy", None, &[]);
     assert_eq!(code, Some(0), "{json:#}");
     assert!(json_finding_ids(&json).is_empty(), "{json:#}");
@@ -125,7 +119,7 @@ async fn healthy_app_audits_itself_with_its_own_application_read_all() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_requested_is_consent_missing_with_the_exact_command() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (code, json, _) = consent_json(&demo, "no-consent", Some("healthy"), &[]);
     assert_eq!(code, Some(1));
     assert_eq!(json_finding_ids(&json), ["consent.missing"], "{json:#}");
@@ -142,7 +136,7 @@ async fn nothing_requested_is_consent_missing_with_the_exact_command() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_graph_access_the_audit_names_the_permission_it_needs() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (code, json, _) = consent_json(&demo, "no-consent", None, &[]);
     assert_eq!(code, Some(1));
     assert_eq!(
@@ -231,7 +225,7 @@ fn consent_after_the_token_was_issued_recommends_a_force_refresh() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_issued_before_the_consent_is_stale() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     // The daemon's cached token from 2024, before the admin consented (2025-01-15).
     let old = jwt(
@@ -251,7 +245,7 @@ async fn a_token_issued_before_the_consent_is_stale() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_admin_credential_can_be_a_certificate() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let admin = demo.app("healthy").unwrap();
     let pem = admin
         .certificate_pem

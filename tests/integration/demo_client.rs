@@ -6,16 +6,12 @@ use entra_doctor::auth::{
     Authority, AuthorityHost, CertificateSource, ClientCertificate, ClientOptions, Credential,
     ScopeSet, Tenant, TokenClient, TokenRequest,
 };
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::RunningDemo;
 use entra_doctor::token::decode;
 use entra_doctor::{Error, Secret};
 use pretty_assertions::assert_eq;
 
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
+use crate::support::start_demo;
 
 fn request(
     demo: &RunningDemo,
@@ -57,7 +53,7 @@ async fn acquire(request: &TokenRequest) -> Result<entra_doctor::auth::TokenResp
 
 #[tokio::test]
 async fn healthy_app_gets_a_v1_graph_token_with_every_credential() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let pem = ClientCertificate::load(&CertificateSource::Pem {
         path: app.certificate_pem.clone().unwrap(),
@@ -115,7 +111,7 @@ async fn healthy_app_gets_a_v1_graph_token_with_every_credential() {
 
 #[tokio::test]
 async fn scenarios_fail_with_their_codes() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let no_consent = acquire(&request(
         &demo,
         "no-consent",
@@ -208,7 +204,7 @@ async fn scenarios_fail_with_their_codes() {
 
 #[tokio::test]
 async fn discovery_of_the_demo_tenant() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let authority = Authority::new(
         AuthorityHost::parse(demo.authority_host()).unwrap(),
         Tenant::parse(demo.tenant_id()).unwrap(),

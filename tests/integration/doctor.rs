@@ -10,24 +10,12 @@ use entra_doctor::auth::{
     Authority, AuthorityHost, ClientOptions, Credential, ScopeSet, Tenant, TokenClient,
     TokenRequest,
 };
-use entra_doctor::demo::{self, DemoApp, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::{DemoApp, RunningDemo};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
 use crate::assert_cli_snapshot;
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
-
-/// The binary with a clean environment and the real clock.
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
-    command.env_clear();
-    command
-}
+use crate::support::{real_clock_binary, start_demo};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum With {
@@ -37,7 +25,7 @@ enum With {
 
 /// `doctor` for one demo app with its handed-out credential, probing its probe URL.
 fn doctor(demo: &RunningDemo, app: &DemoApp, with: With, extra: &[&str]) -> Command {
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command.args([
         "doctor",
         "--authority-host",
@@ -138,7 +126,7 @@ fn assert_no_secret(demo: &RunningDemo, text: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_passes_every_step_with_secret_and_certificate() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     for with in [With::Secret, With::Certificate] {
         let run = run_json(doctor(&demo, app, with, &[]));
@@ -195,7 +183,7 @@ const FAILING: &[(&str, With, i32, &str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_failing_scenario_leads_with_its_finding() {
-    let demo = start().await;
+    let demo = start_demo().await;
     for &(scenario, with, code, leading, failed_step) in FAILING {
         let app = demo.app(scenario).unwrap();
         let run = run_json(doctor(&demo, app, with, &[]));
@@ -222,7 +210,7 @@ async fn every_failing_scenario_leads_with_its_finding() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failing_scenarios_explain_with_evidence_and_the_apps_own_ids() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let finding = |scenario: &str, with: With, id: &str| -> Value {
         let app = demo.app(scenario).unwrap();
         let run = run_json(doctor(&demo, app, with, &[]));
@@ -278,7 +266,7 @@ async fn failing_scenarios_explain_with_evidence_and_the_apps_own_ids() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_text_is_a_checklist_then_the_findings() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("no-consent").unwrap();
     let output = doctor(&demo, app, With::Secret, &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -319,7 +307,7 @@ fn scrub_millis(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn report_is_markdown_without_secret_or_raw_token() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let dir = tempfile::tempdir().unwrap();
     for (scenario, failing) in [("healthy", false), ("no-consent", true)] {
         let app = demo.app(scenario).unwrap();
@@ -355,7 +343,7 @@ async fn report_is_markdown_without_secret_or_raw_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_id_pasted_as_secret_is_flagged_before_entra_refuses_it() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let mut command = doctor(&demo, app, With::Secret, &[]);
     // The portal's Secret ID column of the app's own secret.
@@ -380,7 +368,7 @@ async fn secret_id_pasted_as_secret_is_flagged_before_entra_refuses_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_credential_and_unreachable_authority() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let mut command = doctor(&demo, app, With::Secret, &[]);
     command.env_remove("AZURE_CLIENT_SECRET");
@@ -403,7 +391,7 @@ async fn missing_credential_and_unreachable_authority() {
     );
 
     // Nothing listens on port 1 of loopback.
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command
         .args([
             "doctor",
@@ -429,9 +417,9 @@ async fn missing_credential_and_unreachable_authority() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn common_tenant_is_refused_before_sending() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command
         .args([
             "doctor",
@@ -479,10 +467,10 @@ async fn token_for(demo: &RunningDemo, scenario: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn probe_with_a_no_roles_token_is_forbidden() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("no-consent").unwrap();
     let token = token_for(&demo, "no-consent").await;
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command
         .args(["probe", "--url", &app.probe_url, "--token", "-"])
         .write_stdin(format!("Bearer {token}\n"));
@@ -506,7 +494,7 @@ async fn probe_with_a_no_roles_token_is_forbidden() {
     // The healthy app's token passes the same probe.
     let healthy = demo.app("healthy").unwrap();
     let token = token_for(&demo, "healthy").await;
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command
         .args(["probe", "--url", &healthy.probe_url, "--token", "-"])
         .write_stdin(token);

@@ -3,7 +3,7 @@
 //! said as findings, and the Graph read against wiremock (flexible credentials re-read from
 //! beta, a missing app).
 
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantChange, TenantModel};
+use entra_doctor::demo::{RunningDemo, TenantChange};
 use entra_doctor::federation::graph;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -11,15 +11,9 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::assert_cli_snapshot;
-use crate::support::json_finding_ids;
+use crate::support::{json_finding_ids, start_demo};
 
 const EXCHANGE: &str = "api://AzureADTokenExchange";
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
 
 /// Runs `federation` for a scenario's app with `token_file`, reading Graph as `admin`.
 fn run(
@@ -78,7 +72,7 @@ fn json_of(stdout: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_request_token_beside_the_branch_credential() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let file = handout(&demo, "federated-subject-mismatch");
     let (code, text) = run(
         &demo,
@@ -108,7 +102,7 @@ async fn a_pull_request_token_beside_the_branch_credential() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_aks_issuer_with_its_trailing_slash_beside_the_credential_without() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let file = handout(&demo, "federated-issuer-slash");
     let (code, text) = run(
         &demo,
@@ -123,7 +117,7 @@ async fn an_aks_issuer_with_its_trailing_slash_beside_the_credential_without() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_the_fix_the_credential_trusts_the_token() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("federated-issuer-slash").unwrap();
     demo.control()
         .apply(&TenantChange::AddFederatedCredential {
@@ -156,7 +150,7 @@ async fn after_the_fix_the_credential_trusts_the_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_an_admin_the_failed_exchange_and_the_missing_comparison_are_named() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let file = handout(&demo, "federated-subject-mismatch");
     let (code, out) = run(&demo, "federated-subject-mismatch", &file, None, true);
     assert_eq!(code, Some(1));
@@ -168,7 +162,7 @@ async fn without_an_admin_the_failed_exchange_and_the_missing_comparison_are_nam
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audience_case_registration_and_graph_findings_through_the_cli() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &str, &str, &[&str]); 4] = [
         (

@@ -6,15 +6,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use assert_cmd::Command;
-use entra_doctor::demo::{self, DemoApp, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::{DemoApp, RunningDemo};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
+use crate::support::start_demo;
 
 fn app<'a>(demo: &'a RunningDemo, scenario: &str) -> &'a DemoApp {
     demo.app(scenario).unwrap()
@@ -75,7 +71,7 @@ fn assert_no_secret(demo: &RunningDemo, text: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fleet_checks_every_app_and_prints_one_json_line_each_in_file_order() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let dir = tempfile::tempdir().unwrap();
     let healthy = app(&demo, "healthy");
     let pem = healthy
@@ -178,7 +174,7 @@ async fn fleet_checks_every_app_and_prints_one_json_line_each_in_file_order() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_healthy_json_fleet_of_many_apps_passes_with_a_table() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let dir = tempfile::tempdir().unwrap();
     let healthy = app(&demo, "healthy");
     let mut apps = Vec::new();
@@ -213,7 +209,7 @@ async fn a_healthy_json_fleet_of_many_apps_passes_with_a_table() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_inline_secret_is_refused_before_anything_is_sent() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let dir = tempfile::tempdir().unwrap();
     let healthy = app(&demo, "healthy");
     let secret = healthy.secret.as_ref().unwrap().expose().to_owned();

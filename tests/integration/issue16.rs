@@ -5,10 +5,9 @@
 //! explained, nothing pointed at the demo tenant calls the internet, a demo URL names its scope,
 //! and the walkthrough's role and the demo's `x` agree.
 
-use assert_cmd::Command;
 use chrono::Utc;
 use entra_doctor::auth::{CertificateSource, ClientCertificate};
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::RunningDemo;
 use entra_doctor::walkthrough::{self, DemoFix, Session, StepId, demo_setup, first_failure};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -17,25 +16,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::cli::entra_doctor;
 use crate::fault_server::closed_port_uri;
-use crate::support::{CLIENT_ID, TENANT_ID, v1_graph_token};
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
-
-/// The binary with a clean environment and the real clock (the demo checks times for real).
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
-    command.env_clear();
-    command
-}
+use crate::support::{CLIENT_ID, TENANT_ID, real_clock_binary, start_demo, v1_graph_token};
 
 /// `doctor -o json` for a demo app, with its certificate or its secret, and `extra` options.
 fn doctor(demo: &RunningDemo, scenario: &str, certificate: bool, extra: &[&str]) -> Value {
     let app = demo.app(scenario).unwrap();
-    let mut command = binary();
+    let mut command = real_clock_binary();
     command.args([
         "doctor",
         "-o",
@@ -92,7 +78,7 @@ fn evidence_of<'a>(json: &'a Value, id: &str) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn point_6_a_refused_certificate_shows_the_portals_sha1_and_entras_sha256() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("unregistered-certificate").unwrap();
     let local = ClientCertificate::load(&CertificateSource::Pem {
         path: app.certificate_pem.clone().unwrap(),
@@ -139,7 +125,7 @@ async fn api(status: u16) -> MockServer {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn point_7_the_consent_step_says_what_the_probe_learned() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let probe_url = demo.app("healthy").unwrap().probe_url.clone();
     let consent =
         |extra: &[&str]| step(&doctor(&demo, "healthy", false, extra), "consent").to_owned();
@@ -168,7 +154,7 @@ async fn point_7_the_consent_step_says_what_the_probe_learned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn point_10_the_report_names_its_app_and_its_time_to_the_second() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("healthy.md");
@@ -216,7 +202,7 @@ async fn point_10_the_report_names_its_app_and_its_time_to_the_second() {
 
     // A check that stopped at preflight still says what it was about.
     let stopped = dir.path().join("stopped.md");
-    let output = binary()
+    let output = real_clock_binary()
         .args([
             "doctor",
             "--tenant",
@@ -277,7 +263,7 @@ fn point_11_explain_fills_the_fixes_from_the_tokens_appid_and_tid() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn point_12_doctor_on_the_demo_never_probes_the_internet() {
-    let demo = start().await;
+    let demo = start_demo().await;
     // No --probe: the demo's own Graph route, with the app's token.
     let json = doctor(&demo, "no-consent", false, &[]);
     let probe = step(&json, "probe");
@@ -297,9 +283,9 @@ async fn point_12_doctor_on_the_demo_never_probes_the_internet() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn point_12_a_demo_url_names_its_scope() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
-    let output = binary()
+    let output = real_clock_binary()
         .args([
             "probe",
             "--url",
@@ -332,7 +318,7 @@ async fn point_12_a_demo_url_names_its_scope() {
 
 #[tokio::test]
 async fn point_12_the_walkthrough_names_the_role_x_grants() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let mut setup = demo_setup(&demo, "no-consent").unwrap();
     let reports = Session::new(setup).unwrap().run_all(Utc::now()).await;
     let failed = first_failure(&reports).unwrap();

@@ -189,3 +189,19 @@ pub fn names_in(dir: &std::path::Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The embedded demo tenant on its built-in model, on a random loopback port.
+pub async fn start_demo() -> entra_doctor::demo::RunningDemo {
+    use entra_doctor::demo::{self, DemoOptions, TenantModel};
+    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
+        .await
+        .unwrap()
+}
+
+/// The binary with a clean environment and the real clock (the demo tenant checks times for
+/// real; `cli::entra_doctor` fixes the clock instead).
+pub fn real_clock_binary() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-doctor"));
+    command.env_clear();
+    command
+}

@@ -9,20 +9,14 @@ use entra_doctor::auth::{
     Authority, AuthorityHost, ClientOptions, Credential, ScopeSet, Tenant, TokenClient,
     TokenRequest,
 };
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::RunningDemo;
 use entra_doctor::diagnose::{Severity, signature, token_version};
 use entra_doctor::token::verify::TimeCheck;
 use entra_doctor::token::{Verification, Verifier, VerifyTarget, decode};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::support::{TENANT_ID, json_finding_ids, v1_graph_token, v2_api_token};
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
+use crate::support::{TENANT_ID, json_finding_ids, start_demo, v1_graph_token, v2_api_token};
 
 async fn demo_token(demo: &RunningDemo, scope: &str) -> String {
     let app = demo.app("healthy").unwrap();
@@ -84,7 +78,7 @@ fn kid_of(raw: &str) -> String {
 
 #[tokio::test]
 async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
-    let demo = start().await;
+    let demo = start_demo().await;
     for (scope, ver, document) in [
         (
             "https://database.windows.net//.default",
@@ -118,7 +112,7 @@ async fn v1_and_v2_demo_tokens_verify_with_the_tenant_keys() {
 
 #[tokio::test]
 async fn a_tampered_token_is_rejected() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let mut parts: Vec<String> = raw.split('.').map(str::to_owned).collect();
     let mut claims: Value =
@@ -138,7 +132,7 @@ async fn a_tampered_token_is_rejected() {
 
 #[tokio::test]
 async fn a_key_not_in_the_jwks_is_explained_as_rollover_or_other_tenant() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let now = Utc::now().timestamp();
     let claims = json!({
         "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{}/", demo.tenant_id()),
@@ -165,7 +159,7 @@ async fn a_key_not_in_the_jwks_is_explained_as_rollover_or_other_tenant() {
 
 #[tokio::test]
 async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let now = Utc::now().timestamp();
     let claims = json!({
@@ -191,7 +185,7 @@ async fn a_token_of_another_tenant_is_told_apart_from_a_bad_signature() {
 
 #[tokio::test]
 async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
-    let demo = start().await;
+    let demo = start_demo().await;
     // The demo's Graph tokens carry a header nonce, as the real ones do; so does the fixture.
     let from_demo = demo_token(&demo, "https://graph.microsoft.com/.default").await;
     assert!(decode(&from_demo).unwrap().header.has_nonce);
@@ -214,7 +208,7 @@ async fn a_graph_token_with_a_nonce_is_not_verifiable_by_design_never_forged() {
 
 #[tokio::test]
 async fn keys_are_fetched_once_per_run_and_keep_their_fetch_time() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let raw = demo_token(&demo, "https://database.windows.net//.default").await;
     let token = decode(&raw).unwrap();
     let verifier = verifier();
@@ -294,7 +288,7 @@ fn decode_verify_json(demo: &RunningDemo, token: &str, extra: &[&str]) -> (Optio
 
 #[tokio::test(flavor = "multi_thread")]
 async fn decode_verify_reports_each_outcome_with_its_finding() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let genuine = demo_token(&demo, "https://database.windows.net//.default").await;
     let (code, json) = decode_verify_json(&demo, &format!("Bearer {genuine}"), &[]);
     assert_eq!(code, Some(0), "{json:#}");
@@ -413,7 +407,7 @@ async fn a_claims_challenge_from_the_demo_is_explained_and_answered_with_claims(
     use entra_doctor::diagnose::api::explain;
     use entra_doctor::probe::{ProbeRequest, Prober};
 
-    let demo = start().await;
+    let demo = start_demo().await;
     let url = format!("{}/graph/v1.0/security/alerts_v2", demo.authority_host());
     let prober = Prober::new(&entra_doctor::auth::ClientOptions::default()).unwrap();
     let call = |token: String| ProbeRequest {
@@ -469,7 +463,7 @@ async fn custom_signing_keys_are_found_under_appid() {
     use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    let demo = start().await;
+    let demo = start_demo().await;
     let api = "0580fc27-5a59-4256-bb3c-fa881957fdd7";
     let raw = demo_token(&demo, &format!("api://{api}/.default")).await;
     let token = decode(&raw).unwrap();

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TENANT_ID, json_finding_ids, jwt, v1_graph_token};
+use crate::support::{TENANT_ID, json_finding_ids, jwt, start_demo, v1_graph_token};
 
 /// The binary with a clean environment and the real clock: the demo tenant and these tokens
 /// are dated now.
@@ -22,12 +22,6 @@ fn entra_doctor() -> assert_cmd::Command {
     let mut command = crate::cli::entra_doctor();
     command.env_remove("ENTRA_DOCTOR_NOW");
     command
-}
-
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
 }
 
 /// A token with these claims (and a header `nonce` when given), signed with a key of the demo
@@ -119,7 +113,7 @@ fn outcome(json: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_self_minted_token_naming_its_own_key_server_is_refused_unfetched() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (keys, kid) = demo_keys(&demo).await;
     let attacker = key_server(None, &keys, None).await;
     let iss = format!("{}/{TENANT_ID}/", attacker.uri());
@@ -164,7 +158,7 @@ async fn a_self_minted_token_naming_its_own_key_server_is_refused_unfetched() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metadata_naming_keys_off_the_authoritys_host_is_refused() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (keys, kid) = demo_keys(&demo).await;
     let elsewhere = key_server(None, &keys, None).await;
     let iss = format!("https://sts.windows.net/{TENANT_ID}/");
@@ -191,7 +185,7 @@ async fn metadata_naming_keys_off_the_authoritys_host_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nonce_excuses_only_a_graph_token_and_never_passes() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (_, kid) = demo_keys(&demo).await;
     let iss = format!("https://sts.windows.net/{}/", demo.tenant_id());
     let host = ["--authority-host", demo.authority_host()];
@@ -244,7 +238,7 @@ async fn unreachable_keys_fail_closed_with_a_network_exit_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_does_not_pass_a_graph_token_it_cannot_verify() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let output = entra_doctor()
         .env("AZURE_CLIENT_SECRET", app.secret.as_ref().unwrap().expose())
@@ -357,7 +351,7 @@ fn tokens_come_from_standard_input_or_a_file_and_a_plain_one_is_warned_about() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn consent_reads_a_secret_from_standard_input_once() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let secret = app.secret.as_ref().unwrap().expose().to_owned();
     let consent = |extra: &[&str], stdin: &str| {

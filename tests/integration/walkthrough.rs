@@ -2,17 +2,13 @@
 //! finding), and each fix applied in the demo tenant until every step passes.
 
 use chrono::Utc;
-use entra_doctor::demo::{self, DemoOptions, RunningDemo, TenantModel};
+use entra_doctor::demo::RunningDemo;
 use entra_doctor::walkthrough::{
     self, DemoFix, Session, Status, StepId, StepReport, demo_setup, first_failure,
 };
 use pretty_assertions::assert_eq;
 
-async fn start() -> RunningDemo {
-    demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
-        .await
-        .unwrap()
-}
+use crate::support::start_demo;
 
 async fn run(setup: walkthrough::Setup) -> (Vec<StepReport>, walkthrough::Setup) {
     let mut session = Session::new(setup).unwrap();
@@ -53,7 +49,7 @@ const FIRST_FAILURE: &[(&str, Option<(StepId, &str)>)] = &[
 
 #[tokio::test]
 async fn every_scenario_fails_first_at_the_step_it_teaches() {
-    let demo = start().await;
+    let demo = start_demo().await;
     assert_eq!(
         demo.apps().len(),
         FIRST_FAILURE.len(),
@@ -89,7 +85,7 @@ async fn every_scenario_fails_first_at_the_step_it_teaches() {
 
 #[tokio::test]
 async fn applying_each_fix_in_the_demo_tenant_turns_the_path_green() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let control = demo.control();
     let expected_fixes: &[(&str, &str)] = &[
         ("no-consent", "grant-role"),
@@ -129,7 +125,7 @@ async fn applying_each_fix_in_the_demo_tenant_turns_the_path_green() {
 /// the fix is the T-SQL that makes the user, which `x` runs in the demo tenant.
 #[tokio::test]
 async fn a_sql_login_without_a_database_user_is_fixed_by_creating_one() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let mut setup = demo_setup(&demo, "no-consent").unwrap();
     setup
         .use_scope("https://database.windows.net//.default")
@@ -193,7 +189,7 @@ async fn a_sql_login_without_a_database_user_is_fixed_by_creating_one() {
 
 #[tokio::test]
 async fn the_scope_fixes_name_the_scope_that_works() {
-    let demo = start().await;
+    let demo = start_demo().await;
     for (scenario, scope) in [
         ("wrong-scope", "https://graph.microsoft.com/.default"),
         ("trailing-slash", "https://database.windows.net//.default"),
@@ -212,7 +208,7 @@ async fn the_scope_fixes_name_the_scope_that_works() {
 
 #[tokio::test]
 async fn the_role_fix_names_the_operators_ids_and_the_role() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("no-consent").unwrap().client_id.clone();
     let (reports, _) = run(demo_setup(&demo, "no-consent").unwrap()).await;
     let fix = first_failure(&reports).unwrap().fix.clone().unwrap();
@@ -233,7 +229,7 @@ async fn the_role_fix_names_the_operators_ids_and_the_role() {
 
 #[tokio::test]
 async fn a_certificate_step_shows_the_thumbprint_to_compare_with_the_portal() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (reports, _) = run(demo_setup(&demo, "unregistered-certificate").unwrap()).await;
     let credential = &reports[StepId::Credential.number() - 1];
     assert!(
@@ -247,19 +243,19 @@ async fn a_certificate_step_shows_the_thumbprint_to_compare_with_the_portal() {
 
 #[tokio::test]
 async fn a_change_lives_in_the_running_tenant_only() {
-    let first = start().await;
+    let first = start_demo().await;
     let (reports, mut setup) = run(demo_setup(&first, "no-consent").unwrap()).await;
     let fix = first_failure(&reports).unwrap().fix.clone().unwrap();
     walkthrough::apply(&mut setup, &fix.apply.unwrap(), Some(&first.control())).unwrap();
     // A restarted tenant has forgotten the grant.
-    let second = start().await;
+    let second = start_demo().await;
     let (again, _) = run(demo_setup(&second, "no-consent").unwrap()).await;
     assert_eq!(first_failure(&again).unwrap().step, StepId::Role);
 }
 
 #[tokio::test]
 async fn a_tenant_fix_needs_the_demo_tenant() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let (reports, mut setup) = run(demo_setup(&demo, "no-consent").unwrap()).await;
     let fix = first_failure(&reports).unwrap().fix.clone().unwrap();
     let error = walkthrough::apply(&mut setup, &fix.apply.unwrap(), None).unwrap_err();
@@ -271,7 +267,7 @@ async fn a_tenant_fix_needs_the_demo_tenant() {
 
 #[tokio::test]
 async fn one_step_runs_alone_and_later_steps_wait_for_earlier_failures() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let mut session = Session::new(demo_setup(&demo, "expired-secret").unwrap()).unwrap();
     let now = Utc::now();
     assert_eq!(session.check(StepId::App, now).await.status, Status::Passed);
@@ -285,7 +281,7 @@ async fn one_step_runs_alone_and_later_steps_wait_for_earlier_failures() {
 
 #[tokio::test]
 async fn an_unknown_tenant_fails_the_first_step_with_aadsts90002() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let mut setup = demo_setup(&demo, "healthy").unwrap();
     setup.request.authority = entra_doctor::auth::Authority::new(
         entra_doctor::auth::AuthorityHost::parse(demo.authority_host()).unwrap(),
@@ -318,7 +314,7 @@ fn walkthrough_command(demo: &RunningDemo, scenario: &str) -> assert_cmd::Comman
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_command_prints_every_step_as_json_and_exits_1_on_a_failure() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let output = walkthrough_command(&demo, "no-consent")
         .args(["-o", "json"])
         .output()
@@ -359,7 +355,7 @@ async fn the_command_prints_every_step_as_json_and_exits_1_on_a_failure() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_command_exits_0_when_every_step_passes() {
-    let demo = start().await;
+    let demo = start_demo().await;
     walkthrough_command(&demo, "healthy")
         .args(["-o", "json"])
         .assert()
@@ -369,7 +365,7 @@ async fn the_command_exits_0_when_every_step_passes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_terminal_the_command_prints_the_steps_as_text() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let output = walkthrough_command(&demo, "expired-secret")
         .output()
         .unwrap();
@@ -449,10 +445,10 @@ mod tab {
     use entra_doctor::walkthrough::{Status, StepId};
     use pretty_assertions::assert_eq;
 
-    use super::start;
+    use crate::support::start_demo;
 
     async fn open(scenario: &str) -> Headless {
-        Headless::new(Launch::demo(start().await, Some(scenario)).on_walkthrough())
+        Headless::new(Launch::demo(start_demo().await, Some(scenario)).on_walkthrough())
     }
 
     fn text(driver: &Headless, width: u16, height: u16) -> String {
@@ -555,7 +551,7 @@ mod tab {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_command_fills_what_its_options_leave_out_from_the_saved_profile() {
-    let demo = start().await;
+    let demo = start_demo().await;
     let app = demo.app("healthy").unwrap();
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("entra-doctor");
