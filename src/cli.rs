@@ -26,8 +26,8 @@ use std::io::Write;
 
 use serde_json::json;
 
+pub use crate::environment::Environment;
 pub use args::{Cli, Command, OutputFormat};
-pub use config::Environment;
 
 use crate::error::{Error, Failure};
 use crate::scrub;

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use super::args::{AlgArg, CloudArg, CredentialArgs};
 use crate::auth::{AssertionAlg, AssertionOptions, ClientOptions, Cloud};
 use crate::diagnose::FixContext;
-pub use crate::environment::{Environment, NETWORK_VARS};
+use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::setup::Prepared;
 use crate::setup::{self, CredentialSpec, Network, Password, Spec, Surface};
-pub use crate::setup::{Prepared, transport};
 
 impl CredentialArgs {
     /// The options as a spec; an error when they choose two credentials.

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::args::{ConsentArgs, GraphReadArgs};
-use super::config::Environment;
 use super::probe_cmd::stdin_reader;
 use super::{OutputFormat, Report, findings, token_arg};
 use crate::consent::Audit;
 use crate::consent::{self, AdminApp, AuditRequest};
 use crate::diagnose::Severity;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::setup::{CredentialSpec, Password};

@@ -7,12 +7,14 @@
 use serde_json::json;
 
 use super::args::DecodeArgs;
-use super::config::{Environment, cloud_of, transport};
+use super::config::cloud_of;
 use super::render::{token_json, token_text};
 use super::{OutputFormat, Report, findings, token_arg};
 use crate::auth::{AuthorityHost, ClientOptions, Deadline, TokenClient};
 use crate::diagnose::{self, signature, token_version};
+use crate::environment::Environment;
 use crate::error::Result;
+use crate::setup::transport;
 use crate::token::{Verifier, VerifyTarget, decode};
 
 pub async fn run(

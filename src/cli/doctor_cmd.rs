@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::args::DoctorArgs;
-use super::config::{Environment, prepare};
+use super::config::prepare;
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report};
@@ -18,6 +18,7 @@ use crate::cache::TokenCache;
 use crate::diagnose::{
     self, Finding, FixContext, Severity, api, preflight, token_checks, token_version,
 };
+use crate::environment::Environment;
 use crate::error::{Error, Failure, Result};
 use crate::probe::{self, ProbeRequest};
 use crate::token::{Audience, decode};

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::args::FederationArgs;
-use super::config::Environment;
 use super::{OutputFormat, Report, findings};
 use crate::diagnose::{Finding, Severity};
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::federation::{self, Comparison, ExternalClaims, FieldVerdict};
 use crate::secret::Secret;

@@ -20,10 +20,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::args::DoctorArgs;
-use super::config::Environment;
 use super::doctor_cmd::{Checklist, Outcome, check};
 use super::{OutputFormat, Report};
 use crate::diagnose::{Finding, FixContext};
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 
 pub use file::FleetApp;

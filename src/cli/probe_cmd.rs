@@ -9,12 +9,13 @@ use serde_json::json;
 use url::Url;
 
 use super::args::ProbeArgs;
-use super::config::{Environment, prepare};
+use super::config::prepare;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report, findings};
 use crate::auth::{ClientOptions, Deadline};
 use crate::cache::TokenCache;
 use crate::diagnose::{self, Finding, FixContext, Resources, Severity, api, token_checks};
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::probe::{self, ProbeReport, ProbeRequest};
 use crate::secret::Secret;

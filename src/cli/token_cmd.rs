@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::args::TokenArgs;
 use super::cache_cmd::cache_path;
-use super::config::{Environment, Prepared, prepare};
+use super::config::prepare;
 use super::render::{expiry, token_json, token_text};
 use super::{OutputFormat, Report};
 use crate::auth::{
@@ -16,8 +16,10 @@ use crate::auth::{
 };
 use crate::cache::{Miss, TokenCache};
 use crate::diagnose::www_authenticate::decode_claims;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::setup::Prepared;
 use crate::token::decode;
 
 /// The token, where it came from, and which cache served or stored it.

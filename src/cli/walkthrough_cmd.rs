@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use super::args::WalkthroughArgs;
-use super::config::Environment;
 use super::probe_cmd::stdin_reader;
 use super::{OutputFormat, Report};
 use crate::diagnose::FixContext;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::setup::Spec;
 use crate::walkthrough::{self, Session, Setup, StepReport};

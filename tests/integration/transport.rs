@@ -333,7 +333,8 @@ async fn no_proxy_names_go_direct() {
 
 #[test]
 fn proxy_variables_are_read_as_curl_reads_them() {
-    use entra_doctor::cli::config::{Environment, transport};
+    use entra_doctor::environment::Environment;
+    use entra_doctor::setup::transport;
     let env = Environment::from_pairs([
         ("https_proxy", "http://lower.example:1"),
         ("HTTPS_PROXY", "http://upper.example:2"),

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use super::{Checklist, Outcome, Probed};
 use crate::auth::Deadline;
 use crate::cli::args::{ConsentArgs, DoctorArgs, GraphReadArgs};
-use crate::cli::config::Environment;
 use crate::cli::consent_cmd;
 use crate::diagnose::{Severity, signature};
+use crate::environment::Environment;
 use crate::token::{Verification, Verifier, VerifyTarget};
 
 /// Checks the token against the tenant's published keys: a token the API cannot validate fails
