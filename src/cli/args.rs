@@ -442,7 +442,7 @@ pub struct ConsentArgs {
 
 /// Where Microsoft Graph is, and the app that reads it when the daemon itself may not
 /// (`consent` and `federation`).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GraphReadArgs {
     /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.
     /// https://graph.microsoft.com; the demo tenant's {authority}/graph].

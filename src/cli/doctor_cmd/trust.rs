@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Checklist, Outcome, Probed};
 use crate::auth::Deadline;
-use crate::cli::args::{ConsentArgs, DoctorArgs, GraphReadArgs};
+use crate::cli::args::DoctorArgs;
 use crate::cli::consent_cmd;
 use crate::diagnose::{Severity, signature};
 use crate::environment::Environment;
@@ -90,18 +90,30 @@ pub(super) async fn consent_step(
         );
         return;
     }
-    let consent_args = ConsentArgs {
-        credential: args.credential.clone(),
-        graph: GraphReadArgs {
-            graph_url: args.graph_url.clone(),
-            ..GraphReadArgs::default()
-        },
+    let daemon = match args.credential.spec() {
+        Ok(daemon) => daemon,
+        Err(error) => {
+            list.step("consent", Outcome::Skipped, error.to_string());
+            return;
+        }
+    };
+    let request = crate::consent::AuditRequest {
+        daemon,
+        graph_url: args.graph_url.clone(),
+        admin: None,
         token: None,
     };
+    let mut stdin = super::super::probe_cmd::stdin_reader();
     // The audit builds its own client: bounding it here keeps it inside the doctor's deadline.
     let audited = tokio::time::timeout_at(
         deadline.instant(),
-        consent_cmd::audit(&consent_args, env, now),
+        crate::consent::run(
+            &request,
+            env,
+            &mut stdin,
+            now,
+            Some(consent_cmd::retry_note()),
+        ),
     )
     .await;
     let Ok(audited) = audited else {
