@@ -46,6 +46,27 @@ pub struct Report {
     pub exit: u8,
 }
 
+impl Report {
+    /// Prints one line of standard output now, through the same choke point as the rest, instead
+    /// of keeping it for the end: a long run (a fleet, a tenant audit) shows each result as it
+    /// finishes and holds none of them. A closed pipe (`| head`) is not an error; any other
+    /// failure to write is, so the run stops instead of working for nobody.
+    pub fn stream_line(&self, line: &str) -> crate::error::Result<()> {
+        let style = if self.json {
+            scrub::Style::Json
+        } else {
+            scrub::LINES
+        };
+        let mut text = scrub::printable(line.trim_end_matches('\n'), style);
+        text.push('\n');
+        write_output(&mut std::io::stdout().lock(), text.as_bytes())
+            .map_err(|e| Error::InvalidInput {
+                what: "standard output".into(),
+                reason: format!("cannot write to it ({e}); the lines before this one were written"),
+            })
+    }
+}
+
 /// What a command line leaves to the binary: an exit code, or the terminal UI to open (the
 /// CLI and the TUI are siblings; the binary composes them).
 #[derive(Debug)]
