@@ -29,6 +29,7 @@ pub mod profile;
 pub mod scrub;
 pub mod secret;
 pub mod setup;
+pub mod signins;
 pub mod token;
 pub mod transport;
 #[cfg(feature = "tui")]
