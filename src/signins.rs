@@ -122,6 +122,19 @@ impl Query {
     }
 }
 
+/// The command that looks up the sign-in of a refused token request, as `explain` and the TUI
+/// offer it: `correlation_id` must be the GUID an extractor found; `client_id` narrows to the app.
+pub fn offer(correlation_id: &str, client_id: Option<&str>) -> String {
+    let app = client_id
+        .filter(|id| is_guid(&id.to_ascii_lowercase()))
+        .map(|id| format!(" --app {id}"))
+        .unwrap_or_default();
+    format!(
+        "entra-doctor signins --correlation-id {correlation_id}{app} --admin-client-id <an app \
+         with {READ_PERMISSION}>"
+    )
+}
+
 /// An OData string literal: single-quoted, a quote inside doubled (OData ABNF `SQUOTE-in-string`).
 pub fn odata_string(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))

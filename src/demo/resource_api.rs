@@ -50,9 +50,24 @@ pub(super) async fn handle(
             Some((graph, route))
         })
         .flatten();
-    let found = match &directory {
-        Some((graph, route)) => Some((*graph, route)),
-        None => find_route(&state, uri.path()),
+    // The sign-in log checks its permission itself, to answer with Graph's own 403.
+    let log_route = super::signin_log::serves(uri.path())
+        .then(|| {
+            let graph = state
+                .model
+                .resources
+                .iter()
+                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
+            Some((graph, super::graph_directory::route(uri.path())))
+        })
+        .flatten()
+        .map(|(graph, mut route)| {
+            route.any_role.clear();
+            (graph, route)
+        });
+    let found = match (&directory, &log_route) {
+        (Some((graph, route)), _) | (None, Some((graph, route))) => Some((*graph, route)),
+        (None, None) => find_route(&state, uri.path()),
     };
     let Some((resource, route)) = found else {
         let refused = &Refusals::builtin().demo.not_found;
@@ -109,6 +124,9 @@ pub(super) async fn handle(
     }
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
+    }
+    if log_route.is_some() {
+        return sign_in_log(&ctx, &roles, &uri);
     }
     let body: Value = if directory.is_some() {
         match super::graph_directory::answer(
@@ -179,6 +197,33 @@ fn add_federated_credential(live: &Arc<Live>, ctx: &Ctx<'_>, path: &str, body: &
         )
             .into_response(),
         Err(e) => refuse(&e.to_string()),
+    }
+}
+
+/// `GET …/auditLogs/signIns`: the demo's sign-in log, as Graph lists it.
+fn sign_in_log(ctx: &Ctx<'_>, roles: &[&str], uri: &Uri) -> Response {
+    let error_ctx = ctx.error_ctx();
+    let answer = super::signin_log::answer(
+        &ctx.state.signins,
+        &ctx.state.authority_host,
+        uri.path(),
+        uri.query(),
+        roles,
+        error_ctx.client_request_id.as_deref(),
+    );
+    let mut out = super::resource_errors::common_headers(&error_ctx);
+    out.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    match answer {
+        super::signin_log::Answer::Page(body) => {
+            (StatusCode::OK, out, axum::Json(body)).into_response()
+        }
+        super::signin_log::Answer::Forbidden(body) => {
+            (StatusCode::FORBIDDEN, out, axum::Json(body)).into_response()
+        }
+        super::signin_log::Answer::Throttled(wait) => throttled(&error_ctx, wait),
     }
 }
 

@@ -40,7 +40,7 @@ pub fn findings(entries: &[SignIn], query: &Query, context: &FixContext) -> Vec<
             .cause(
                 "sign-ins reach the log minutes after they happen; the log keeps 7 days (Entra ID \
                  P1/P2: 30); and a request refused before Entra ID knew the tenant or the app (a \
-                 wrong tenant, an unknown client id) is not logged in this tenant",
+                 wrong tenant, an unknown client id) may not be in this tenant's log",
             )
             .fix("Run the lookup again in a few minutes")
             .fix("Check the tenant: the sign-in is logged in the tenant the token was requested from")
