@@ -185,6 +185,11 @@ fn issue(
         app.service_principal_id.clone(),
     ));
     attempt.credential = super::signin_log::credential_of(app, &form, basic.as_ref());
+    // The log names the resource asked for even when the request fails before it is checked.
+    attempt.resource = requested_resource(endpoint, &form)
+        .ok()
+        .and_then(|r| model.find_resource(&r))
+        .map(|r| (r.display_name.clone(), r.service_principal_id.clone()));
 
     let now = chrono::Utc::now().timestamp();
     let auth = authenticate(state, tenant, app, &form, basic, now)?;
@@ -199,10 +204,6 @@ fn issue(
             ),
         )
     })?;
-    attempt.resource = Some((
-        resource.display_name.clone(),
-        resource.service_principal_id.clone(),
-    ));
 
     let grant = token::Grant {
         model,

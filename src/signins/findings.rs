@@ -78,7 +78,13 @@ pub fn findings(entries: &[SignIn], query: &Query, context: &FixContext) -> Vec<
             );
         }
         if let Some(code) = entry.error_code() {
-            let mut finding = catalog.finding(code, context);
+            // The fixes are for the app that failed to sign in, not the one reading the log.
+            let mut own = context.clone();
+            own.client_id = entry
+                .app_id
+                .clone()
+                .filter(|id| crate::auth::tenant::is_guid(&id.to_ascii_lowercase()));
+            let mut finding = catalog.finding(code, &own);
             if let Some(reason) = entry
                 .status
                 .as_ref()
@@ -152,7 +158,7 @@ pub fn denied(status: u16, detail: &str, url: &str, reader: &str) -> Finding {
         format!("The reading app lacks {READ_PERMISSION} (application permission, admin consent)"),
     )
     .cause(format!(
-        "Graph refused to list sign-ins to app {reader}: its token carries no {READ_PERMISSION} \
+        "Graph refused app {reader} the sign-in log: its token carries no {READ_PERMISSION} \
          role. An app needs the permission only, no directory role (a signed-in user would also \
          need Reports Reader, Security Reader, Security Administrator or Global Reader)"
     ))

@@ -43,7 +43,12 @@ pub async fn lookup(
     now: DateTime<Utc>,
 ) -> Result<Lookup> {
     request.query.validate()?;
-    let daemon = &request.daemon;
+    // The reading app's token is for Microsoft Graph, whatever scope the daemon uses.
+    let mut daemon = request.daemon.clone();
+    if daemon.scopes.iter().all(|s| s.trim().is_empty()) {
+        daemon.scopes = vec!["https://graph.microsoft.com/.default".to_owned()];
+    }
+    let daemon = &daemon;
     let context = daemon.fix_context();
     let (token, graph_url) = crate::consent::graph_token(
         daemon,

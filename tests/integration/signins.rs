@@ -127,9 +127,10 @@ async fn a_long_list_pages_through_the_demo_s_429() {
     // Two pages of at most 50; the second was answered 429 once and read after Retry-After.
     assert_eq!(summary["count"], 55, "{summary:#}");
     assert_eq!(json_finding_ids(summary), ["signins.succeeded"]);
-    // Newest first, as Graph lists them.
+    // Newest first, as Graph lists them: the reading app's own token request, then ours.
+    assert_eq!(lines[0]["signin"]["appId"], healthy);
     assert_eq!(
-        lines[0]["signin"]["correlationId"],
+        lines[1]["signin"]["correlationId"],
         "00000000-0000-4000-8000-000000000054"
     );
 }
