@@ -207,7 +207,7 @@ fn thumbprint(key: &str) -> Option<String> {
         return Some(key.to_ascii_uppercase());
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(key).ok()?;
-    (bytes.len() == 20).then(|| bytes.iter().map(|b| format!("{b:02X}")).collect())
+    (bytes.len() == 20).then(|| crate::auth::certificate::upper_hex(&bytes))
 }
 
 fn text(value: &Value, name: &str) -> Option<String> {
