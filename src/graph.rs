@@ -164,6 +164,8 @@ pub struct Pages<'a> {
     token: &'a Secret,
     origin: Option<url::Origin>,
     next: Option<String>,
+    /// A bad next link, reported on the call after its page was handed out.
+    refused: Option<ReadFailure>,
     read: u32,
 }
 
@@ -175,6 +177,7 @@ impl<'a> Pages<'a> {
             token,
             origin: Url::parse(first_url).ok().map(|u| u.origin()),
             next: Some(first_url.to_owned()),
+            refused: None,
             read: 0,
         }
     }
@@ -184,8 +187,12 @@ impl<'a> Pages<'a> {
         self.read
     }
 
-    /// The next page's items; `None` after the last page.
+    /// The next page's items; `None` after the last page. A page whose next link cannot be
+    /// followed is still handed out; the refusal comes on the call after it.
     pub async fn next_page(&mut self) -> Option<Result<Vec<Value>, ReadFailure>> {
+        if let Some(refused) = self.refused.take() {
+            return Some(Err(refused));
+        }
         let url = self.next.take()?;
         Some(self.read_page(&url).await)
     }
@@ -203,7 +210,10 @@ impl<'a> Pages<'a> {
         let mut page = get(self.client, url, self.token).await?;
         self.read += 1;
         if let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) {
-            self.next = Some(self.checked_next(url, next)?);
+            match self.checked_next(url, next) {
+                Ok(next) => self.next = Some(next),
+                Err(refused) => self.refused = Some(refused),
+            }
         }
         Ok(match page.get_mut("value").map(Value::take) {
             Some(Value::Array(items)) => items,
