@@ -11,35 +11,17 @@ mod run;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use url::Url;
 
 use crate::auth::TokenClient;
-use crate::auth::authority::ensure_secure;
-use crate::auth::client::{read_capped, snippet};
-use crate::error::Error;
 use crate::secret::Secret;
 use crate::token::DecodedToken;
 
+pub use crate::graph::ReadFailure;
+use crate::graph::get;
 pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, graph_token, run};
 
 /// The application permission the audit itself needs.
 pub const AUDIT_PERMISSION: &str = "Application.Read.All";
-
-/// Why Graph could not be read.
-#[derive(Debug)]
-pub enum ReadFailure {
-    /// 401/403: the Graph token lacks the permission to read applications.
-    Denied {
-        url: String,
-        status: u16,
-        detail: String,
-    },
-    /// The app registration or a service principal is not in the tenant.
-    NotFound {
-        what: String,
-    },
-    Failed(Error),
-}
 
 /// What Graph says about one client and one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,70 +213,6 @@ pub fn audit(directory: &Directory, token: Option<&DecodedToken>) -> Vec<Permiss
         }
     }
     rows
-}
-
-/// A Graph `GET` with the bearer token: 401/403 become [`ReadFailure::Denied`] with Graph's own
-/// words; shared with [`crate::federation::graph`].
-pub(crate) async fn get(
-    client: &TokenClient,
-    url_text: &str,
-    token: &Secret,
-) -> Result<Value, ReadFailure> {
-    let failed = |e: Error| ReadFailure::Failed(e);
-    let url = Url::parse(url_text).map_err(|e| {
-        failed(Error::InvalidInput {
-            what: format!("Graph URL {url_text:?}"),
-            reason: e.to_string(),
-        })
-    })?;
-    // The bearer token goes only where a credential may go.
-    ensure_secure(&url).map_err(failed)?;
-    crate::scrub::remember(token);
-    let deadline = client.deadline();
-    let Some(left) = deadline.remaining() else {
-        return Err(failed(crate::auth::client::deadline_reached(
-            url_text, &deadline, 0,
-        )));
-    };
-    let response = client
-        .http()
-        .get(url)
-        .bearer_auth(token.expose())
-        .timeout(left)
-        .send()
-        .await
-        .map_err(|e| failed(client.transport(url_text, &e)))?;
-    let status = response.status().as_u16();
-    let body = read_capped(response)
-        .await
-        .map_err(|e| failed(client.transport(url_text, &e)))?;
-    if status == 401 || status == 403 {
-        let detail = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| {
-                let error = v.get("error")?;
-                Some(format!(
-                    "{}: {}",
-                    text(error, "code").unwrap_or_default(),
-                    text(error, "message").unwrap_or_default()
-                ))
-            })
-            .unwrap_or_else(|| snippet(&body));
-        return Err(ReadFailure::Denied {
-            url: url_text.to_owned(),
-            status,
-            detail,
-        });
-    }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(value) if status == 200 => Ok(value),
-        _ => Err(failed(Error::UnexpectedResponse {
-            url: url_text.to_owned(),
-            status,
-            content_type: String::new(),
-            snippet: snippet(&body),
-        })),
-    }
 }
 
 fn list<'a>(value: &'a Value, name: &str) -> &'a [Value] {

@@ -130,6 +130,18 @@ pub enum Error {
         retry_after: Option<String>,
     },
 
+    /// Microsoft Graph kept answering 429 (or 503) after the retries the tool waits out itself.
+    #[error(
+        "Microsoft Graph throttled the read of {url} {attempts} time(s) in a row{}; Graph limits \
+         each app per tenant, so run again in a few minutes, or outside busy hours",
+        retry_after_text(.retry_after.as_deref())
+    )]
+    GraphThrottled {
+        url: String,
+        retry_after: Option<String>,
+        attempts: u32,
+    },
+
     #[error(
         "{url} answered HTTP {status} with a redirect to {location:?}: entra-doctor does not \
          follow redirects with credentials (that would hand them to whoever answered); a proxy \
@@ -229,6 +241,7 @@ impl Error {
             Error::ManagedIdentity(error) => error.failure(),
             Error::UnexpectedResponse { .. }
             | Error::Throttled { .. }
+            | Error::GraphThrottled { .. }
             | Error::Redirected { .. }
             | Error::Timeout { .. }
             | Error::Network { .. }

@@ -158,6 +158,16 @@ impl TokenClient {
         &self.http
     }
 
+    /// Who hears of retries: Graph reads over this client report theirs there too.
+    pub(crate) fn retry_observer(&self) -> Option<&RetryObserver> {
+        self.on_retry.as_ref()
+    }
+
+    /// How long the first retry waits when the server names no `Retry-After`.
+    pub(crate) fn backoff(&self) -> Duration {
+        self.options.backoff
+    }
+
     /// The deadline an operation starting now runs under: the command's, or one of its own.
     pub fn deadline(&self) -> Deadline {
         self.options

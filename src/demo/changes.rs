@@ -199,6 +199,8 @@ fn add_secret(model: &mut TenantModel, client_id: &str, now: DateTime<Utc>) -> R
         id: uuid::Uuid::new_v4().to_string(),
         value: DemoSecret::new(value.clone()),
         expires,
+        display_name: Some("entra-doctor walkthrough".into()),
+        created: Some(now),
     });
     Ok(Applied {
         summary: format!(

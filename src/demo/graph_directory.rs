@@ -21,6 +21,7 @@ pub(super) fn serves(path: &str) -> bool {
     }
     path.strip_prefix(PREFIX).is_some_and(|rest| {
         rest == "applications"
+            || single_app_id(rest).is_some()
             || rest == "servicePrincipals"
             || (rest.starts_with("servicePrincipals/") && rest.ends_with("/appRoleAssignments"))
     })
@@ -100,6 +101,17 @@ pub(super) fn answer(
     let rest = path.strip_prefix(PREFIX)?;
     let wanted = filter_app_id(query);
     let context = |what: &str| format!("https://graph.microsoft.com/v1.0/$metadata#{what}");
+    if let Some(app_id) = single_app_id(rest) {
+        let app = model.application_by_client_id(app_id)?;
+        let mut object = select(application(model, app), query);
+        if let Value::Object(map) = &mut object {
+            map.insert(
+                "@odata.context".into(),
+                json!(context("applications/$entity")),
+            );
+        }
+        return Some(object);
+    }
     if rest == "applications" {
         let apps: Vec<Value> = model
             .applications
@@ -224,6 +236,39 @@ fn federated_credentials(
     }))
 }
 
+/// `applications(appId='…')`: the app id of a single application's path.
+fn single_app_id(rest: &str) -> Option<&str> {
+    let app_id = rest
+        .strip_prefix("applications(appId='")?
+        .strip_suffix("')")?;
+    (!app_id.contains('\'') && !app_id.contains('/')).then_some(app_id)
+}
+
+/// An object cut down to the properties a `$select` names, as Graph returns it (an absent or
+/// empty `$select` keeps everything).
+pub(super) fn select(object: Value, query: Option<&str>) -> Value {
+    let Some(wanted) = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "$select")
+            .map(|(_, v)| v.into_owned())
+    }) else {
+        return object;
+    };
+    let names: Vec<&str> = wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    match object {
+        Value::Object(map) if !names.is_empty() => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| names.contains(&k.as_str()) || k.starts_with("@odata"))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// `appId eq '…'` of a `$filter` query parameter.
 fn filter_app_id(query: Option<&str>) -> Option<String> {
     let filter = url::form_urlencoded::parse(query?.as_bytes())
@@ -268,11 +313,73 @@ fn application(model: &TenantModel, app: &Application) -> Value {
         access.push(json!({"resourceAppId": resource.app_id, "resourceAccess": entries}));
     }
     json!({
-        "id": app.service_principal_id.chars().rev().collect::<String>(),
+        "id": application_object_id(app),
         "appId": app.client_id,
         "displayName": app.display_name,
+        "signInAudience": "AzureADMyOrg",
         "requiredResourceAccess": access,
+        "passwordCredentials": password_credentials(app),
+        "keyCredentials": key_credentials(model, app),
     })
+}
+
+/// The application object's id (not the client id, nor the service principal's id).
+pub(super) fn application_object_id(app: &Application) -> String {
+    app.service_principal_id.chars().rev().collect()
+}
+
+/// The secrets as Graph lists them: never the value, only its first three characters
+/// (<https://learn.microsoft.com/graph/api/resources/passwordcredential>).
+fn password_credentials(app: &Application) -> Vec<Value> {
+    let stamp =
+        |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.secrets
+        .iter()
+        .map(|s| {
+            json!({
+                "customKeyIdentifier": null,
+                "displayName": s.display_name,
+                "endDateTime": stamp(s.expires),
+                "hint": s.hint(),
+                "keyId": s.id,
+                "secretText": null,
+                "startDateTime": stamp(s.start()),
+            })
+        })
+        .collect()
+}
+
+/// The registered certificates as Graph lists them: `customKeyIdentifier` is the SHA-1
+/// thumbprint in Base64 (Graph's Binary), dates from the certificate itself
+/// (<https://learn.microsoft.com/graph/api/resources/keycredential>). The key id is derived
+/// from the thumbprint, so it is stable across runs.
+fn key_credentials(model: &TenantModel, app: &Application) -> Vec<Value> {
+    use base64::Engine as _;
+    app.certificates
+        .iter()
+        .filter_map(|name| {
+            let cert = super::keys::CertInfo::from_pem(model.file(name).ok()?, name).ok()?;
+            let stamp = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            };
+            let hex = cert.thumbprint_hex().to_ascii_lowercase();
+            let thumbprint: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                .collect();
+            Some(json!({
+                "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(thumbprint),
+                "displayName": format!("CN={}", name.trim_end_matches(".crt.pem")),
+                "endDateTime": stamp(cert.not_after),
+                "key": null,
+                "keyId": format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]),
+                "startDateTime": stamp(cert.not_before),
+                "type": "AsymmetricX509Cert",
+                "usage": "Verify",
+            }))
+        })
+        .collect()
 }
 
 fn resource_principal(resource: &Resource) -> Value {

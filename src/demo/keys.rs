@@ -22,6 +22,7 @@ pub(super) struct CertInfo {
     modulus: Vec<u8>,
     exponent: Vec<u8>,
     pub not_after: i64,
+    pub not_before: i64,
 }
 
 impl CertInfo {
@@ -49,6 +50,7 @@ impl CertInfo {
         let modulus = strip_leading_zeros(rsa.modulus);
         let exponent = strip_leading_zeros(rsa.exponent);
         let not_after = cert.validity().not_after.timestamp();
+        let not_before = cert.validity().not_before.timestamp();
         let der = pem.contents.clone();
         Ok(Self {
             sha1: sha1::Sha1::digest(&der).to_vec(),
@@ -57,6 +59,7 @@ impl CertInfo {
             modulus,
             exponent,
             not_after,
+            not_before,
         })
     }
 

@@ -340,9 +340,30 @@ pub struct Requested {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSecret {
+    /// Graph's `keyId`.
     pub id: String,
     pub value: DemoSecret,
     pub expires: DateTime<Utc>,
+    /// The description given when it was added (Graph's `displayName`).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// When it was added (Graph's `startDateTime`); two years before `expires` when absent,
+    /// the longest the admin center offers.
+    #[serde(default)]
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ClientSecret {
+    /// The secret's first three characters: all of it Graph ever shows (`hint`).
+    pub fn hint(&self) -> String {
+        self.value.expose().chars().take(3).collect()
+    }
+
+    /// When it became valid.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.created
+            .unwrap_or_else(|| self.expires - chrono::Duration::days(730))
+    }
 }
 
 /// What the demo hands the operator to sign in with.

@@ -5,15 +5,15 @@
 //! Flexible credentials have no `subject`, and v1.0 does not return their
 //! `claimsMatchingExpression`: when one is seen, the list is read again from `beta`, which
 //! does. Reading needs `Application.Read.All` (application permission) or ownership of the app.
-//! The Graph plumbing (https only, bearer token scrubbed, 401/403 as Graph worded them) is
-//! [`crate::consent`]'s.
+//! The Graph plumbing (https only, bearer token scrubbed, 401/403 as Graph worded them,
+//! throttling waited out) is [`crate::graph`]'s.
 
 use serde_json::Value;
 
 use super::compare::FederatedCredential;
 use crate::auth::TokenClient;
-use crate::consent::ReadFailure;
 use crate::error::Error;
+use crate::graph::ReadFailure;
 use crate::secret::Secret;
 
 /// The permission the read needs (or the token's app must own the app registration).
@@ -53,7 +53,7 @@ async fn list(
     token: &Secret,
     client_id: &str,
 ) -> Result<Vec<FederatedCredential>, ReadFailure> {
-    let body = match crate::consent::get(client, url, token).await {
+    let body = match crate::graph::get(client, url, token).await {
         Ok(body) => body,
         Err(ReadFailure::Failed(Error::UnexpectedResponse { status: 404, .. })) => {
             return Err(ReadFailure::NotFound {

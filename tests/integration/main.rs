@@ -22,6 +22,7 @@ mod fault_server;
 mod faults;
 mod federation;
 mod fleet;
+mod graph_reader;
 mod hostile;
 mod hostile_echo;
 mod hostile_files;
