@@ -89,13 +89,13 @@ impl Query {
         if let Some(id) = &self.correlation_id {
             parts.push(format!(
                 "correlationId eq {}",
-                odata_string(&id.to_ascii_lowercase())
+                crate::graph::odata_literal(&id.to_ascii_lowercase())
             ));
         }
         if let Some(id) = &self.app_id {
             parts.push(format!(
                 "appId eq {}",
-                odata_string(&id.to_ascii_lowercase())
+                crate::graph::odata_literal(&id.to_ascii_lowercase())
             ));
         }
         if let Some(since) = self.since {
@@ -133,11 +133,6 @@ pub fn offer(correlation_id: &str, client_id: Option<&str>) -> String {
         "entra-doctor signins --correlation-id {correlation_id}{app} --admin-client-id <an app \
          with {READ_PERMISSION}>"
     )
-}
-
-/// An OData string literal: single-quoted, a quote inside doubled (OData ABNF `SQUOTE-in-string`).
-pub fn odata_string(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
 }
 
 /// `2h`, `30m`, `7d` before `now`, or an RFC 3339 time or a `YYYY-MM-DD` date (UTC midnight).

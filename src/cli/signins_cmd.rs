@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::args::SigninsArgs;
-use super::consent_cmd::admin_app;
+use super::consent_cmd::{admin_app, retry_note};
 use super::probe_cmd::stdin_reader;
 use super::render::clean;
 use super::{OutputFormat, Report, findings};
@@ -76,7 +76,7 @@ pub async fn lookup(args: &SigninsArgs, env: &Environment, now: DateTime<Utc>) -
         query,
     };
     let mut stdin = stdin_reader();
-    signins::lookup(&request, env, &mut stdin, now).await
+    signins::lookup(&request, env, &mut stdin, now, Some(retry_note())).await
 }
 
 fn text(lookup: &Lookup) -> String {

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Query, SignIn};
-use crate::consent::{AdminApp, ReadFailure};
+use crate::auth::client::RetryObserver;
+use crate::consent::AdminApp;
 use crate::diagnose::{Finding, preflight};
 use crate::environment::Environment;
 use crate::error::Result;
+use crate::graph::ReadFailure;
 use crate::setup::{self, Spec};
 
 /// What to look up, and as whom.
@@ -35,12 +37,14 @@ pub struct Lookup {
     pub findings: Vec<Finding>,
 }
 
-/// Runs the lookup. `stdin` is read at most once, for a daemon secret from standard input.
+/// Runs the lookup. `stdin` is read at most once, for a daemon secret from standard input;
+/// `on_retry` hears of every throttled page waited out.
 pub async fn lookup(
     request: &LookupRequest,
     env: &Environment,
     stdin: &mut (dyn FnMut() -> std::io::Result<String> + Send),
     now: DateTime<Utc>,
+    on_retry: Option<RetryObserver>,
 ) -> Result<Lookup> {
     request.query.validate()?;
     // The reading app's token is for Microsoft Graph, whatever scope the daemon uses.
@@ -66,7 +70,10 @@ pub async fn lookup(
         .or_else(|| daemon.client_id.clone())
         .unwrap_or_else(|| "<the reading app>".to_owned());
     let options = setup::client_options(&daemon.network, env)?;
-    let client = crate::auth::TokenClient::new(options)?;
+    let mut client = crate::auth::TokenClient::new(options)?;
+    if let Some(observer) = on_retry {
+        client = client.on_retry(observer);
+    }
     let (entries, skipped, findings) =
         match super::read(&client, &graph_url, &token, &request.query).await {
             Ok((entries, skipped)) => {

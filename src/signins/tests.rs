@@ -113,12 +113,6 @@ fn anything_but_a_guid_is_refused_before_it_reaches_a_filter() {
 }
 
 #[test]
-fn odata_strings_double_their_quotes() {
-    assert_eq!(odata_string("O'Brien"), "'O''Brien'");
-    assert_eq!(odata_string(""), "''");
-}
-
-#[test]
 fn since_reads_durations_and_dates_and_refuses_nonsense() {
     assert_eq!(
         parse_since("2h", now()).unwrap(),

@@ -232,7 +232,7 @@ async fn a_next_link_to_another_host_gets_no_token() {
         "the other host was called"
     );
     assert!(
-        stdout.contains("bearer token is sent to Graph's host only"),
+        stdout.contains("the token is sent nowhere else"),
         "{stdout}{stderr}"
     );
 }
