@@ -35,39 +35,11 @@ pub(super) async fn handle(
     // Graph's one write: adding a federated credential to an application.
     let is_write = method == Method::POST
         && super::graph_directory::federated_post_target(uri.path()).is_some();
-    let directory = super::graph_directory::serves(uri.path())
-        .then(|| {
-            let graph = state
-                .model
-                .resources
-                .iter()
-                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            let route = if is_write {
-                super::graph_directory::write_route(uri.path())
-            } else {
-                super::graph_directory::route(uri.path())
-            };
-            Some((graph, route))
-        })
-        .flatten();
-    // The sign-in log checks its permission itself, to answer with Graph's own 403.
-    let log_route = super::signin_log::serves(uri.path())
-        .then(|| {
-            let graph = state
-                .model
-                .resources
-                .iter()
-                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            Some((graph, super::graph_directory::route(uri.path())))
-        })
-        .flatten()
-        .map(|(graph, mut route)| {
-            route.any_role.clear();
-            (graph, route)
-        });
-    let found = match (&directory, &log_route) {
-        (Some((graph, route)), _) | (None, Some((graph, route))) => Some((*graph, route)),
-        (None, None) => find_route(&state, uri.path()),
+    let is_log = super::signin_log::serves(uri.path());
+    let directory = graph_route(&state, uri.path(), is_write, is_log);
+    let found = match &directory {
+        Some((graph, route)) => Some((*graph, route)),
+        None => find_route(&state, uri.path()),
     };
     let Some((resource, route)) = found else {
         let refused = &Refusals::builtin().demo.not_found;
@@ -125,7 +97,7 @@ pub(super) async fn handle(
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
     }
-    if log_route.is_some() {
+    if is_log {
         return sign_in_log(&ctx, &roles, &uri);
     }
     let body: Value = if directory.is_some() {
@@ -198,6 +170,31 @@ fn add_federated_credential(live: &Arc<Live>, ctx: &Ctx<'_>, path: &str, body: &
             .into_response(),
         Err(e) => refuse(&e.to_string()),
     }
+}
+
+/// Graph, and the route a directory or sign-in-log path is checked against.
+fn graph_route<'a>(
+    state: &'a AppState,
+    path: &str,
+    is_write: bool,
+    is_log: bool,
+) -> Option<(&'a Resource, Route)> {
+    if !is_log && !super::graph_directory::serves(path) {
+        return None;
+    }
+    let graph = state
+        .model
+        .resources
+        .iter()
+        .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
+    let route = if is_write {
+        super::graph_directory::write_route(path)
+    } else if is_log {
+        super::signin_log::route(path)
+    } else {
+        super::graph_directory::route(path)
+    };
+    Some((graph, route))
 }
 
 /// `GET …/auditLogs/signIns`: the demo's sign-in log, as Graph lists it.

@@ -36,6 +36,14 @@ pub(super) fn serves(path: &str) -> bool {
     path == BETA_PATH || path == V1_PATH
 }
 
+/// The route the token is checked against: Graph's, with no role (the log checks
+/// `AuditLog.Read.All` itself, to answer with Graph's own 403).
+pub(super) fn route(path: &str) -> super::model::Route {
+    let mut route = super::graph_directory::route(path);
+    route.any_role.clear();
+    route
+}
+
 /// Graph's default and largest page.
 const MAX_PAGE: usize = 1000;
 /// Throttled skiptokens remembered (then forgotten all at once: a bound, not a history).
@@ -148,7 +156,7 @@ pub(super) fn credential_of(
             .ok()
             .and_then(|h| h.x5t)
             .and_then(|x5t| URL_SAFE_NO_PAD.decode(x5t.trim_end_matches('=')).ok())
-            .map(|bytes| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>());
+            .map(|bytes| super::keys::hex_upper(&bytes));
         return Some(Credential::Certificate { thumbprint });
     }
     let secret = param("client_secret").or(basic.map(|(_, s)| s.as_str()))?;

@@ -2,7 +2,7 @@
 //! failure's AADSTS code explained through the catalog, a Conditional Access block by name, the
 //! log's delay, and the permission or licence the read lacks.
 
-use super::{DOCS, Query, READ_PERMISSION, SignIn};
+use super::{AppliedPolicy, DOCS, Query, READ_PERMISSION, SignIn};
 use crate::diagnose::{Catalog, Finding, FixContext, Severity};
 
 /// Graph's code when the reading app lacks the permission. Source: a real 403 from
@@ -26,57 +26,11 @@ const CA_DOC: &str =
 pub fn findings(entries: &[SignIn], query: &Query, context: &FixContext) -> Vec<Finding> {
     let mut found = Vec::new();
     if entries.is_empty() {
-        let what = match (&query.correlation_id, &query.app_id) {
-            (Some(id), _) => format!("correlation id {id}"),
-            (None, Some(app)) => format!("app {app}"),
-            (None, None) => "this query".to_owned(),
-        };
-        found.push(
-            Finding::new(
-                "signins.none-yet",
-                Severity::Warning,
-                format!("No service-principal sign-in in the log for {what} (yet)"),
-            )
-            .cause(
-                "sign-ins reach the log minutes after they happen; the log keeps 7 days (Entra ID \
-                 P1/P2: 30); and a request refused before Entra ID knew the tenant or the app (a \
-                 wrong tenant, an unknown client id) may not be in this tenant's log",
-            )
-            .fix("Run the lookup again in a few minutes")
-            .fix("Check the tenant: the sign-in is logged in the tenant the token was requested from")
-            .doc(DOCS),
-        );
+        found.push(none_yet(query));
     }
     let catalog = Catalog::builtin();
     for entry in entries {
-        for policy in entry.blocking_policies() {
-            let name = policy.display_name.as_deref().unwrap_or("(unnamed)");
-            found.push(
-                Finding::new(
-                    "signins.blocked-by-conditional-access",
-                    Severity::Error,
-                    format!("Blocked by Conditional Access policy '{name}'"),
-                )
-                .cause(
-                    "a Conditional Access policy for workload identities applies to this service \
-                     principal and blocked the token request (such policies block only: by \
-                     location, outside the allowed IP ranges, or by service principal risk)",
-                )
-                .evidence(format!(
-                    "policy {} ({}): result failure{}",
-                    name,
-                    policy.id.as_deref().unwrap_or("-"),
-                    if policy.enforced_grant_controls.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", grant controls {}", policy.enforced_grant_controls.join(", "))
-                    }
-                ))
-                .fix("Request the token from an allowed location (the sign-in's IP is in the entry), or have a Conditional Access Administrator exclude this service principal or add its IP range to the policy's named location")
-                .fix("Portal: Entra admin center › Protection › Conditional Access › Policies")
-                .doc(CA_DOC),
-            );
-        }
+        found.extend(entry.blocking_policies().into_iter().map(blocked));
         if let Some(code) = entry.error_code() {
             // The fixes are for the app that failed to sign in, not the one reading the log.
             let mut own = context.clone();
@@ -131,6 +85,56 @@ pub fn findings(entries: &[SignIn], query: &Query, context: &FixContext) -> Vec<
     }
     crate::diagnose::sort(&mut found);
     found
+}
+
+/// Nothing in the log (yet) for the query.
+fn none_yet(query: &Query) -> Finding {
+    let what = match (&query.correlation_id, &query.app_id) {
+        (Some(id), _) => format!("correlation id {id}"),
+        (None, Some(app)) => format!("app {app}"),
+        (None, None) => "this query".to_owned(),
+    };
+    Finding::new(
+        "signins.none-yet",
+        Severity::Warning,
+        format!("No service-principal sign-in in the log for {what} (yet)"),
+    )
+    .cause(
+        "sign-ins reach the log minutes after they happen; the log keeps 7 days (Entra ID \
+         P1/P2: 30); and a request refused before Entra ID knew the tenant or the app (a \
+         wrong tenant, an unknown client id) may not be in this tenant's log",
+    )
+    .fix("Run the lookup again in a few minutes")
+    .fix("Check the tenant: the sign-in is logged in the tenant the token was requested from")
+    .doc(DOCS)
+}
+
+/// A Conditional Access policy that blocked the sign-in.
+fn blocked(policy: &AppliedPolicy) -> Finding {
+    let name = policy.display_name.as_deref().unwrap_or("(unnamed)");
+    Finding::new(
+        "signins.blocked-by-conditional-access",
+        Severity::Error,
+        format!("Blocked by Conditional Access policy '{name}'"),
+    )
+    .cause(
+        "a Conditional Access policy for workload identities applies to this service \
+         principal and blocked the token request (such policies block only: by \
+         location, outside the allowed IP ranges, or by service principal risk)",
+    )
+    .evidence(format!(
+        "policy {} ({}): result failure{}",
+        name,
+        policy.id.as_deref().unwrap_or("-"),
+        if policy.enforced_grant_controls.is_empty() {
+            String::new()
+        } else {
+            format!(", grant controls {}", policy.enforced_grant_controls.join(", "))
+        }
+    ))
+    .fix("Request the token from an allowed location (the sign-in's IP is in the entry), or have a Conditional Access Administrator exclude this service principal or add its IP range to the policy's named location")
+    .fix("Portal: Entra admin center › Protection › Conditional Access › Policies")
+    .doc(CA_DOC)
 }
 
 /// Graph refused the read: which permission, licence or role is missing, by Graph's own code.
