@@ -36,6 +36,7 @@ mod resource_errors;
 mod scope;
 mod serve;
 mod server;
+mod signin_log;
 mod sts;
 mod sts_error;
 mod tls;

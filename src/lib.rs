@@ -31,6 +31,7 @@ pub mod registration;
 pub mod scrub;
 pub mod secret;
 pub mod setup;
+pub mod signins;
 pub mod token;
 pub mod transport;
 #[cfg(feature = "tui")]

@@ -93,6 +93,9 @@ pub enum Command {
     /// AZURE_FEDERATED_TOKEN_FILE) decoded and checked, and compared through Microsoft Graph with
     /// the federated credentials the app registration trusts.
     Federation(Box<FederationArgs>),
+    /// Service-principal sign-in log entries (Graph beta auditLogs/signIns) by correlation id or
+    /// app: status, AADSTS code, resource, IP, credential used, Conditional Access results.
+    Signins(Box<SigninsArgs>),
     /// The onboarding walkthrough: tenant → app → credential → scope → token → role → API, each
     /// checked live with the fix for what fails. Opens the terminal UI's walkthrough tab; with
     /// --output json (or no terminal) prints every step.
@@ -462,6 +465,35 @@ pub struct GraphReadArgs {
     /// Environment variable holding the --admin-client-id app's client secret.
     #[arg(long, value_name = "VAR", default_value = "ENTRA_DOCTOR_ADMIN_SECRET")]
     pub admin_secret_env: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SigninsArgs {
+    /// The tenant (and, without --admin-client-id, the app that reads the log: it needs
+    /// AuditLog.Read.All).
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// How to read Microsoft Graph.
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
+
+    /// The correlation id of the token request (Entra ID prints it after "Correlation ID:").
+    #[arg(long, value_name = "GUID", required_unless_present = "app")]
+    pub correlation_id: Option<String>,
+
+    /// Only sign-ins of this client id (appId).
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub app: Option<String>,
+
+    /// Only sign-ins since then: 30m, 2h, 7d, an RFC 3339 time or YYYY-MM-DD.
+    #[arg(long, value_name = "2h|DATE")]
+    pub since: Option<String>,
+
+    /// At most this many entries (newest first).
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::signins::MAX_TOP)))]
+    pub top: u32,
 }
 
 #[derive(Debug, Args)]

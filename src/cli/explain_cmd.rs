@@ -69,13 +69,25 @@ pub fn run(
         reason,
     })?;
     let read = read(&text, kind);
+    let offer = read
+        .sign_in
+        .as_deref()
+        .map(|id| crate::signins::offer(id, extra.context.client_id.as_deref()));
     report.stdout = match format {
         OutputFormat::Json => {
             let mut json = diagnose::to_json(&found);
             json["read"] = read.json;
+            if let Some(command) = &offer {
+                json["signins"] = serde_json::json!({"command": command});
+            }
             format!("{json}\n")
         }
-        OutputFormat::Text => format!("read:     {}\n\n{}", read.line, findings::text(&found)),
+        OutputFormat::Text => {
+            let log = offer
+                .map(|command| format!("log:      {command}\n"))
+                .unwrap_or_default();
+            format!("read:     {}\n{log}\n{}", read.line, findings::text(&found))
+        }
     };
     Ok(())
 }
@@ -84,6 +96,8 @@ pub fn run(
 struct Read {
     line: String,
     json: serde_json::Value,
+    /// The correlation id of a refused token request: its sign-in is in the tenant's log.
+    sign_in: Option<String>,
 }
 
 fn read(text: &str, kind: Recognised) -> Read {
@@ -116,9 +130,15 @@ fn read(text: &str, kind: Recognised) -> Read {
         "ids": scan.ids.iter().map(|(label, id)| serde_json::json!({"label": label, "id": id})).collect::<Vec<_>>(),
         "challenge": scan.challenge.is_some(),
     });
+    // Only a token request is a sign-in: an API's own correlation id is not in the log.
+    let sign_in = (!scan.aadsts.is_empty())
+        .then(|| scan.ids.iter().find(|(label, _)| label == "correlation id"))
+        .flatten()
+        .map(|(_, id)| id.to_ascii_lowercase());
     Read {
         line: super::render::clean(&parts.join("; ")),
         json,
+        sign_in,
     }
 }
 

@@ -35,21 +35,8 @@ pub(super) async fn handle(
     // Graph's one write: adding a federated credential to an application.
     let is_write = method == Method::POST
         && super::graph_directory::federated_post_target(uri.path()).is_some();
-    let directory = super::graph_directory::serves(uri.path())
-        .then(|| {
-            let graph = state
-                .model
-                .resources
-                .iter()
-                .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            let route = if is_write {
-                super::graph_directory::write_route(uri.path())
-            } else {
-                super::graph_directory::route(uri.path())
-            };
-            Some((graph, route))
-        })
-        .flatten();
+    let is_log = super::signin_log::serves(uri.path());
+    let directory = graph_route(&state, uri.path(), is_write, is_log);
     let found = match &directory {
         Some((graph, route)) => Some((*graph, route)),
         None => find_route(&state, uri.path()),
@@ -109,6 +96,9 @@ pub(super) async fn handle(
     }
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
+    }
+    if is_log {
+        return sign_in_log(&ctx, &roles, &uri);
     }
     let body: Value = if directory.is_some() {
         match super::graph_directory::answer(
@@ -179,6 +169,58 @@ fn add_federated_credential(live: &Arc<Live>, ctx: &Ctx<'_>, path: &str, body: &
         )
             .into_response(),
         Err(e) => refuse(&e.to_string()),
+    }
+}
+
+/// Graph, and the route a directory or sign-in-log path is checked against.
+fn graph_route<'a>(
+    state: &'a AppState,
+    path: &str,
+    is_write: bool,
+    is_log: bool,
+) -> Option<(&'a Resource, Route)> {
+    if !is_log && !super::graph_directory::serves(path) {
+        return None;
+    }
+    let graph = state
+        .model
+        .resources
+        .iter()
+        .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
+    let route = if is_write {
+        super::graph_directory::write_route(path)
+    } else if is_log {
+        super::signin_log::route(path)
+    } else {
+        super::graph_directory::route(path)
+    };
+    Some((graph, route))
+}
+
+/// `GET …/auditLogs/signIns`: the demo's sign-in log, as Graph lists it.
+fn sign_in_log(ctx: &Ctx<'_>, roles: &[&str], uri: &Uri) -> Response {
+    let error_ctx = ctx.error_ctx();
+    let answer = super::signin_log::answer(
+        &ctx.state.signins,
+        &ctx.state.authority_host,
+        uri.path(),
+        uri.query(),
+        roles,
+        error_ctx.client_request_id.as_deref(),
+    );
+    let mut out = super::resource_errors::common_headers(&error_ctx);
+    out.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    match answer {
+        super::signin_log::Answer::Page(body) => {
+            (StatusCode::OK, out, axum::Json(body)).into_response()
+        }
+        super::signin_log::Answer::Forbidden(body) => {
+            (StatusCode::FORBIDDEN, out, axum::Json(body)).into_response()
+        }
+        super::signin_log::Answer::Throttled(wait) => throttled(&error_ctx, wait),
     }
 }
 

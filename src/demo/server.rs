@@ -109,6 +109,8 @@ pub(super) struct AppState {
     pub throttle: Arc<Mutex<Throttle>>,
     /// The App Service identity endpoint's `IDENTITY_HEADER`, made at start.
     pub identity_header: DemoSecret,
+    /// The service-principal sign-in log; shared by every view, like `throttle`.
+    pub signins: Arc<super::signin_log::SigninLog>,
 }
 
 pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
@@ -178,6 +180,7 @@ impl DemoControl {
             authority_host: current.authority_host.clone(),
             throttle: Arc::clone(&current.throttle),
             identity_header: current.identity_header.clone(),
+            signins: Arc::clone(&current.signins),
         });
         tracing::info!(change = change.label(), "demo tenant changed");
         Ok(applied)
@@ -231,6 +234,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
             authority_host: authority_host.clone(),
             throttle: Arc::new(Mutex::new(HashMap::new())),
             identity_header: identity_header.clone(),
+            signins: Arc::default(),
         })),
         changing: Mutex::new(()),
     });

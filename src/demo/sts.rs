@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::assertion::{self, Expected};
 use super::model::{Application, TenantModel};
 use super::server::{AppState, Live};
+use super::signin_log::Attempt;
 use super::sts_error::{Code, StsError, sts_headers};
 use super::token::{self, ClientAuth, EXPIRES_IN};
 
@@ -68,7 +69,16 @@ fn token(
     body: &[u8],
 ) -> Response {
     let correlation = correlation_id(headers);
-    match issue(state, tenant, endpoint, headers, body) {
+    let mut attempt = Attempt::default();
+    let result = issue(state, tenant, endpoint, headers, body, &mut attempt);
+    let error = result
+        .as_ref()
+        .err()
+        .map(|e| (e.code.number(), e.message.as_str()));
+    state
+        .signins
+        .record(attempt, &correlation, error, chrono::Utc::now());
+    match result {
         Ok(answer) => {
             let trace = uuid::Uuid::new_v4().to_string();
             (sts_headers(&trace, &correlation), axum::Json(answer)).into_response()
@@ -130,6 +140,7 @@ fn issue(
     endpoint: Endpoint,
     headers: &HeaderMap,
     body: &[u8],
+    attempt: &mut Attempt,
 ) -> Result<Value, StsError> {
     let model = &state.model;
     check_tenant(model, tenant)?;
@@ -168,6 +179,17 @@ fn issue(
             ),
         )
     })?;
+    attempt.app = Some((
+        app.client_id.clone(),
+        app.display_name.clone(),
+        app.service_principal_id.clone(),
+    ));
+    attempt.credential = super::signin_log::credential_of(app, &form, basic.as_ref());
+    // The log names the resource asked for even when the request fails before it is checked.
+    attempt.resource = requested_resource(endpoint, &form)
+        .ok()
+        .and_then(|r| model.find_resource(&r))
+        .map(|r| (r.display_name.clone(), r.service_principal_id.clone()));
 
     let now = chrono::Utc::now().timestamp();
     let auth = authenticate(state, tenant, app, &form, basic, now)?;

@@ -33,6 +33,7 @@ mod managed_identity_cli;
 mod managed_identity_demo;
 mod real_world;
 mod setup;
+mod signins;
 mod support;
 mod token_client;
 mod token_faults;

@@ -183,12 +183,22 @@ async fn an_aspnet_api_says_why_in_the_header_only() {
 }
 
 #[tokio::test]
-async fn the_sign_ins_route_throttles_with_retry_after() {
+async fn the_sign_in_log_throttles_a_listing_s_second_page_once_with_retry_after() {
     let fx = start().await;
+    // Each token request is a sign-in in the demo's log.
+    let _ = fx.access_token("healthy", GRAPH).await;
     let token = fx.access_token("healthy", GRAPH).await;
-    let path = "/graph/v1.0/auditLogs/signIns";
-    assert_eq!(fx.get(path, Some(&token)).await.status(), 200);
-    assert_eq!(fx.get(path, Some(&token)).await.status(), 200);
+    let first = fx
+        .get(
+            "/graph/beta/auditLogs/signIns?$filter=signInEventTypes/any(t:%20t%20eq%20'servicePrincipal')&$top=1",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(first.status(), 200);
+    let page: Value = first.json().await.unwrap();
+    assert_eq!(page["value"].as_array().unwrap().len(), 1);
+    let next = page["@odata.nextLink"].as_str().unwrap();
+    let path = &next[next.find("/graph/").unwrap()..];
     let throttled = fx.get(path, Some(&token)).await;
     assert_eq!(throttled.status(), 429);
     let wait: u64 = throttled.headers()[RETRY_AFTER]
@@ -199,4 +209,13 @@ async fn the_sign_ins_route_throttles_with_retry_after() {
     assert!((1..=60).contains(&wait));
     let body: Value = throttled.json().await.unwrap();
     assert_eq!(body["error"]["code"], "TooManyRequests");
+    assert_eq!(fx.get(path, Some(&token)).await.status(), 200);
+    // Graph v1.0 lists interactive user sign-ins only: the demo has none.
+    let v1: Value = fx
+        .get("/graph/v1.0/auditLogs/signIns", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1["value"], serde_json::json!([]));
 }
