@@ -81,12 +81,15 @@ pub async fn lookup(args: &SigninsArgs, env: &Environment, now: DateTime<Utc>) -
 
 fn text(lookup: &Lookup) -> String {
     let mut out = String::new();
+    let count = match lookup.entries.len() {
+        1 => "1 service-principal sign-in".to_owned(),
+        n => format!("{n} service-principal sign-ins"),
+    };
     let _ = writeln!(
         out,
-        "Service-principal sign-ins read from {} as {}: {}\n",
+        "{count}, read from {} as {}\n",
         clean(&lookup.graph_url),
         clean(&lookup.reader),
-        lookup.entries.len()
     );
     for entry in &lookup.entries {
         entry_text(&mut out, entry);
