@@ -81,7 +81,14 @@ pub async fn lookup(args: &SigninsArgs, env: &Environment, now: DateTime<Utc>) -
 
 fn text(lookup: &Lookup) -> String {
     let mut out = String::new();
+    let unread = lookup.findings.iter().any(|f| {
+        matches!(
+            f.id.as_str(),
+            "signins.permission-missing" | "signins.tenant-not-premium"
+        )
+    });
     let count = match lookup.entries.len() {
+        _ if unread => "The sign-in log could not be read".to_owned(),
         1 => "1 service-principal sign-in".to_owned(),
         n => format!("{n} service-principal sign-ins"),
     };
