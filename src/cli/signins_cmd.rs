@@ -87,17 +87,21 @@ fn text(lookup: &Lookup) -> String {
             "signins.permission-missing" | "signins.tenant-not-premium"
         )
     });
-    let count = match lookup.entries.len() {
-        _ if unread => "The sign-in log could not be read".to_owned(),
-        1 => "1 service-principal sign-in".to_owned(),
-        n => format!("{n} service-principal sign-ins"),
+    let (graph, reader) = (clean(&lookup.graph_url), clean(&lookup.reader));
+    let _ = match lookup.entries.len() {
+        _ if unread => writeln!(
+            out,
+            "The sign-in log at {graph} could not be read as {reader}\n"
+        ),
+        1 => writeln!(
+            out,
+            "1 service-principal sign-in, read from {graph} as {reader}\n"
+        ),
+        n => writeln!(
+            out,
+            "{n} service-principal sign-ins, read from {graph} as {reader}\n"
+        ),
     };
-    let _ = writeln!(
-        out,
-        "{count}, read from {} as {}\n",
-        clean(&lookup.graph_url),
-        clean(&lookup.reader),
-    );
     for entry in &lookup.entries {
         entry_text(&mut out, entry);
     }
