@@ -100,7 +100,11 @@ impl Tally {
         match self.format {
             OutputFormat::Json => report.stream_line(&result.json),
             OutputFormat::Text => {
-                if let Some(row) = result.index.checked_sub(1).and_then(|i| self.rows.get_mut(i)) {
+                if let Some(row) = result
+                    .index
+                    .checked_sub(1)
+                    .and_then(|i| self.rows.get_mut(i))
+                {
                     *row = Row {
                         exit: result.exit,
                         elapsed_ms: u32::try_from(result.elapsed_ms).unwrap_or(u32::MAX),
@@ -397,8 +401,14 @@ fn credential_key(
     let scopes = app.all_scopes().join("\n");
     let (certificate, private_key) = (path_bytes(&app.certificate), path_bytes(&app.private_key));
     let (kind, secret): (&[u8], &str) = match &app.secret_env {
-        Some(_) => (b"secret", app_env.get("AZURE_CLIENT_SECRET").unwrap_or_default()),
-        None => (b"certificate", app_env.get(password_var).unwrap_or_default()),
+        Some(_) => (
+            b"secret",
+            app_env.get("AZURE_CLIENT_SECRET").unwrap_or_default(),
+        ),
+        None => (
+            b"certificate",
+            app_env.get(password_var).unwrap_or_default(),
+        ),
     };
     tokens.key(&[
         app.authority_host.as_deref().unwrap_or_default().as_bytes(),
@@ -482,7 +492,10 @@ fn table(path: &Path, tally: &Tally, width: usize, report: &Report) -> Result<()
             .verdicts
             .get(&index)
             .map_or("all steps passed", String::as_str);
-        let label: String = super::render::clean(app.label()).chars().take(width).collect();
+        let label: String = super::render::clean(app.label())
+            .chars()
+            .take(width)
+            .collect();
         report.stream_line(&format!(
             "{mark} {index:>digits$}  {label:<width$}  {:<36}  {:>4}  {:>6}  {}",
             super::render::clean(&app.client_id),

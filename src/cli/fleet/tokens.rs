@@ -195,19 +195,39 @@ mod tests {
         let wrong = share.key(&[b"client", b"wrong"]);
         assert_ne!(right, wrong);
         assert_ne!(share.key(&[b"ab", b"c"]), share.key(&[b"a", b"bc"]));
-        assert!(share.get_or_acquire(right, || async { issued(3600) }).await.is_ok());
+        assert!(
+            share
+                .get_or_acquire(right, || async { issued(3600) })
+                .await
+                .is_ok()
+        );
         let refused = || async {
             Err(Arc::new(Error::MissingCredential {
                 hint: "refused".into(),
             }))
         };
         assert!(share.get_or_acquire(wrong, refused).await.is_err());
-        assert!(share.get_or_acquire(wrong, || async { issued(3600) }).await.is_err());
+        assert!(
+            share
+                .get_or_acquire(wrong, || async { issued(3600) })
+                .await
+                .is_err()
+        );
         assert_eq!(share.requests(), 2);
         // A token within the margin of its expiry is not handed out again.
         let short = share.key(&[b"short"]);
-        assert!(share.get_or_acquire(short, || async { issued(60) }).await.is_ok());
-        assert!(share.get_or_acquire(short, || async { issued(3600) }).await.is_ok());
+        assert!(
+            share
+                .get_or_acquire(short, || async { issued(60) })
+                .await
+                .is_ok()
+        );
+        assert!(
+            share
+                .get_or_acquire(short, || async { issued(3600) })
+                .await
+                .is_ok()
+        );
         assert_eq!(share.requests(), 4);
         assert_eq!(format!("{right:?}"), "TokenKey(..)");
     }
@@ -220,6 +240,9 @@ mod tests {
             let _ = share.get_or_acquire(key, || async { issued(3600) }).await;
         }
         let slots = share.slots.lock().unwrap();
-        assert_eq!((slots.by_key.len(), slots.order.len()), (MAX_KEYS, MAX_KEYS));
+        assert_eq!(
+            (slots.by_key.len(), slots.order.len()),
+            (MAX_KEYS, MAX_KEYS)
+        );
     }
 }

@@ -158,7 +158,11 @@ fn json_error(e: &serde_json::Error, app: Option<usize>, line: usize) -> String 
     let message = message.split(" at line ").next().unwrap_or_default();
     let what = if e.is_data() {
         if message.starts_with("missing field") || message.starts_with("unknown field") {
-            message.split(", expected").next().unwrap_or_default().to_owned()
+            message
+                .split(", expected")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
         } else {
             "is not an app: give an object with the fields tenant, client_id, secret_env or \
              certificate, scopes, probe (a list of them, or {\"apps\": [...]})"
@@ -310,7 +314,10 @@ mod tests {
         );
         let wrong_type = format!("[{{{A}}}, {{{A},\"name\":[\"CANARY\"]}}]");
         let reason = error(json_of, &wrong_type);
-        assert!(reason.starts_with("app #2, line 1: is not an app"), "{reason}");
+        assert!(
+            reason.starts_with("app #2, line 1: is not an app"),
+            "{reason}"
+        );
         assert!(!reason.contains("CANARY"), "{reason}");
         let missing = "{\"tenant\":\"t\"}\n";
         assert!(error(lines_of, missing).contains("app #1, line 1: missing field"));
@@ -331,7 +338,11 @@ mod tests {
         let mut seen = 0;
         let stopped = json(list.as_bytes(), &mut |_, _| {
             seen += 1;
-            if seen == 2 { Err(ReadError::Stopped) } else { Ok(()) }
+            if seen == 2 {
+                Err(ReadError::Stopped)
+            } else {
+                Ok(())
+            }
         });
         assert!(matches!(stopped, Err(ReadError::Stopped)));
         assert_eq!(seen, 2);
