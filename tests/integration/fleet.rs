@@ -74,6 +74,23 @@ fn assert_no_secret(demo: &RunningDemo, text: &str) {
     );
 }
 
+/// An app's line as (app, ok, exit code, first error finding).
+fn summary_of(l: &Value) -> (String, bool, u64, String) {
+    let first = l["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "error")
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        l["app"].as_str().unwrap().to_owned(),
+        l["ok"].as_bool().unwrap(),
+        l["exit_code"].as_u64().unwrap(),
+        first,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fleet_checks_every_app_and_prints_one_json_line_each_with_its_place_in_the_file() {
     let demo = start_demo().await;
@@ -134,24 +151,7 @@ async fn fleet_checks_every_app_and_prints_one_json_line_each_with_its_place_in_
     lines.sort_by_key(|l| l["index"].as_u64());
     let indices: Vec<u64> = lines.iter().filter_map(|l| l["index"].as_u64()).collect();
     assert_eq!(indices, [1, 2, 3, 4, 5]);
-    let summary: Vec<(String, bool, u64, String)> = lines
-        .iter()
-        .map(|l| {
-            let first = l["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["severity"] == "error")
-                .map(|f| f["id"].as_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (
-                l["app"].as_str().unwrap().to_owned(),
-                l["ok"].as_bool().unwrap(),
-                l["exit_code"].as_u64().unwrap(),
-                first,
-            )
-        })
-        .collect();
+    let summary: Vec<(String, bool, u64, String)> = lines.iter().map(summary_of).collect();
     let expected = [
         ("healthy-secret", true, 0, ""),
         ("healthy-cert", true, 0, ""),
@@ -175,8 +175,10 @@ async fn fleet_checks_every_app_and_prints_one_json_line_each_with_its_place_in_
             .starts_with("certificate:")
     );
     assert!(stderr.contains("5 app(s): 2 ok, 3 failed"), "{stderr}");
-    // Four credentials (the unset variable never gets as far as asking): four token requests.
-    assert!(stderr.contains("4 token request(s)"), "{stderr}");
+    assert!(
+        stderr.contains("4 token request(s)"),
+        "4 credentials: {stderr}"
+    );
     // The worst exit code wins: 2 (the unset variable) over 1 (refused).
     assert_eq!(output.status.code(), Some(2));
     assert_no_secret(&demo, &stdout);
