@@ -404,9 +404,10 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "FILE.md", conflicts_with = "fleet")]
     pub report: Option<PathBuf>,
 
-    /// Check every app listed in this TOML or JSON file, concurrently: tenant, client_id, a
-    /// credential reference (secret_env = "VAR" or certificate = "PATH", never the secret
-    /// itself), scopes, probe. Prints one JSON line per app with -o json, else a table.
+    /// Check every app listed in this TOML, JSON or JSON-lines (.jsonl) file, concurrently:
+    /// tenant, client_id, a credential reference (secret_env = "VAR" or certificate = "PATH",
+    /// never the secret itself), scopes, probe. Prints one JSON line per app as it finishes
+    /// with -o json (its "index" is its place in the file), else a table at the end.
     #[arg(long, value_name = "FILE", conflicts_with = "probe")]
     pub fleet: Option<PathBuf>,
 

@@ -8,8 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::args::DoctorArgs;
 use super::config::prepare;
+use super::fleet::tokens::{Issued, TokenKey, TokenShare};
 use super::probe_cmd::stdin_reader;
 use super::token_cmd::acquire;
 use super::{OutputFormat, Report};
@@ -140,13 +143,22 @@ pub async fn run(
     Ok(())
 }
 
-/// Runs every step for one app. `shared` is the fleet's HTTP client and the transport it was
-/// built with, so a thousand apps share its connections; without it the step builds its own.
+/// What the apps of a fleet share: the HTTP client and the transport it was built with, so a
+/// thousand apps share its connections, and the fleet's token single flight with this app's
+/// credential's key in it, so apps with one credential make one token request.
+pub(super) struct Shared<'a> {
+    pub(super) http: &'a reqwest::Client,
+    pub(super) transport: &'a crate::transport::Transport,
+    pub(super) tokens: Option<(&'a TokenShare, TokenKey)>,
+}
+
+/// Runs every step for one app. `shared` is what a fleet's apps share; without it the steps
+/// build their own client and ask for their own token.
 pub(super) async fn check(
     args: &DoctorArgs,
     env: &Environment,
     now: DateTime<Utc>,
-    shared: Option<(&reqwest::Client, &crate::transport::Transport)>,
+    shared: Option<&Shared<'_>>,
 ) -> Checklist {
     let mut context = args.credential.fix_context();
     let mut stdin = stdin_reader();
@@ -158,9 +170,10 @@ pub(super) async fn check(
     // probe and consent audit together.
     let deadline = Deadline::after(prepared.options.timeout);
     prepared.options.deadline = Some(deadline);
-    let shared = shared.map(|(http, transport)| {
-        prepared.options.transport = transport.clone();
-        http
+    let tokens = shared.and_then(|shared| shared.tokens);
+    let shared = shared.map(|shared| {
+        prepared.options.transport = shared.transport.clone();
+        shared.http
     });
     let mut list = Checklist {
         about: Some(report::About::of(&prepared.request)),
@@ -194,12 +207,9 @@ pub(super) async fn check(
         )),
         None => super::token_cmd::cli_client(prepared.options.clone()),
     };
-    let acquired = match client {
-        Ok(client) => acquire(request, &client, &mut cache, true, now).await,
-        Err(error) => Err(error),
-    };
-    let acquired = match acquired {
-        Ok(acquired) => acquired,
+    let token = get_token(request, client, &mut cache, tokens, now).await;
+    let token = match token {
+        Ok(token) => token,
         Err(error) => {
             list.fail("token", &error, &context);
             list.skip_rest(&["decode", "verify", "probe", "consent"]);
@@ -213,17 +223,17 @@ pub(super) async fn check(
     );
     let decoded = decode_step(
         &mut list,
-        acquired.token.expose(),
+        token.expose(),
         request.scopes.resource(),
         now,
         &context,
     );
     trust::verify_step(
         &mut list,
-        acquired.token.expose(),
+        token.expose(),
         decoded.as_ref(),
         request,
-        prepared.options.clone(),
+        (shared, prepared.options.clone()),
         now,
     )
     .await;
@@ -232,7 +242,7 @@ pub(super) async fn check(
         &mut list,
         args,
         request,
-        acquired.token,
+        token,
         decoded.as_ref(),
         (now, &context),
         (shared, &prepared.options),
@@ -244,6 +254,35 @@ pub(super) async fn check(
         .unwrap_or_default();
     trust::consent_step(&mut list, args, env, (now, deadline), (probed, &roles)).await;
     list
+}
+
+/// The app's token: through the fleet's single flight when it shares one (the first app with
+/// this credential asks, the others wait for its answer), else asked for here.
+async fn get_token(
+    request: &crate::auth::TokenRequest,
+    client: Result<TokenClient>,
+    cache: &mut TokenCache,
+    tokens: Option<(&TokenShare, TokenKey)>,
+    now: DateTime<Utc>,
+) -> std::result::Result<crate::secret::Secret, Arc<Error>> {
+    let client = client.map_err(Arc::new)?;
+    let Some((tokens, key)) = tokens else {
+        return acquire(request, &client, cache, true, now)
+            .await
+            .map(|acquired| acquired.token)
+            .map_err(Arc::new);
+    };
+    let client = &client;
+    tokens
+        .get_or_acquire(key, move || async move {
+            let acquired = acquire(request, client, cache, true, now)
+                .await
+                .map_err(Arc::new)?;
+            let lifetime = (acquired.expires_on - now).to_std().unwrap_or_default();
+            Ok(Issued::new(acquired.token, lifetime))
+        })
+        .await
+        .map(|issued| issued.token)
 }
 
 /// The URL to probe: `--probe`, else [`probe::default_url`] (never the internet for the demo).

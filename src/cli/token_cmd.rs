@@ -25,7 +25,7 @@ use crate::token::decode;
 /// The token, where it came from, and which cache served or stored it.
 pub(super) struct Acquired {
     pub(super) token: Secret,
-    expires_on: DateTime<Utc>,
+    pub(super) expires_on: DateTime<Utc>,
     /// `None` when served from the cache.
     miss: Option<Miss>,
     response: Option<TokenResponse>,

@@ -172,10 +172,15 @@ async fn one_hostile_app_in_a_fleet_does_not_stop_the_others() {
         .args(["-o", "json"]);
     let output = run(command).await;
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let lines: Vec<(String, u64, bool)> = stdout
+    // Lines come as apps finish; `index` gives the file order back.
+    let mut lines: Vec<Value> = stdout
         .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    lines.sort_by_key(|line| line["index"].as_u64());
+    let lines: Vec<(String, u64, bool)> = lines
+        .iter()
         .map(|line| {
-            let line: Value = serde_json::from_str(line).unwrap();
             (
                 line["app"].as_str().unwrap().to_owned(),
                 line["exit_code"].as_u64().unwrap(),

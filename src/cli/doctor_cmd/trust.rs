@@ -19,14 +19,19 @@ pub(super) async fn verify_step(
     raw: &str,
     decoded: Option<&crate::token::DecodedToken>,
     request: &crate::auth::TokenRequest,
-    options: crate::auth::ClientOptions,
+    (shared, options): (Option<&reqwest::Client>, crate::auth::ClientOptions),
     now: DateTime<Utc>,
 ) {
     let Some(token) = decoded else {
         list.step("verify", Outcome::Skipped, "the token is not a JWT");
         return;
     };
-    let verifier = match crate::auth::TokenClient::new(options) {
+    // A fleet's apps share its client (and connections) here too.
+    let client = match shared {
+        Some(http) => Ok(crate::auth::TokenClient::with_http(http.clone(), options)),
+        None => crate::auth::TokenClient::new(options),
+    };
+    let verifier = match client {
         Ok(client) => Verifier::new(client),
         Err(error) => {
             list.step("verify", Outcome::Skipped, error.to_string());

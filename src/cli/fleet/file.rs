@@ -1,15 +1,22 @@
-//! The fleet file: a TOML (`[[apps]]`) or JSON (an array, or `{"apps": [...]}`) list of app
-//! registrations to check, each with a credential *reference* — the name of an environment
-//! variable that holds its secret, or a certificate path — and never the secret itself.
+//! The fleet file: a TOML (`[[apps]]`), JSON (an array, or `{"apps": [...]}`) or JSON-lines
+//! (`.jsonl`, one app object per line) list of app registrations to check, each with a credential
+//! *reference* — the name of an environment variable that holds its secret, or a certificate path
+//! — and never the secret itself. It is read one app at a time ([`scan`], see [`read`]): a fleet
+//! of 100,000 apps costs the memory of one.
 //!
 //! Parse errors name the app and the field but never quote the file: a mistyped line could be
 //! the one that holds a secret someone pasted in by mistake.
 
+mod read;
+
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use self::read::ReadError;
 use crate::error::{Error, Result};
 
 /// One app of the fleet, as written in the file.
@@ -71,34 +78,68 @@ impl FleetApp {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    apps: Vec<FleetApp>,
+/// The shapes a fleet file comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Toml,
+    /// A list of apps, or `{"apps": [...]}`.
+    Json,
+    /// One app object per line (`.jsonl`, `.ndjson`).
+    JsonLines,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum JsonDocument {
-    List(Vec<FleetApp>),
-    Object(Document),
-}
-
-/// Reads and checks a fleet file; certificate paths come back resolved against its folder.
-pub fn load(path: &Path) -> Result<Vec<FleetApp>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-    let mut apps = parse(&text, path)?;
-    if apps.is_empty() {
-        return Err(invalid(path, "lists no app".into()));
+/// By extension; else by the first character: JSON opens `{` or `[` (TOML's `[[apps]]` opens
+/// `[[`).
+fn format_of(path: &Path) -> Result<Format> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => return Ok(Format::Json),
+        Some(e) if e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson") => {
+            return Ok(Format::JsonLines);
+        }
+        Some(e) if e.eq_ignore_ascii_case("toml") => return Ok(Format::Toml),
+        _ => {}
     }
+    let mut head = [0_u8; 256];
+    let mut file = File::open(path).map_err(|e| Error::file(path, e))?;
+    let read = file.read(&mut head).map_err(|e| Error::file(path, e))?;
+    let start = String::from_utf8_lossy(head.get(..read).unwrap_or_default());
+    let start = start.trim_start();
+    Ok(
+        if start.starts_with('{') || (start.starts_with('[') && !start.starts_with("[[")) {
+            Format::Json
+        } else {
+            Format::Toml
+        },
+    )
+}
+
+/// Reads a fleet file one app at a time, checks each, resolves its certificate paths against
+/// the file's folder and hands it to `visit` with its 1-based position; returns how many apps
+/// the file lists. Memory holds one app at a time, whatever the file's size.
+///
+/// The first error stops the read: an app with an inline secret, or no credential, or a
+/// syntax error, is named by its position (and line), never quoted. An `Err` from `visit`
+/// stops it too and is returned as is.
+pub fn scan(path: &Path, visit: &mut dyn FnMut(usize, FleetApp) -> Result<()>) -> Result<usize> {
+    let format = format_of(path)?;
+    let file = File::open(path).map_err(|e| Error::file(path, e))?;
     let folder = path.parent().unwrap_or_else(|| Path::new("."));
-    for (index, app) in apps.iter_mut().enumerate() {
-        check(app).map_err(|reason| {
-            invalid(
+    let mut count = 0;
+    let mut failed = None;
+    let mut each = |mut app: FleetApp, line: usize| -> std::result::Result<(), ReadError> {
+        count += 1;
+        let at = if line == 0 {
+            String::new()
+        } else {
+            format!(", line {line}")
+        };
+        if let Err(reason) = check(&app) {
+            failed = Some(invalid(
                 path,
-                format!("app #{} ({}): {reason}", index + 1, app.label()),
-            )
-        })?;
+                format!("app #{count} ({}){at}: {reason}", app.label()),
+            ));
+            return Err(ReadError::Stopped);
+        }
         for file in [&mut app.certificate, &mut app.private_key]
             .into_iter()
             .flatten()
@@ -107,41 +148,35 @@ pub fn load(path: &Path) -> Result<Vec<FleetApp>> {
                 *file = folder.join(&*file);
             }
         }
+        visit(count, app).map_err(|error| {
+            failed = Some(error);
+            ReadError::Stopped
+        })
+    };
+    let read = match format {
+        Format::Toml => read::toml(file, &mut each),
+        Format::Json => read::json(file, &mut each),
+        Format::JsonLines => read::json_lines(file, &mut each),
+    };
+    match read {
+        Ok(()) if count == 0 => Err(invalid(path, "lists no app".into())),
+        Ok(()) => Ok(count),
+        Err(ReadError::Stopped) => Err(failed.unwrap_or_else(|| invalid(path, "stopped".into()))),
+        Err(ReadError::Io(e)) => Err(Error::file(path, e)),
+        Err(ReadError::Invalid(reason)) => Err(invalid(path, reason)),
     }
-    Ok(apps)
 }
 
-fn parse(text: &str, path: &Path) -> Result<Vec<FleetApp>> {
-    // By extension; else by content: JSON opens `{` or `[` (TOML's `[[apps]]` opens `[[`).
-    let start = text.trim_start();
-    let is_json = match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("json") => true,
-        Some(e) if e.eq_ignore_ascii_case("toml") => false,
-        _ => start.starts_with('{') || (start.starts_with('[') && !start.starts_with("[[")),
-    };
-    if is_json {
-        // serde_json's messages give a line and column, never the text around them.
-        return match serde_json::from_str::<JsonDocument>(text) {
-            Ok(JsonDocument::List(apps) | JsonDocument::Object(Document { apps })) => Ok(apps),
-            Err(e) if e.is_data() => Err(invalid(
-                path,
-                "is JSON but not a list of apps (or {\"apps\": [...]}) with the fields tenant, \
-                 client_id, secret_env or certificate, scopes, probe"
-                    .into(),
-            )),
-            Err(e) => Err(invalid(path, format!("is not valid JSON ({e})"))),
-        };
-    }
-    toml::from_str::<Document>(text)
-        .map(|d| d.apps)
-        .map_err(|e| {
-            // toml's Display quotes the offending line; give the message and the line number only.
-            let line = e
-                .span()
-                .and_then(|span| text.get(..span.start))
-                .map_or(0, |before| before.matches('\n').count() + 1);
-            invalid(path, format!("line {line}: {}", e.message().trim()))
-        })
+/// Reads and checks a whole fleet file into memory: for tests and small files; a fleet run
+/// uses [`scan`].
+#[cfg(test)]
+pub fn load(path: &Path) -> Result<Vec<FleetApp>> {
+    let mut apps = Vec::new();
+    scan(path, &mut |_, app| {
+        apps.push(app);
+        Ok(())
+    })?;
+    Ok(apps)
 }
 
 fn check(app: &FleetApp) -> std::result::Result<(), String> {
