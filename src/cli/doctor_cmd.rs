@@ -1,6 +1,7 @@
 //! `entra-doctor doctor`: preflight → token → decode → verify → probe → consent → findings, as a
 //! checklist.
 
+mod expiry;
 mod report;
 mod trust;
 
@@ -42,6 +43,8 @@ pub(super) struct Checklist {
     /// Which app the check is about, once its request was prepared.
     pub(super) about: Option<report::About>,
     pub(super) steps: Vec<Step>,
+    /// The credential in use and its registration's expiry, once the credential step ran.
+    pub(super) credential: Option<crate::registration::in_use::InUse>,
     findings: Vec<Finding>,
     failure: Option<Failure>,
 }
@@ -52,6 +55,7 @@ impl Checklist {
         let mut list = Self {
             about: None,
             steps: Vec::new(),
+            credential: None,
             findings: Vec::new(),
             failure: None,
         };
@@ -133,7 +137,8 @@ pub async fn run(
     report.stdout = match format {
         OutputFormat::Json => format!(
             "{}\n",
-            json!({"ok": report.exit == 0, "steps": checklist.steps, "findings": found})
+            json!({"ok": report.exit == 0, "steps": checklist.steps,
+                "credential": checklist.credential, "findings": found})
         ),
         OutputFormat::Text => report::text(&checklist.steps, &found),
     };
@@ -165,6 +170,7 @@ pub(super) async fn check(
     let mut list = Checklist {
         about: Some(report::About::of(&prepared.request)),
         steps: Vec::new(),
+        credential: None,
         findings: Vec::new(),
         failure: None,
     };
@@ -202,6 +208,11 @@ pub(super) async fn check(
         Ok(acquired) => acquired,
         Err(error) => {
             list.fail("token", &error, &context);
+            let reach = expiry::Reach {
+                token: None,
+                in_fleet: shared.is_some(),
+            };
+            expiry::credential_step(&mut list, args, env, &prepared, reach, (now, deadline)).await;
             list.skip_rest(&["decode", "verify", "probe", "consent"]);
             return list;
         }
@@ -211,6 +222,11 @@ pub(super) async fn check(
         Outcome::Passed,
         format!("issued for {}", request.scopes.resource()),
     );
+    let reach = expiry::Reach {
+        token: Some(&acquired.token),
+        in_fleet: shared.is_some(),
+    };
+    expiry::credential_step(&mut list, args, env, &prepared, reach, (now, deadline)).await;
     let decoded = decode_step(
         &mut list,
         acquired.token.expose(),

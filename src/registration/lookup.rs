@@ -122,14 +122,7 @@ async fn admin_token(
         ..lookup.daemon.cloned().unwrap_or_default()
     };
     // The admin app's credential is its own: the daemon's variables must not stand in.
-    acquire(
-        &spec,
-        &env.network(),
-        lookup.options,
-        &mut || Ok(String::new()),
-        now,
-    )
-    .await
+    acquire(&spec, &env.network(), lookup.options, None, now).await
 }
 
 /// The daemon's own Graph token (it needs Application.Read.All to read its registration).
@@ -149,23 +142,24 @@ async fn own_token(
         crate::auth::Credential::Secret(secret) => Some(secret.clone()),
         _ => None,
     };
-    let mut stdin = move || -> std::io::Result<String> {
-        Ok(known
-            .as_ref()
-            .map(|s| s.expose().to_owned())
-            .unwrap_or_default())
-    };
-    acquire(&spec, env, lookup.options, &mut stdin, now).await
+    acquire(&spec, env, lookup.options, known, now).await
 }
 
 async fn acquire(
     spec: &Spec,
     env: &Environment,
     options: &ClientOptions,
-    stdin: &mut dyn FnMut() -> std::io::Result<String>,
+    stdin: Option<Secret>,
     now: DateTime<Utc>,
 ) -> Result<Secret> {
-    let mut prepared = setup::prepare(spec, env, stdin, now)?;
+    // Standard input, if the spec reads it, gives what it gave before (or nothing).
+    let mut stdin = move || -> std::io::Result<String> {
+        Ok(stdin
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default())
+    };
+    let mut prepared = setup::prepare(spec, env, &mut stdin, now)?;
     prepared.options.transport = options.transport.clone();
     prepared.options.deadline = options.deadline;
     let client = TokenClient::new(prepared.options)?;
