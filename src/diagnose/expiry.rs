@@ -185,9 +185,10 @@ pub fn summary(in_use: &InUse) -> String {
             "{who}: {expiry} ({}, from the file; registration not read)",
             end.format("%Y-%m-%d")
         ),
-        (None, _, _) if in_use.kind == "secret" => {
-            format!("{who}: expiry unknown (the registration was not read)")
-        }
+        (None, _, _) if in_use.kind == "secret" => format!(
+            "{who}: expiry unknown (registration not read: {})",
+            in_use.unread.as_deref().map(clean).unwrap_or_default()
+        ),
         (None, _, _) => format!(
             "{who}: {}",
             in_use.unread.as_deref().unwrap_or("no end date")

@@ -51,11 +51,10 @@ pub async fn look_up(
         read(lookup, env, now).await
     } else {
         Err(match presented {
-            Presented::Federated => "a federated credential has no end date (the external token \
-                                     it presents is short-lived)"
-                .to_owned(),
-            _ => "a managed identity's credential is Azure's to rotate: there is nothing to renew"
-                .to_owned(),
+            Presented::Federated => {
+                "no end date (the external token it presents is short-lived)".to_owned()
+            }
+            _ => "Azure rotates its credential: nothing to renew".to_owned(),
         })
     };
     InUse::matched(
@@ -82,14 +81,15 @@ async fn read(
             .map_err(|e| format!("the admin app {} got no Graph token: {e}", admin.client_id))?,
         (None, Some(token), _) => token.clone(),
         (None, None, _) if lookup.refused => {
-            return Err(format!(
-                "the app's own sign-in was refused, so it cannot read its registration either; {HOW_TO_READ}"
-            ));
+            return Err(
+                "the app's own sign-in was refused, so it cannot read its registration either"
+                    .to_owned(),
+            );
         }
         (None, None, Some(daemon)) => own_token(lookup, daemon, &graph_url, env, now)
             .await
-            .map_err(|e| format!("the app got no Graph token of its own ({e}); {HOW_TO_READ}"))?,
-        (None, None, None) => return Err(format!("Graph was not read; {HOW_TO_READ}")),
+            .map_err(|e| format!("the app got no Graph token of its own: {e}"))?,
+        (None, None, None) => return Err("no app was given to read Graph with".to_owned()),
     };
     let client = TokenClient::new(lookup.options.clone()).map_err(|e| e.to_string())?;
     super::read(&client, &graph_url, &token, &request.client_id)
@@ -97,7 +97,7 @@ async fn read(
         .map_err(|failure| match failure {
             ReadFailure::Denied { status, .. } => format!(
                 "Microsoft Graph answered {status}: the reading app lacks {AUDIT_PERMISSION} \
-                 (application); {HOW_TO_READ}"
+                 (application)"
             ),
             ReadFailure::NotFound { what } => format!("Microsoft Graph has no {what}"),
             ReadFailure::Failed(error) => format!("Microsoft Graph could not be read: {error}"),
