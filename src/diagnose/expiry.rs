@@ -47,18 +47,27 @@ pub fn findings(in_use: &InUse, context: &FixContext, now: DateTime<Utc>) -> Vec
                 .map(|s| format!("also registered: {}", describe(s))),
         )
         .collect();
+    let end = registration
+        .matched
+        .iter()
+        .filter_map(|s| s.credential.end)
+        .min();
     let what = format!("The {} in use", in_use.kind);
+    let dated = |words: String| match end {
+        Some(_) => format!("{words} ({})", date(end)),
+        None => words,
+    };
     let mut finding = match expiry {
         Expiry::Expired { .. } => Finding::new(
             "credential.expired",
             Severity::Error,
-            format!("{what} {expiry}"),
+            dated(format!("{what} {expiry}")),
         )
         .cause("Entra ID refuses a credential past its end date; only another one helps"),
         Expiry::ExpiresSoon { .. } => Finding::new(
             "credential.expires-soon",
             Severity::Warning,
-            format!("{what} {expiry}"),
+            dated(format!("{what} {expiry}")),
         )
         .cause(format!(
             "within {} days of its end date: after it, the app gets no token",
@@ -67,7 +76,7 @@ pub fn findings(in_use: &InUse, context: &FixContext, now: DateTime<Utc>) -> Vec
         Expiry::Valid { .. } | Expiry::Unknown => Finding::new(
             "credential.expiry",
             Severity::Info,
-            format!("{what} {expiry}"),
+            dated(format!("{what} {expiry}")),
         ),
     };
     for line in lines {
@@ -155,6 +164,34 @@ pub fn name_expired_secret(
         ));
     }
     refusal.fixes.splice(0..0, fixes);
+}
+
+/// The ids of the findings about the credential in use's expiry.
+pub const IDS: [&str; 4] = [
+    "credential.expired",
+    "credential.expires-soon",
+    "credential.expiry",
+    "credential.not-registered",
+];
+
+/// The credential in use's expiry as one line, from findings already made: the expired secret
+/// an AADSTS7000222 was told of, else the expiry finding's title. For a pane beside the form.
+pub fn headline(found: &[Finding]) -> Option<(Severity, String)> {
+    let named = found
+        .iter()
+        .filter(|f| f.id == EXPIRED_SECRET_CODE)
+        .find_map(|f| {
+            f.evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("the secret in use: "))
+        });
+    if let Some(named) = named {
+        return Some((Severity::Error, named.to_owned()));
+    }
+    found
+        .iter()
+        .find(|f| IDS.contains(&f.id.as_str()))
+        .map(|f| (f.severity, f.title.clone()))
 }
 
 /// One line for a checklist or a pane: the credential in use and where it stands.

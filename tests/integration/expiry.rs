@@ -19,7 +19,7 @@ use crate::support::{CLIENT_ID, real_clock_binary, start_demo};
 /// A fixed clock for the day counts: the demo checks the secret's end date with the real one.
 const NOW: &str = "2026-12-01T00:00:00Z";
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(NOW)
         .unwrap()
         .with_timezone(&Utc)
@@ -244,7 +244,10 @@ async fn hostile_graph_answers_are_escaped_and_kept_out_of_commands() {
         assert!(!text.contains(crate::support::CANARY_SECRET));
     }
     for fix in found.iter().flat_map(|f| &f.fixes) {
-        assert!(!fix.contains("curl evil"), "a hostile key id in a command: {fix}");
+        assert!(
+            !fix.contains("curl evil"),
+            "a hostile key id in a command: {fix}"
+        );
     }
     let all = texts
         .iter()
@@ -262,4 +265,72 @@ async fn hostile_graph_answers_are_escaped_and_kept_out_of_commands() {
     );
     assert!(all.contains("key id k2, no end date"), "{all}");
     assert!(all.contains("--key-id <key-id>"), "{all}");
+}
+
+/// `d` in the TUI on the expired-secret lesson: the demo pre-fills the admin fields with the
+/// healthy app, so the findings name the expired secret and the valid one, and the credentials
+/// pane says it beside the form.
+#[cfg(feature = "tui")]
+#[tokio::test(flavor = "multi_thread")]
+async fn tui_d_names_the_expired_secret_and_the_valid_one() {
+    use crossterm::event::KeyCode;
+
+    use crate::assert_frame;
+    use crate::tui_harness::Harness;
+
+    let mut h = Harness::demo(Some("expired-secret")).await;
+    h.state.now = now();
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    let refused = &h.state.findings[0];
+    assert_eq!(refused.id, "AADSTS7000222");
+    let evidence = refused.evidence.join("\n");
+    assert!(
+        evidence.contains("\"orders-sync 2024\", hint AU7…"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("still valid: secret \"orders-sync 2025\", hint Rt2…"),
+        "{evidence}"
+    );
+    assert!(refused.fixes[0].starts_with("Give the daemon the secret \"orders-sync 2025\""));
+    // The credentials pane is where the operator looks first.
+    h.press(KeyCode::Char('1'));
+    let small = h.frame(80, 24);
+    let large = h.frame(120, 40);
+    assert!(large.contains("Expiry"), "{large}");
+    assert_frame!("expired_secret_named_80x24", small.clone());
+    assert_frame!("expired_secret_named_120x40", large.clone());
+    h.assert_no_secret(&[&small, &large]);
+}
+
+/// `d` on the healthy lesson: the app reads its own registration with its Graph token.
+#[cfg(feature = "tui")]
+#[tokio::test(flavor = "multi_thread")]
+async fn tui_d_on_a_healthy_app_shows_its_secret_expiry() {
+    use crossterm::event::KeyCode;
+
+    use crate::tui_harness::Harness;
+
+    let mut h = Harness::demo(Some("healthy")).await;
+    h.state.now = now();
+    h.press(KeyCode::Char('d'));
+    h.settle().await;
+    let info = h
+        .state
+        .findings
+        .iter()
+        .find(|f| f.id == "credential.expiry")
+        .unwrap_or_else(|| panic!("{:#?}", h.state.findings));
+    assert_eq!(
+        info.title,
+        "The secret in use expires in 26693 days (2099-12-31)"
+    );
+    h.press(KeyCode::Char('1'));
+    let frame = h.frame(120, 40);
+    assert!(
+        frame.contains("The secret in use expires in 26693 days"),
+        "{frame}"
+    );
+    h.assert_no_secret(&[&frame]);
 }
