@@ -147,6 +147,8 @@ pub async fn run(
 
 /// Runs every step for one app. `shared` is the fleet's HTTP client and the transport it was
 /// built with, so a thousand apps share its connections; without it the step builds its own.
+// The steps in order, each its own function: splitting the sequence would hide it.
+#[allow(clippy::too_many_lines)]
 pub(super) async fn check(
     args: &DoctorArgs,
     env: &Environment,

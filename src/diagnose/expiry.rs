@@ -439,7 +439,7 @@ mod tests {
             .with_timezone(&Utc)
     }
 
-    fn app(secrets: serde_json::Value) -> AppCredentials {
+    fn app(secrets: &serde_json::Value) -> AppCredentials {
         AppCredentials::from_graph(&json!({
             "id": "obj", "appId": "89651b37-2886-47fc-946d-d19aaf0db309", "displayName": "daemon",
             "passwordCredentials": secrets
@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn an_expired_secret_is_named_with_the_one_still_valid() {
         let now = at("2026-01-05T00:00:00Z");
-        let app = app(json!([
+        let app = app(&json!([
             {"keyId": "7b1c9e44-2d6a-4f0e-9c35-8a1f6b2d4e07", "hint": "AU7", "displayName": "orders-sync 2024",
              "endDateTime": "2025-06-30T00:00:00Z"},
             {"keyId": "c4e8a2f6-1b3d-4a5c-8e7f-9d0b2c4e6a81", "hint": "Rt2", "displayName": "orders-sync 2025",
@@ -485,7 +485,7 @@ mod tests {
     #[test]
     fn no_valid_secret_left_says_reset() {
         let now = at("2026-01-05T00:00:00Z");
-        let app = app(json!([
+        let app = app(&json!([
             {"keyId": "7b1c9e44-2d6a-4f0e-9c35-8a1f6b2d4e07", "hint": "AU7", "endDateTime": "2025-06-30T00:00:00Z"}
         ]));
         let in_use = InUse::matched(&Presented::Secret { hint: "AU7".into() }, Ok(&app), now, 30);
@@ -516,7 +516,7 @@ mod tests {
     #[test]
     fn hostile_names_are_escaped_and_odd_key_ids_stay_out_of_commands() {
         let now = at("2026-01-05T00:00:00Z");
-        let app = app(json!([
+        let app = app(&json!([
             {"keyId": "k; rm -rf /", "hint": "AU7", "displayName": "evil\u{1b}[2J\nname",
              "endDateTime": "2026-01-10T00:00:00Z"}
         ]));
