@@ -18,7 +18,7 @@ use crate::token::DecodedToken;
 
 pub use crate::graph::ReadFailure;
 use crate::graph::get;
-pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, graph_token, run};
+pub use run::{AdminApp, Audit, AuditRequest, default_graph_url, graph_scope, graph_token, run};
 
 /// The application permission the audit itself needs.
 pub const AUDIT_PERMISSION: &str = "Application.Read.All";

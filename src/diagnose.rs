@@ -9,6 +9,7 @@ pub mod audience;
 pub mod catalog;
 pub mod consent;
 pub mod context;
+pub mod expiry;
 pub mod explain;
 pub mod extract;
 pub mod http_text;

@@ -8,6 +8,12 @@
 //! the operator holds is matched to its registration. A certificate's `customKeyIdentifier`
 //! defaults to its SHA-1 thumbprint, Base64-encoded as Graph's Binary type
 //! (<https://learn.microsoft.com/graph/api/resources/keycredential>).
+//!
+//! [`in_use`] matches the credential a request uses to this list; [`lookup`] reads it for that
+//! request (as an admin app, or the daemon itself).
+
+pub mod in_use;
+pub mod lookup;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};

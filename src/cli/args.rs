@@ -396,9 +396,9 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL")]
     pub probe: Option<String>,
 
-    /// Microsoft Graph base URL for the consent audit [default: the authority's cloud's Graph].
-    #[arg(long, value_name = "URL")]
-    pub graph_url: Option<String>,
+    /// How to read Microsoft Graph (the consent audit, and the expiry of the credential in use).
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
 
     /// Also write the report as Markdown to this file (no secret, no raw token).
     #[arg(long, value_name = "FILE.md", conflicts_with = "fleet")]
@@ -445,7 +445,7 @@ pub struct ConsentArgs {
 }
 
 /// Where Microsoft Graph is, and the app that reads it when the daemon itself may not
-/// (`consent` and `federation`).
+/// (`consent`, `federation` and `doctor`).
 #[derive(Debug, Clone, Args)]
 pub struct GraphReadArgs {
     /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.

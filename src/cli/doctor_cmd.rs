@@ -1,6 +1,7 @@
 //! `entra-doctor doctor`: preflight → token → decode → verify → probe → consent → findings, as a
 //! checklist.
 
+mod expiry;
 mod report;
 mod trust;
 
@@ -45,6 +46,8 @@ pub(super) struct Checklist {
     /// Which app the check is about, once its request was prepared.
     pub(super) about: Option<report::About>,
     pub(super) steps: Vec<Step>,
+    /// The credential in use and its registration's expiry, once the credential step ran.
+    pub(super) credential: Option<crate::registration::in_use::InUse>,
     findings: Vec<Finding>,
     failure: Option<Failure>,
 }
@@ -55,6 +58,7 @@ impl Checklist {
         let mut list = Self {
             about: None,
             steps: Vec::new(),
+            credential: None,
             findings: Vec::new(),
             failure: None,
         };
@@ -136,7 +140,8 @@ pub async fn run(
     report.stdout = match format {
         OutputFormat::Json => format!(
             "{}\n",
-            json!({"ok": report.exit == 0, "steps": checklist.steps, "findings": found})
+            json!({"ok": report.exit == 0, "steps": checklist.steps,
+                "credential": checklist.credential, "findings": found})
         ),
         OutputFormat::Text => report::text(&checklist.steps, &found),
     };
@@ -154,6 +159,8 @@ pub(super) struct Shared<'a> {
 
 /// Runs every step for one app. `shared` is what a fleet's apps share; without it the steps
 /// build their own client and ask for their own token.
+// The steps in order, each its own function: splitting the sequence would hide it.
+#[allow(clippy::too_many_lines)]
 pub(super) async fn check(
     args: &DoctorArgs,
     env: &Environment,
@@ -178,6 +185,7 @@ pub(super) async fn check(
     let mut list = Checklist {
         about: Some(report::About::of(&prepared.request)),
         steps: Vec::new(),
+        credential: None,
         findings: Vec::new(),
         failure: None,
     };
@@ -212,6 +220,11 @@ pub(super) async fn check(
         Ok(token) => token,
         Err(error) => {
             list.fail("token", &error, &context);
+            let reach = expiry::Reach {
+                token: None,
+                in_fleet: shared.is_some(),
+            };
+            expiry::credential_step(&mut list, args, env, &prepared, reach, (now, deadline)).await;
             list.skip_rest(&["decode", "verify", "probe", "consent"]);
             return list;
         }
@@ -221,6 +234,11 @@ pub(super) async fn check(
         Outcome::Passed,
         format!("issued for {}", request.scopes.resource()),
     );
+    let reach = expiry::Reach {
+        token: Some(&token),
+        in_fleet: shared.is_some(),
+    };
+    expiry::credential_step(&mut list, args, env, &prepared, reach, (now, deadline)).await;
     let decoded = decode_step(
         &mut list,
         token.expose(),

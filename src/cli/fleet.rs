@@ -379,7 +379,7 @@ fn per_app(
         report: None,
         fleet: None,
         concurrency: args.concurrency,
-        graph_url: args.graph_url.clone(),
+        graph: args.graph.clone(),
     };
     (app_args, app_env, key)
 }

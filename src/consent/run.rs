@@ -287,7 +287,7 @@ pub fn default_graph_url(host: &AuthorityHost) -> String {
 }
 
 /// Graph's own scope for a national Graph host, the public one otherwise (also for the demo).
-fn graph_scope(graph_url: &str) -> String {
+pub fn graph_scope(graph_url: &str) -> String {
     url::Url::parse(graph_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))

@@ -21,6 +21,7 @@ use crate::environment::Environment;
 use crate::error::Result;
 use crate::probe::{self, ProbeRequest};
 use crate::profile::Profile;
+use crate::registration;
 use crate::secret::Secret;
 use crate::setup::{self, Network, Spec};
 use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
@@ -32,6 +33,8 @@ pub enum Effect {
         id: RequestId,
         form: Box<Form>,
         force: bool,
+        /// Also match the credential to its app registration and say its expiry (`d`).
+        expiry: bool,
         now: DateTime<Utc>,
     },
     Probe {
@@ -179,8 +182,9 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             id,
             form,
             force,
+            expiry,
             now,
-        } => Some(acquire(id, &form, force, now, services).await),
+        } => Some(acquire(id, &form, (force, expiry), now, services).await),
         Effect::Probe {
             id,
             url,
@@ -251,7 +255,7 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
 async fn acquire(
     id: RequestId,
     form: &Form,
-    force: bool,
+    (force, expiry): (bool, bool),
     now: DateTime<Utc>,
     services: &Services,
 ) -> Action {
@@ -269,8 +273,9 @@ async fn acquire(
     };
     let request = &prepared.request;
     let context = FixContext::for_request(request);
+    let admin = if expiry { form.admin() } else { None };
     let mut cache = services.cache.lock().await;
-    let served = match TokenClient::new(prepared.options) {
+    let served = match TokenClient::new(prepared.options.clone()) {
         Ok(client) => {
             cache
                 .get_or_acquire(&with_progress(client, id, services), request, force, now)
@@ -280,7 +285,25 @@ async fn acquire(
     };
     let (raw, expires_on, from_cache) = match served {
         Ok(served) => (served.token, served.expires_on, served.miss.is_none()),
-        Err(error) => return failed(preflight::error(&error, &context), prepared.warnings),
+        Err(error) => {
+            let mut found = vec![preflight::error(&error, &context)];
+            if expiry {
+                let lookup = credential_lookup(&prepared, &spec, admin.as_ref(), None);
+                let in_use = registration::lookup::look_up(
+                    &lookup,
+                    &services.network,
+                    now,
+                    registration::DEFAULT_WARN_DAYS,
+                )
+                .await;
+                // The refusal stays first: an AADSTS7000222 is told which secret expired.
+                diagnose::expiry::apply(&mut found, &in_use, &context, now);
+            }
+            let refusal = found.remove(0);
+            let mut warnings = prepared.warnings;
+            warnings.extend(found);
+            return failed(refusal, warnings);
+        }
     };
     let decoded = decode(raw.expose()).ok();
     // A managed identity's tenant and app are the token's own.
@@ -297,6 +320,17 @@ async fn acquire(
             &context,
         ));
         findings.extend(token_version::check(token, Some(request.scopes.resource())));
+    }
+    if expiry {
+        let lookup = credential_lookup(&prepared, &spec, admin.as_ref(), Some(&raw));
+        let in_use = registration::lookup::look_up(
+            &lookup,
+            &services.network,
+            now,
+            registration::DEFAULT_WARN_DAYS,
+        )
+        .await;
+        diagnose::expiry::apply(&mut findings, &in_use, &context, now);
     }
     diagnose::sort(&mut findings);
     let certificate = match &request.credential {
@@ -326,6 +360,30 @@ async fn acquire(
         })),
         findings,
         cache: cache.entries().cloned().collect(),
+    }
+}
+
+/// What may read the registration for `d`: the form's admin app, else the daemon's own token
+/// when it is a Graph token, else a Graph token of its own (unless its sign-in was refused,
+/// `token` = `None`).
+fn credential_lookup<'a>(
+    prepared: &'a setup::Prepared,
+    spec: &'a Spec,
+    admin: Option<&'a crate::consent::AdminApp>,
+    token: Option<&'a Secret>,
+) -> registration::lookup::Lookup<'a> {
+    let request = &prepared.request;
+    let graph_url = crate::consent::default_graph_url(&request.authority.host);
+    let is_graph = request.scopes.resource().trim_end_matches('/')
+        == crate::consent::graph_scope(&graph_url).trim_end_matches("/.default");
+    registration::lookup::Lookup {
+        request,
+        options: &prepared.options,
+        daemon: Some(spec),
+        admin,
+        graph_url: None,
+        token: token.filter(|_| is_graph),
+        refused: token.is_none(),
     }
 }
 

@@ -98,7 +98,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             )
         }
         Action::Doctor => {
-            let effects = start_acquire(state, true, "doctor (acquiring a fresh token)");
+            let mut effects = start_acquire(state, true, "doctor (acquiring a fresh token)");
+            // `d` also says where the credential in use stands against its end date.
+            for effect in &mut effects {
+                if let Effect::Acquire { expiry, .. } = effect {
+                    *expiry = true;
+                }
+            }
             state.then_probe = true;
             state.then_consent = true;
             effects
@@ -325,6 +331,7 @@ fn start_acquire(state: &mut State, force: bool, what: &'static str) -> Vec<Effe
         id,
         form: Box::new(state.form.clone()),
         force,
+        expiry: false,
         now: state.now,
     });
     effects

@@ -137,6 +137,7 @@ async fn healthy_passes_every_step_with_secret_and_certificate() {
             pairs(&[
                 ("preflight", "passed"),
                 ("token", "passed"),
+                ("credential", "passed"),
                 ("decode", "passed"),
                 // A Graph token is not verifiable outside Graph: not a pass (issue 14), not
                 // the app's fault either.

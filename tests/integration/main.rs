@@ -18,6 +18,7 @@ mod demo_tenant;
 mod demos;
 mod diagnose;
 mod doctor;
+mod expiry;
 mod fault_server;
 mod faults;
 mod federation;

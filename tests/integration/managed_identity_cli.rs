@@ -122,7 +122,7 @@ async fn doctor_with_a_managed_identity_passes_and_shows_no_stand_in_id() {
     // A Graph token carries a header nonce: only Graph can check it, by design.
     assert!(steps.contains(&("verify", "skipped")), "{steps:?}");
     assert!(steps.contains(&("probe", "passed")), "{steps:?}");
-    let consent = &json["steps"][5];
+    let consent = &json["steps"][6];
     assert_eq!(consent["name"], "consent");
     // The request's stand-ins for the unknown tenant and client id are never shown as ids.
     let all = json.to_string();

@@ -38,19 +38,19 @@ async fn issue_16_long_findings_scroll_by_line_and_c_copies_the_command() {
     assert_frame!("issue16_findings_top_80x24", top.clone());
     assert!(top.contains("admin-consent --id"), "{top}");
     assert!(top.contains("Then acquire a NEW token"), "{top}");
-    assert!(top.contains("1–20 of 36"), "{top}");
+    assert!(top.contains("1–20 of 37"), "{top}");
 
     // PgDn scrolls by line (a page less one), it does not jump to another finding.
     h.press(KeyCode::PageDown);
     assert_eq!(h.state.selected_finding, 0);
     let paged = h.frame(80, 24);
     assert_frame!("issue16_findings_pgdn_80x24", paged.clone());
-    assert!(paged.contains("17–36 of 36"), "{paged}");
+    assert!(paged.contains("18–37 of 37"), "{paged}");
     h.press(KeyCode::End);
     let end = h.frame(80, 24);
     assert!(rows(&end)[22].contains(" of "), "{end}");
     h.press(KeyCode::Home);
-    assert!(h.frame(80, 24).contains("1–20 of 36"));
+    assert!(h.frame(80, 24).contains("1–20 of 37"));
 
     // 120x40: the findings have the tall column; the fixes show without scrolling.
     let wide = h.frame(120, 40);

@@ -102,10 +102,18 @@ pub(super) async fn consent_step(
             return;
         }
     };
+    let admin =
+        match consent_cmd::admin_app(&args.graph, &args.credential.certificate_password_env, env) {
+            Ok(admin) => admin,
+            Err(error) => {
+                list.step("consent", Outcome::Skipped, error.to_string());
+                return;
+            }
+        };
     let request = crate::consent::AuditRequest {
         daemon,
-        graph_url: args.graph_url.clone(),
-        admin: None,
+        graph_url: args.graph.graph_url.clone(),
+        admin,
         token: None,
     };
     let mut stdin = super::super::probe_cmd::stdin_reader();

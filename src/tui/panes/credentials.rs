@@ -148,6 +148,18 @@ fn lines(state: &State, area_width: u16) -> Vec<Line<'static>> {
             lines.extend(fit(line, area_width));
         }
     }
+    // After `d`: where the credential in use stands against its end date.
+    if let Some((severity, text)) = crate::diagnose::expiry::headline(&state.findings) {
+        lines.push(Line::default());
+        lines.extend(hanging(
+            vec![Span::styled(
+                format!("{:<width$}", "Expiry", width = usize::from(LABEL_WIDTH)),
+                theme::label(),
+            )],
+            &[(super::clean(&text), theme::severity(severity))],
+            area_width,
+        ));
+    }
     if !state.lints.is_empty() {
         lines.push(Line::default());
         for lint in &state.lints {
