@@ -6,6 +6,7 @@
 //! (`> /dev/full`) is a failure too (exit 2); a closed pipe (`| head`) is not.
 
 pub mod args;
+mod audit_cmd;
 mod cache_cmd;
 pub mod config;
 pub(crate) mod consent_cmd;
@@ -111,6 +112,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
         Command::Doctor(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Consent(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Federation(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Audit(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Walkthrough(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Decode(args) => args.ca_file.clone_from(&ca_file),
         Command::Cache(_) | Command::Explain(_) | Command::Ui | Command::Demo(_) => {}
@@ -128,6 +130,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
             Command::Federation(args) => {
                 federation_cmd::run(&args, &env, format, now, &mut report).await
             }
+            Command::Audit(args) => audit_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Walkthrough(args) => {
                 if args::walkthrough_opens_tui(format) {
                     return match args.credential.spec() {
