@@ -247,7 +247,7 @@ fn md(text: &str) -> String {
     let clean = super::render::clean(text);
     let mut out = String::with_capacity(clean.len());
     for c in clean.chars() {
-        if "\\`*_{}[]<>()#+!|~".contains(c) {
+        if "\\`*_[]<>#|".contains(c) {
             out.push('\\');
         }
         out.push(c);

@@ -278,7 +278,7 @@ fn filter_app_id(query: Option<&str>) -> Option<String> {
     Some(quoted.split('\'').next()?.to_owned())
 }
 
-fn application(model: &TenantModel, app: &Application) -> Value {
+pub(super) fn application(model: &TenantModel, app: &Application) -> Value {
     let mut access: Vec<Value> = Vec::new();
     let requested: Vec<(String, Vec<String>, Vec<String>)> = match &app.requested {
         Some(list) => list

@@ -35,18 +35,22 @@ pub(super) async fn handle(
     // Graph's one write: adding a federated credential to an application.
     let is_write = method == Method::POST
         && super::graph_directory::federated_post_target(uri.path()).is_some();
-    let directory = super::graph_directory::serves(uri.path())
+    let listing = super::graph_listing::serves(uri.path(), uri.query(), &state.model);
+    let directory = (listing || super::graph_directory::serves(uri.path()))
         .then(|| {
             let graph = state
                 .model
                 .resources
                 .iter()
                 .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            let route = if is_write {
+            let mut route = if is_write {
                 super::graph_directory::write_route(uri.path())
             } else {
                 super::graph_directory::route(uri.path())
             };
+            if let Some(roles) = super::graph_listing::roles(uri.path()) {
+                route.any_role = roles;
+            }
             Some((graph, route))
         })
         .flatten();
@@ -107,10 +111,27 @@ pub(super) async fn handle(
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
+    let token_id = claims.get("uti").and_then(Value::as_str).unwrap_or(caller);
+    if let Some(wait) =
+        super::graph_listing::throttle_once(&state, uri.path(), uri.query(), token_id)
+    {
+        return throttled(&ctx.error_ctx(), wait);
+    }
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
     }
-    let body: Value = if directory.is_some() {
+    let body: Value = if listing {
+        match super::graph_listing::page(
+            &state.model,
+            &state.listings,
+            &state.authority_host,
+            uri.path(),
+            uri.query(),
+        ) {
+            Some(body) => body,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+    } else if directory.is_some() {
         match super::graph_directory::answer(
             &state.model,
             &state.authority_host,

@@ -39,6 +39,8 @@ pub struct DemoOptions {
     pub model: TenantModel,
     /// Connection cap and timeouts; tests set small ones.
     pub limits: ServeLimits,
+    /// The audit's listings: clock, synthetic apps, the one 429.
+    pub listings: super::graph_listing::Listings,
 }
 
 impl DemoOptions {
@@ -49,6 +51,10 @@ impl DemoOptions {
             tls: false,
             model,
             limits: ServeLimits::default(),
+            listings: super::graph_listing::Listings {
+                throttle_once: true,
+                ..super::graph_listing::Listings::default()
+            },
         }
     }
 }
@@ -109,6 +115,8 @@ pub(super) struct AppState {
     pub throttle: Arc<Mutex<Throttle>>,
     /// The App Service identity endpoint's `IDENTITY_HEADER`, made at start.
     pub identity_header: DemoSecret,
+    /// The audit's listings (fixed at start, kept across changes).
+    pub listings: Arc<super::graph_listing::Listings>,
 }
 
 pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
@@ -178,6 +186,7 @@ impl DemoControl {
             authority_host: current.authority_host.clone(),
             throttle: Arc::clone(&current.throttle),
             identity_header: current.identity_header.clone(),
+            listings: Arc::clone(&current.listings),
         });
         tracing::info!(change = change.label(), "demo tenant changed");
         Ok(applied)
@@ -209,6 +218,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
         tls,
         model,
         limits,
+        listings,
     } = options;
     let keys = Keys::load(&model)?;
     let tcp = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
@@ -231,6 +241,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
             authority_host: authority_host.clone(),
             throttle: Arc::new(Mutex::new(HashMap::new())),
             identity_header: identity_header.clone(),
+            listings: Arc::new(listings),
         })),
         changing: Mutex::new(()),
     });
