@@ -211,21 +211,21 @@ impl View<'_> {
         self.model.applications.len() as u64
     }
 
-    fn registrations(&self) -> u64 {
+    fn registrations() -> u64 {
         REGISTRATIONS.len() as u64
     }
 
     fn len(&self, which: Listing) -> u64 {
         let synthetic = self.listings.synthetic_apps;
         match which {
-            Listing::Applications => self.lessons() + self.registrations() + synthetic,
+            Listing::Applications => self.lessons() + Self::registrations() + synthetic,
             // Two slots per lesson app and registration (a secret, a certificate), one per
             // synthetic app.
-            Listing::SignIns => 2 * (self.lessons() + self.registrations()) + synthetic,
+            Listing::SignIns => 2 * (self.lessons() + Self::registrations()) + synthetic,
             Listing::ServicePrincipals => {
                 self.model.resources.len() as u64
                     + self.lessons()
-                    + self.registrations()
+                    + Self::registrations()
                     + synthetic
             }
             Listing::GraphGrants => {
@@ -256,7 +256,7 @@ impl View<'_> {
             .and_then(|i| REGISTRATIONS.get(i))
         {
             Some(registration) => Split::Registration(registration),
-            None => Split::Synthetic(rest - self.registrations()),
+            None => Split::Synthetic(rest - Self::registrations()),
         }
     }
 
@@ -433,19 +433,19 @@ impl View<'_> {
         let lessons = self.lesson_grants();
         let registrations = self.registration_grants();
         let fixed = lessons.len() + registrations.len();
-        let (principal, role) = match usize::try_from(index).ok().filter(|i| *i < fixed) {
-            Some(i) => lessons
+        let (principal, role) = if let Some(i) = usize::try_from(index).ok().filter(|i| *i < fixed)
+        {
+            lessons
                 .into_iter()
                 .chain(registrations)
                 .nth(i)
-                .unwrap_or_default(),
-            None => {
-                let n = (index - fixed as u64) * SYNTHETIC_GRANT_EVERY;
-                (
-                    registrations::synthetic_ids(n).2,
-                    "19dbc75e-c2e2-444c-a770-ec69d8559fc7".to_owned(),
-                )
-            }
+                .unwrap_or_default()
+        } else {
+            let n = (index - fixed as u64) * SYNTHETIC_GRANT_EVERY;
+            (
+                registrations::synthetic_ids(n).2,
+                "19dbc75e-c2e2-444c-a770-ec69d8559fc7".to_owned(),
+            )
         };
         json!({
             // Graph's assignment ids are opaque base64url strings of the principal and more.
@@ -471,7 +471,7 @@ impl View<'_> {
                    "signInActivity": last.map(|l| json!({"lastSignInDateTime": l}))})
         };
         let none = json!({"id": null});
-        let fixed = 2 * (self.lessons() + self.registrations());
+        let fixed = 2 * (self.lessons() + Self::registrations());
         if index < fixed {
             let (owner, slot) = (index / 2, index % 2);
             return match self.split(owner) {
@@ -508,7 +508,7 @@ impl View<'_> {
                 Split::Synthetic(_) => none,
             };
         }
-        match self.split(index - fixed + self.lessons() + self.registrations()) {
+        match self.split(index - fixed + self.lessons() + Self::registrations()) {
             Split::Lesson(_) | Split::Registration(_) => none,
             Split::Synthetic(i) => {
                 let (app_id, _, _) = registrations::synthetic_ids(i);

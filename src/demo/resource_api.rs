@@ -43,14 +43,11 @@ pub(super) async fn handle(
                 .resources
                 .iter()
                 .find(|r| r.error_style == super::model::ErrorStyle::Graph)?;
-            let mut route = if is_write {
+            let route = if is_write {
                 super::graph_directory::write_route(uri.path())
             } else {
                 super::graph_directory::route(uri.path())
             };
-            if let Some(roles) = super::graph_listing::roles(uri.path()) {
-                route.any_role = roles;
-            }
             Some((graph, route))
         })
         .flatten();
@@ -120,24 +117,8 @@ pub(super) async fn handle(
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
     }
-    let body: Value = if listing {
-        match super::graph_listing::page(
-            &state.model,
-            &state.listings,
-            &state.authority_host,
-            uri.path(),
-            uri.query(),
-        ) {
-            Some(body) => body,
-            None => return StatusCode::NOT_FOUND.into_response(),
-        }
-    } else if directory.is_some() {
-        match super::graph_directory::answer(
-            &state.model,
-            &state.authority_host,
-            uri.path(),
-            uri.query(),
-        ) {
+    let body: Value = if directory.is_some() {
+        match directory_answer(&state, &uri, listing) {
             Some(body) => body,
             None => return StatusCode::NOT_FOUND.into_response(),
         }
@@ -150,6 +131,21 @@ pub(super) async fn handle(
         header::HeaderValue::from_static("application/json"),
     );
     (StatusCode::OK, out, axum::Json(body)).into_response()
+}
+
+/// A Graph directory read: a paged listing of the audit, or one of the consent audit's reads.
+fn directory_answer(state: &AppState, uri: &Uri, listing: bool) -> Option<Value> {
+    if listing {
+        super::graph_listing::page(
+            &state.model,
+            &state.listings,
+            &state.authority_host,
+            uri.path(),
+            uri.query(),
+        )
+    } else {
+        super::graph_directory::answer(&state.model, &state.authority_host, uri.path(), uri.query())
+    }
 }
 
 /// `POST …/federatedIdentityCredentials`: applied to the running tenant as an admin would.
