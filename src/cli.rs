@@ -6,6 +6,7 @@
 //! (`> /dev/full`) is a failure too (exit 2); a closed pipe (`| head`) is not.
 
 pub mod args;
+mod audit_cmd;
 mod cache_cmd;
 pub mod config;
 pub(crate) mod consent_cmd;
@@ -113,6 +114,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
         Command::Consent(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Federation(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Signins(args) => args.credential.ca_file.clone_from(&ca_file),
+        Command::Audit(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Walkthrough(args) => args.credential.ca_file.clone_from(&ca_file),
         Command::Decode(args) => args.ca_file.clone_from(&ca_file),
         Command::Cache(_) | Command::Explain(_) | Command::Ui | Command::Demo(_) => {}
@@ -131,6 +133,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
                 federation_cmd::run(&args, &env, format, now, &mut report).await
             }
             Command::Signins(args) => signins_cmd::run(&args, &env, format, now, &mut report).await,
+            Command::Audit(args) => audit_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Walkthrough(args) => {
                 if args::walkthrough_opens_tui(format) {
                     return match args.credential.spec() {

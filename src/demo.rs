@@ -22,6 +22,7 @@ mod changes;
 mod error;
 mod federated;
 mod graph_directory;
+mod graph_listing;
 mod handout;
 mod identity_model;
 mod issuer;
@@ -31,6 +32,7 @@ mod managed_identity;
 mod model;
 mod model_check;
 mod refusals;
+mod registrations;
 mod resource_api;
 mod resource_errors;
 mod scope;
@@ -44,6 +46,7 @@ mod token;
 
 pub use changes::{Applied, TenantChange};
 pub use error::{Error, Result};
+pub use graph_listing::Listings;
 pub use identity_model::{IdentityHost, IdentityKind, ManagedIdentity};
 pub use model::{
     AppRole, Application, ClientSecret, DemoFederatedCredential, DemoSecret, ErrorStyle,

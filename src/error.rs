@@ -142,6 +142,19 @@ pub enum Error {
         attempts: u32,
     },
 
+    /// Microsoft Graph refused a read the command cannot do without (401/403).
+    #[error(
+        "Microsoft Graph answered {status} to GET {url} ({detail}): the Graph token lacks \
+         {permission} (an application permission); {how}"
+    )]
+    GraphDenied {
+        url: String,
+        status: u16,
+        detail: String,
+        permission: String,
+        how: String,
+    },
+
     #[error(
         "{url} answered HTTP {status} with a redirect to {location:?}: entra-doctor does not \
          follow redirects with credentials (that would hand them to whoever answered); a proxy \
@@ -237,7 +250,7 @@ fn retry_after_text(retry_after: Option<&str>) -> String {
 impl Error {
     pub fn failure(&self) -> Failure {
         match self {
-            Error::Entra(_) => Failure::Refused,
+            Error::Entra(_) | Error::GraphDenied { .. } => Failure::Refused,
             Error::ManagedIdentity(error) => error.failure(),
             Error::UnexpectedResponse { .. }
             | Error::Throttled { .. }

@@ -36,6 +36,65 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_dir(dir.unwrap_or(Path::new(".")))
 }
 
+/// A file written as it goes (a report of a long run) yet replaced atomically: the bytes go to a
+/// private temporary file beside `path` (mode 0600, never through a link), and
+/// [`StreamedFile::finish`] renames it over `path`. Dropped without `finish`, the temporary file
+/// is removed and `path` is untouched.
+#[derive(Debug)]
+pub struct StreamedFile {
+    path: PathBuf,
+    temp: PathBuf,
+    out: Option<std::io::BufWriter<fs::File>>,
+}
+
+impl StreamedFile {
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        refuse_link(path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let temp = PathBuf::from(temp);
+        let file = open_private(&temp, Open::New)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            temp,
+            out: Some(std::io::BufWriter::new(file)),
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.out {
+            Some(out) => out.write_all(bytes),
+            None => Err(std::io::Error::other("the file was already finished")),
+        }
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        let Some(out) = self.out.take() else {
+            return Ok(());
+        };
+        let file = out
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        refuse_link(&self.path)?;
+        fs::rename(&self.temp, &self.path)?;
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
+        sync_dir(dir.unwrap_or(Path::new(".")))
+    }
+}
+
+impl Drop for StreamedFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
 /// An exclusive lock on `<path>.lock`, held until it is dropped.
 ///
 /// The lock is on a file of its own because the data file is replaced by a rename: a lock on it

@@ -13,6 +13,7 @@
 //! anything the TUI shows the CLI can print as JSON. CI proves the boundary with
 //! `cargo check --lib --no-default-features`.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cli;

@@ -100,6 +100,12 @@ pub enum Command {
     /// checked live with the fix for what fails. Opens the terminal UI's walkthrough tab; with
     /// --output json (or no terminal) prints every step.
     Walkthrough(Box<WalkthroughArgs>),
+    /// Tenant-wide app health through Microsoft Graph: every app registration's secrets and
+    /// certificates against their end dates, unused credentials, apps with no owner, highly
+    /// privileged Graph permissions, delegated permissions on app-only apps, multi-tenant apps
+    /// with no service principal; each with its az fix. Exit 1 when a credential expired or
+    /// expires within --warn-days.
+    Audit(Box<AuditArgs>),
     /// The terminal UI (the default without a command).
     #[command(hide = true)]
     Ui,
@@ -495,6 +501,36 @@ pub struct SigninsArgs {
     #[arg(long, value_name = "N", default_value_t = 20,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::signins::MAX_TOP)))]
     pub top: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The reading app's credential (it needs Application.Read.All, and AuditLog.Read.All for
+    /// the unused-credential checks). --timeout bounds each Graph request, not the whole run.
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// How to read Microsoft Graph.
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
+
+    /// Days before its end date from which a credential is reported as expiring (exit 1).
+    #[arg(long, value_name = "DAYS", default_value_t = crate::registration::DEFAULT_WARN_DAYS, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub warn_days: u32,
+
+    /// Days without a sign-in after which a credential is reported unused (where sign-in
+    /// activity is readable).
+    #[arg(long, value_name = "DAYS", default_value_t = crate::audit::DEFAULT_UNUSED_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub unused_days: u32,
+
+    /// Also write a Markdown report to this file (mode 0600, replaced atomically; a symbolic
+    /// link there is refused).
+    #[arg(long, value_name = "FILE.md")]
+    pub report: Option<PathBuf>,
+
+    /// Items per Graph page ($top, 1 to 999).
+    #[arg(long, value_name = "N", default_value_t = crate::audit::PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=999), hide = true)]
+    pub page_size: u32,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,10 @@ pub struct DemoArgs {
     /// Serve https with a certificate made at start; its CA certificate is written to a file.
     #[arg(long)]
     pub tls: bool,
+    /// Also hold N generated app registrations (computed per page, not stored), for the
+    /// audit's benchmark.
+    #[arg(long, default_value_t = 0, value_name = "N", requires = "serve")]
+    pub synthetic_apps: u64,
     /// Use this tenant model instead of the shipped one (see assets/demo/tenant.toml).
     #[arg(long, value_name = "FILE")]
     pub tenant_file: Option<PathBuf>,
@@ -102,9 +106,20 @@ pub async fn run_with<W: Write>(
         return super::write_output(out, render_scenarios(&model, &args).as_bytes())
             .map_err(demo::Error::Output);
     }
+    // The audit's registrations date their credentials from the demo's clock: the fixed one of
+    // ENTRA_DOCTOR_NOW (reproducible demos), else the real one.
+    let clock = crate::environment::Environment::capture()
+        .get("ENTRA_DOCTOR_NOW")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
     let demo = demo::start(DemoOptions {
         port: args.port,
         tls: args.tls,
+        listings: demo::Listings {
+            clock,
+            synthetic_apps: args.synthetic_apps,
+            throttle_once: true,
+        },
         ..DemoOptions::new(model)
     })
     .await?;

@@ -77,11 +77,13 @@ pub(super) fn federated_credential_body(
     Ok((text("name")?, text("issuer")?, text("subject")?, audiences))
 }
 
-/// The route the checks run against: Graph's roles for reading applications.
+/// The route the checks run against: Graph's roles for reading applications (the sign-in
+/// activity report's own, for it).
 pub(super) fn route(path: &str) -> Route {
     Route {
         path: path.to_owned(),
-        any_role: vec!["Application.Read.All".into(), "Directory.Read.All".into()],
+        any_role: super::graph_listing::roles(path)
+            .unwrap_or_else(|| vec!["Application.Read.All".into(), "Directory.Read.All".into()]),
         rate_limit: None,
         auth_context: None,
         body: String::new(),
@@ -278,7 +280,7 @@ fn filter_app_id(query: Option<&str>) -> Option<String> {
     Some(quoted.split('\'').next()?.to_owned())
 }
 
-fn application(model: &TenantModel, app: &Application) -> Value {
+pub(super) fn application(model: &TenantModel, app: &Application) -> Value {
     let mut access: Vec<Value> = Vec::new();
     let requested: Vec<(String, Vec<String>, Vec<String>)> = match &app.requested {
         Some(list) => list

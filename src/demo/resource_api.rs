@@ -36,7 +36,8 @@ pub(super) async fn handle(
     let is_write = method == Method::POST
         && super::graph_directory::federated_post_target(uri.path()).is_some();
     let is_log = super::signin_log::serves(uri.path());
-    let directory = graph_route(&state, uri.path(), is_write, is_log);
+    let listing = super::graph_listing::serves(uri.path(), uri.query(), &state.model);
+    let directory = graph_route(&state, uri.path(), is_write, is_log || listing);
     let found = match &directory {
         Some((graph, route)) => Some((*graph, route)),
         None => find_route(&state, uri.path()),
@@ -94,6 +95,12 @@ pub(super) async fn handle(
     if let Some(retry_after) = over_limit(&state, route, caller) {
         return throttled(&ctx.error_ctx(), retry_after);
     }
+    let token_id = claims.get("uti").and_then(Value::as_str).unwrap_or(caller);
+    if let Some(wait) =
+        super::graph_listing::throttle_once(&state, uri.path(), uri.query(), token_id)
+    {
+        return throttled(&ctx.error_ctx(), wait);
+    }
     if is_write {
         return add_federated_credential(&live, &ctx, uri.path(), &body);
     }
@@ -101,12 +108,7 @@ pub(super) async fn handle(
         return sign_in_log(&ctx, &roles, &uri);
     }
     let body: Value = if directory.is_some() {
-        match super::graph_directory::answer(
-            &state.model,
-            &state.authority_host,
-            uri.path(),
-            uri.query(),
-        ) {
+        match directory_answer(&state, &uri, listing) {
             Some(body) => body,
             None => return StatusCode::NOT_FOUND.into_response(),
         }
@@ -119,6 +121,21 @@ pub(super) async fn handle(
         header::HeaderValue::from_static("application/json"),
     );
     (StatusCode::OK, out, axum::Json(body)).into_response()
+}
+
+/// A Graph directory read: a paged listing of the audit, or one of the consent audit's reads.
+fn directory_answer(state: &AppState, uri: &Uri, listing: bool) -> Option<Value> {
+    if listing {
+        super::graph_listing::page(
+            &state.model,
+            &state.listings,
+            &state.authority_host,
+            uri.path(),
+            uri.query(),
+        )
+    } else {
+        super::graph_directory::answer(&state.model, &state.authority_host, uri.path(), uri.query())
+    }
 }
 
 /// `POST …/federatedIdentityCredentials`: applied to the running tenant as an admin would.
@@ -177,9 +194,10 @@ fn graph_route<'a>(
     state: &'a AppState,
     path: &str,
     is_write: bool,
-    is_log: bool,
+    is_log_or_listing: bool,
 ) -> Option<(&'a Resource, Route)> {
-    if !is_log && !super::graph_directory::serves(path) {
+    let is_log = super::signin_log::serves(path);
+    if !is_log_or_listing && !super::graph_directory::serves(path) {
         return None;
     }
     let graph = state

@@ -39,6 +39,8 @@ pub struct DemoOptions {
     pub model: TenantModel,
     /// Connection cap and timeouts; tests set small ones.
     pub limits: ServeLimits,
+    /// The audit's listings: clock, synthetic apps, the one 429.
+    pub listings: super::graph_listing::Listings,
 }
 
 impl DemoOptions {
@@ -49,6 +51,10 @@ impl DemoOptions {
             tls: false,
             model,
             limits: ServeLimits::default(),
+            listings: super::graph_listing::Listings {
+                throttle_once: true,
+                ..super::graph_listing::Listings::default()
+            },
         }
     }
 }
@@ -111,6 +117,8 @@ pub(super) struct AppState {
     pub identity_header: DemoSecret,
     /// The service-principal sign-in log; shared by every view, like `throttle`.
     pub signins: Arc<super::signin_log::SigninLog>,
+    /// The audit's listings (fixed at start, kept across changes).
+    pub listings: Arc<super::graph_listing::Listings>,
 }
 
 pub(super) type Throttle = HashMap<(String, String), (i64, u32)>;
@@ -181,6 +189,7 @@ impl DemoControl {
             throttle: Arc::clone(&current.throttle),
             identity_header: current.identity_header.clone(),
             signins: Arc::clone(&current.signins),
+            listings: Arc::clone(&current.listings),
         });
         tracing::info!(change = change.label(), "demo tenant changed");
         Ok(applied)
@@ -212,6 +221,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
         tls,
         model,
         limits,
+        listings,
     } = options;
     let keys = Keys::load(&model)?;
     let tcp = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
@@ -235,6 +245,7 @@ pub async fn start(options: DemoOptions) -> Result<RunningDemo> {
             throttle: Arc::new(Mutex::new(HashMap::new())),
             identity_header: identity_header.clone(),
             signins: Arc::default(),
+            listings: Arc::new(listings),
         })),
         changing: Mutex::new(()),
     });

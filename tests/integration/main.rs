@@ -5,6 +5,7 @@
 // Test helpers outside `#[test]` fns may panic too: a failed helper is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod cache;
 mod canary;
 mod certificates;
