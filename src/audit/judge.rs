@@ -254,12 +254,18 @@ fn delegated(
                 continue;
             };
             let name = scope_name(&resource, &id);
+            // Graph is named; another API by its app id (the audit keeps no names of them).
+            let of = if resource.eq_ignore_ascii_case(super::GRAPH_APP_ID) {
+                "Microsoft Graph".to_owned()
+            } else {
+                format!("the API {resource}")
+            };
             let fix = fix::remove_delegated(&audit.app_id, &resource, &id);
             audit.issues.push(Issue::new(
                 "audit.delegated-on-app-only",
                 Severity::Warning,
                 format!(
-                    "requests the delegated permission {} (of {resource}) but signs no user in \
+                    "requests the delegated permission {} of {of} but signs no user in \
                      (no redirect URI, not a public client): only app-only tokens, which never \
                      carry it",
                     name.as_deref().unwrap_or(&id)
