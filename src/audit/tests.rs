@@ -1,5 +1,6 @@
 use serde_json::json;
 
+use super::index::guid;
 use super::judge::{self, at};
 use super::*;
 
