@@ -1,18 +1,18 @@
 //! Step 3's word on the credential in use's end date: its app registration read through
 //! Microsoft Graph (with an admin app, the daemon's Graph token, or a Graph token of its own),
 //! the expiry and the app's other credentials as evidence, and the finding when it expired or
-//! is about to. A managed identity has no credential of its own to renew: nothing is said.
+//! is about to. A managed identity has no credential of its own to renew, a federated one no
+//! end date: for them nothing is said.
 
 use chrono::{DateTime, Utc};
 
 use super::Session;
 use super::checks::Attempt;
-use crate::auth::Credential;
 use crate::consent::AdminApp;
 use crate::diagnose::{Finding, FixContext, Severity, expiry};
 use crate::environment::Environment;
 use crate::registration::DEFAULT_WARN_DAYS;
-use crate::registration::in_use::InUse;
+use crate::registration::in_use::{InUse, Presented};
 use crate::registration::lookup::{self, HOW_TO_READ, Lookup};
 use crate::setup::Spec;
 
@@ -30,11 +30,13 @@ pub struct GraphRead {
     pub env: Environment,
 }
 
-/// The credential in use, matched to its registration; `None` for a managed identity.
+/// The credential in use, matched to its registration; `None` for a managed identity (Azure
+/// rotates its credential) and a federated credential (no end date; the token it presents is
+/// short-lived and step 3 shows it): neither has an expiry to tell.
 pub(super) async fn look_up(session: &Session, now: DateTime<Utc>) -> Option<InUse> {
     let setup = &session.setup;
     let request = &setup.request;
-    if matches!(request.credential, Credential::ManagedIdentity { .. }) {
+    if !Presented::of(&request.credential).is_registered_kind() {
         return None;
     }
     let graph = &setup.graph;

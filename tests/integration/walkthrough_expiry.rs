@@ -132,7 +132,9 @@ async fn without_graph_one_line_says_the_expiry_is_unknown_and_how_to_read_it() 
     assert_eq!(report.finding, None);
 
     // The expired secret, unread: the catalog's fix stays the fix.
-    let setup = demo_setup(&demo, "expired-secret").unwrap().with_admin(None);
+    let setup = demo_setup(&demo, "expired-secret")
+        .unwrap()
+        .with_admin(None);
     let report = step_3(setup, now()).await;
     assert_eq!(report.status, Status::Failed);
     assert!(
