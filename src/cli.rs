@@ -93,7 +93,7 @@ pub enum UiRequest {
         spec: crate::setup::Spec,
         probe: Option<String>,
         /// `--admin-client-id`: the Admin fields, for the credential's expiry in step 3.
-        admin: Option<crate::consent::AdminApp>,
+        admin: Option<Box<crate::consent::AdminApp>>,
     },
     /// `demo --export-svg DIR` or `demo --play NAME`.
     Scripted(demo::DemoArgs),
@@ -138,25 +138,7 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
             Command::Audit(args) => audit_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Walkthrough(args) => {
                 if args::walkthrough_opens_tui(format) {
-                    let admin = args.credential.spec().and_then(|spec| {
-                        let admin = consent_cmd::admin_app(
-                            &args.graph,
-                            &args.credential.certificate_password_env,
-                            &env,
-                        )?;
-                        Ok((spec, admin))
-                    });
-                    return match admin {
-                        Ok((spec, admin)) => Outcome::Ui(Box::new(UiRequest::Walkthrough {
-                            spec,
-                            probe: args.probe.clone(),
-                            admin,
-                        })),
-                        Err(error) => {
-                            say_error(&error);
-                            Outcome::Exit(error.failure().exit_code())
-                        }
-                    };
+                    return walkthrough_cmd::ui(&args, &env);
                 }
                 walkthrough_cmd::run(&args, &env, format, now, &mut report).await
             }

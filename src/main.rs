@@ -59,7 +59,7 @@ async fn open_ui(request: UiRequest, env: &Environment) -> u8 {
         UiRequest::Home { ca_file } => ui(None, env, ca_file).await,
         UiRequest::Demo { args, ca_file } => ui(Some(args), env, ca_file).await,
         UiRequest::Walkthrough { spec, probe, admin } => {
-            walkthrough_ui(spec, probe.as_deref(), admin.as_ref(), env).await
+            walkthrough_ui(spec, probe.as_deref(), admin.as_deref(), env).await
         }
         UiRequest::Scripted(args) => Box::pin(scripted(args)).await,
     }

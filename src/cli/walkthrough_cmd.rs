@@ -54,6 +54,30 @@ pub async fn run(
     Ok(())
 }
 
+/// The walkthrough tab on a terminal: the command line's app, and its admin app (the Admin
+/// fields) for step 3's expiry. The TUI completes the rest from `AZURE_*` and the profile.
+pub fn ui(args: &WalkthroughArgs, env: &Environment) -> super::Outcome {
+    let request = args.credential.spec().and_then(|spec| {
+        let admin = super::consent_cmd::admin_app(
+            &args.graph,
+            &args.credential.certificate_password_env,
+            env,
+        )?;
+        Ok((spec, admin))
+    });
+    match request {
+        Ok((spec, admin)) => super::Outcome::Ui(Box::new(super::UiRequest::Walkthrough {
+            spec,
+            probe: args.probe.clone(),
+            admin: admin.map(Box::new),
+        })),
+        Err(error) => {
+            super::say_error(&error);
+            super::Outcome::Exit(error.failure().exit_code())
+        }
+    }
+}
+
 /// The options, with what they leave out taken from the environment and then the saved profile
 /// (the TUI's Ctrl-S): the walkthrough is often run again and again on one app. The secret never
 /// comes from a profile.
