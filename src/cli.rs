@@ -92,6 +92,8 @@ pub enum UiRequest {
     Walkthrough {
         spec: crate::setup::Spec,
         probe: Option<String>,
+        /// `--admin-client-id`: the Admin fields, for the credential's expiry in step 3.
+        admin: Option<Box<crate::consent::AdminApp>>,
     },
     /// `demo --export-svg DIR` or `demo --play NAME`.
     Scripted(demo::DemoArgs),
@@ -136,21 +138,12 @@ pub async fn run(cli: Cli, env: Environment) -> Outcome {
             Command::Audit(args) => audit_cmd::run(&args, &env, format, now, &mut report).await,
             Command::Walkthrough(args) => {
                 if args::walkthrough_opens_tui(format) {
-                    return match args.credential.spec() {
-                        Ok(spec) => Outcome::Ui(Box::new(UiRequest::Walkthrough {
-                            spec,
-                            probe: args.probe.clone(),
-                        })),
-                        Err(error) => {
-                            say_error(&error);
-                            Outcome::Exit(error.failure().exit_code())
-                        }
-                    };
+                    return walkthrough_cmd::ui(&args, &env);
                 }
                 walkthrough_cmd::run(&args, &env, format, now, &mut report).await
             }
             Command::Demo(args) if args.walkthrough && !args::walkthrough_opens_tui(format) => {
-                walkthrough_cmd::demo(&args, format, &mut report).await
+                walkthrough_cmd::demo(&args, format, now, &mut report).await
             }
             Command::Demo(mut args) if args.export_svg.is_some() || args.play.is_some() => {
                 args.output = format;

@@ -58,7 +58,9 @@ async fn open_ui(request: UiRequest, env: &Environment) -> u8 {
     match request {
         UiRequest::Home { ca_file } => ui(None, env, ca_file).await,
         UiRequest::Demo { args, ca_file } => ui(Some(args), env, ca_file).await,
-        UiRequest::Walkthrough { spec, probe } => walkthrough_ui(spec, probe.as_deref(), env).await,
+        UiRequest::Walkthrough { spec, probe, admin } => {
+            walkthrough_ui(spec, probe.as_deref(), admin.as_deref(), env).await
+        }
         UiRequest::Scripted(args) => Box::pin(scripted(args)).await,
     }
 }
@@ -114,9 +116,14 @@ async fn ui(
 }
 
 #[cfg(feature = "tui")]
-async fn walkthrough_ui(spec: Spec, probe: Option<&str>, env: &Environment) -> u8 {
+async fn walkthrough_ui(
+    spec: Spec,
+    probe: Option<&str>,
+    admin: Option<&entra_doctor::consent::AdminApp>,
+    env: &Environment,
+) -> u8 {
     let ca_file = spec.network.ca_file.clone();
-    let launch = tui::Launch::for_walkthrough(spec, probe, env)
+    let launch = tui::Launch::for_walkthrough(spec, probe, admin, env)
         .and_then(|launch| launch.with_network(ca_file, env).map_err(|e| e.to_string()));
     match launch {
         Ok(launch) => match tui::run(launch).await {

@@ -13,6 +13,7 @@ mod apply;
 mod checks;
 mod database;
 mod evidence;
+mod expiry;
 mod fixes;
 mod setup;
 mod text;
@@ -24,10 +25,12 @@ use url::Url;
 use crate::auth::{ClientOptions, TokenClient, TokenRequest};
 use crate::diagnose::{Finding, FixContext};
 use crate::error::{Error, Result};
+use crate::registration::in_use::InUse;
 
 pub use apply::{FixOutcome, apply};
 pub use checks::stage_of;
-pub use setup::{demo_setup, demo_spec, setup};
+pub use expiry::GraphRead;
+pub use setup::{demo_admin, demo_setup, demo_spec, setup};
 pub use text::render_text;
 
 /// The steps, in a plausible order of Entra ID's checks.
@@ -118,6 +121,10 @@ pub struct StepReport {
     pub finding: Option<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// Step 3: the credential in use matched to its app registration (its expiry, the app's
+    /// other credentials), or why the registration was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<InUse>,
 }
 
 impl StepReport {
@@ -131,6 +138,7 @@ impl StepReport {
             evidence: Vec::new(),
             finding: None,
             fix: None,
+            credential: None,
         }
     }
 
@@ -226,13 +234,25 @@ impl DemoFix {
 }
 
 /// What a walkthrough checks: a prepared request (credential options or a profile), the
-/// client's timeouts, the API to call, and the preflight findings found while preparing.
+/// client's timeouts, the API to call, the preflight findings found while preparing, and how
+/// step 3 may read the app registration for the credential's expiry.
 #[derive(Debug)]
 pub struct Setup {
     pub request: TokenRequest,
     pub options: ClientOptions,
     pub probe: Option<Url>,
     pub preflight: Vec<Finding>,
+    pub graph: GraphRead,
+}
+
+impl Setup {
+    /// Reads the app registration as `admin` (an app holding Application.Read.All) rather
+    /// than with the daemon's own Graph token, which a refused sign-in never gets.
+    #[must_use]
+    pub fn with_admin(mut self, admin: Option<crate::consent::AdminApp>) -> Self {
+        self.graph.admin = admin;
+        self
+    }
 }
 
 /// One pass over the steps. The token request is made once per session and shared by the
@@ -325,6 +345,7 @@ pub fn unprepared(error: &Error, context: &FixContext) -> Vec<StepReport> {
                     evidence: finding.evidence.clone(),
                     fix: Some(fixes::from_finding(&finding)),
                     finding: Some(finding.clone()),
+                    credential: None,
                 }
             } else {
                 StepReport::not_yet(

@@ -428,6 +428,10 @@ pub struct WalkthroughArgs {
     #[command(flatten)]
     pub credential: CredentialArgs,
 
+    /// How step 3 reads the app registration, for the credential in use's expiry.
+    #[command(flatten)]
+    pub graph: GraphReadArgs,
+
     /// The API URL the last step calls [default: the well-known resource's harmless call].
     #[arg(long, value_name = "URL")]
     pub probe: Option<String>,

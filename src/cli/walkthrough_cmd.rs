@@ -40,12 +40,42 @@ pub async fn run(
     report
         .stderr
         .extend(warning.map(|w| format!("warning: {w}")));
+    let admin =
+        super::consent_cmd::admin_app(&args.graph, &args.credential.certificate_password_env, env)?;
     let mut stdin = stdin_reader();
     let context = spec.fix_context();
-    let prepared = walkthrough::setup(&spec, probe.as_deref(), env, &mut stdin, now);
+    let prepared = walkthrough::setup(&spec, probe.as_deref(), env, &mut stdin, now).map(|setup| {
+        let mut setup = setup.with_admin(admin);
+        setup.graph.graph_url.clone_from(&args.graph.graph_url);
+        setup
+    });
     let reports = run_steps(prepared, &context, now).await;
     print(&reports, format, report);
     Ok(())
+}
+
+/// The walkthrough tab on a terminal: the command line's app, and its admin app (the Admin
+/// fields) for step 3's expiry. The TUI completes the rest from `AZURE_*` and the profile.
+pub fn ui(args: &WalkthroughArgs, env: &Environment) -> super::Outcome {
+    let request = args.credential.spec().and_then(|spec| {
+        let admin = super::consent_cmd::admin_app(
+            &args.graph,
+            &args.credential.certificate_password_env,
+            env,
+        )?;
+        Ok((spec, admin))
+    });
+    match request {
+        Ok((spec, admin)) => super::Outcome::Ui(Box::new(super::UiRequest::Walkthrough {
+            spec,
+            probe: args.probe.clone(),
+            admin: admin.map(Box::new),
+        })),
+        Err(error) => {
+            super::say_error(&error);
+            super::Outcome::Exit(error.failure().exit_code())
+        }
+    }
 }
 
 /// The options, with what they leave out taken from the environment and then the saved profile
@@ -94,10 +124,11 @@ pub fn print(reports: &[StepReport], format: OutputFormat, report: &mut Report) 
 }
 
 /// `demo --walkthrough` without the TUI: every step of the scenario's app (healthy by default)
-/// against a demo tenant started for the run.
+/// against a demo tenant started for the run, its registration read by the healthy app.
 pub async fn demo(
     args: &super::demo::DemoArgs,
     format: OutputFormat,
+    now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
     let demo_error = |e: crate::demo::Error| Error::InvalidInput {
@@ -110,7 +141,7 @@ pub async fn demo(
         .map_err(demo_error)?;
     let scenario = args.scenario.as_deref().unwrap_or("healthy");
     let setup = walkthrough::demo_setup(&running, scenario)?;
-    let reports = run_steps(Ok(setup), &FixContext::default(), Utc::now()).await;
+    let reports = run_steps(Ok(setup), &FixContext::default(), now).await;
     print(&reports, format, report);
     running.shutdown().await;
     Ok(())

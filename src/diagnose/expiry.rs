@@ -353,7 +353,7 @@ fn renewal_fixes(
 }
 
 /// `secret "orders-sync 2025", hint Rt2…, key id c4e8…, valid until 2027-09-30 (expires in …)`.
-fn describe(standing: &Standing) -> String {
+pub fn describe(standing: &Standing) -> String {
     let c = &standing.credential;
     let which = match (&c.hint, &c.thumbprint) {
         (Some(_), _) => format!("hint {}…", hint(standing)),

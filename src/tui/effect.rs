@@ -447,13 +447,15 @@ fn walk_setup(
 ) -> (crate::Result<Setup>, FixContext) {
     let spec = services.spec(form);
     let mut no_stdin = || Ok(String::new());
+    // The Admin fields read the app registration for step 3's expiry.
     let setup = walkthrough::setup(
         &spec,
         Some(form.probe_url.value()),
         &services.network,
         &mut no_stdin,
         now,
-    );
+    )
+    .map(|setup| setup.with_admin(form.admin()));
     (setup, spec.fix_context())
 }
 

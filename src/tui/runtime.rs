@@ -178,16 +178,34 @@ impl Launch {
     }
 
     /// The walkthrough of the operator's own app: the command line's `spec` (and `probe`),
-    /// completed from `AZURE_*` variables and the saved profile.
+    /// completed from `AZURE_*` variables and the saved profile; `admin` (`--admin-client-id`)
+    /// fills the Admin fields, with which step 3 reads the credential's expiry.
     pub fn for_walkthrough(
         spec: Spec,
         probe: Option<&str>,
+        admin: Option<&crate::consent::AdminApp>,
         env: &Environment,
     ) -> Result<Self, String> {
         if matches!(spec.credential, crate::setup::CredentialSpec::SecretStdin) {
             return Err("--secret-stdin cannot be used with the terminal UI (standard input is the keyboard); set AZURE_CLIENT_SECRET, or add --output json".into());
         }
+        let admin = match admin.map(|a| (&a.client_id, &a.credential)) {
+            None => None,
+            Some((id, crate::setup::CredentialSpec::Secret(secret))) => {
+                Some((id.clone(), secret.as_ref().map(|s| s.expose().to_owned())))
+            }
+            Some(_) => {
+                return Err("--admin-certificate cannot be used with the terminal UI (its Admin fields take a secret); add --output json".into());
+            }
+        };
         let (mut launch, _, _) = Self::own(spec, probe, env);
+        if let Some((client_id, secret)) = admin {
+            launch.state.form.set(Field::AdminClientId, &client_id);
+            launch
+                .state
+                .form
+                .set(Field::AdminSecret, secret.as_deref().unwrap_or_default());
+        }
         super::update::refresh_lints(&mut launch.state);
         Ok(launch.on_walkthrough())
     }

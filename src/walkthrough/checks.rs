@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Session, Status, StepId, StepReport};
-use super::{evidence, fixes, token_use};
+use super::{evidence, expiry, fixes, token_use};
 use crate::auth::Credential;
 use crate::diagnose::catalog::Step;
-use crate::diagnose::{Catalog, Finding, FixContext, Severity, preflight};
+use crate::diagnose::{self, Catalog, Finding, FixContext, Severity, preflight};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::token::{DecodedToken, decode};
@@ -178,7 +178,7 @@ async fn from_attempt(
         Attempt::Issued { .. } => Ok(()),
         Attempt::Refused(error) => Err((stage_of(error), preflight::error(error, context))),
     };
-    match outcome {
+    let report = match outcome {
         Ok(()) => {
             let evidence = evidence::step_evidence(session, step, Some(now));
             passed(step, checked, evidence)
@@ -195,15 +195,63 @@ async fn from_attempt(
             ));
             passed(step, checked, evidence)
         }
-        Err((stage, _)) => StepReport::not_yet(
-            step,
-            format!(
-                "Entra ID stopped earlier, at step {} ({})",
-                stage.number(),
-                stage.title()
-            ),
-        ),
+        Err((stage, _)) => {
+            return StepReport::not_yet(
+                step,
+                format!(
+                    "Entra ID stopped earlier, at step {} ({})",
+                    stage.number(),
+                    stage.title()
+                ),
+            );
+        }
+    };
+    if step == StepId::Credential {
+        with_expiry(report, session, now, context).await
+    } else {
+        report
     }
+}
+
+/// Step 3 told the credential in use's expiry: as evidence, and as the finding when it expired
+/// or is about to. An AADSTS7000222 is told which secret expired and which others still work,
+/// and its fix becomes "give the daemon that one".
+async fn with_expiry(
+    mut report: StepReport,
+    session: &Session,
+    now: DateTime<Utc>,
+    context: &FixContext,
+) -> StepReport {
+    let Some(in_use) = expiry::look_up(session, now).await else {
+        return report;
+    };
+    match report.finding.as_mut() {
+        // Read: the refusal names the secrets. Not read, the catalog's fix stays the fix and
+        // one evidence line says how to learn which secret it was.
+        Some(refusal)
+            if refusal.id == diagnose::expiry::EXPIRED_SECRET_CODE
+                && in_use.registration.is_some() =>
+        {
+            let before = refusal.evidence.len();
+            diagnose::expiry::name_expired_secret(refusal, &in_use, context, now);
+            // The refusal's own evidence is in the step's already; add what was named.
+            report
+                .evidence
+                .extend(refusal.evidence[before..].iter().cloned());
+            let finding = refusal.clone();
+            report.fix = Some(fixes::fix_for(StepId::Credential, &finding, &session.setup));
+        }
+        Some(_) => report.evidence.extend(expiry::evidence(&in_use)),
+        None => {
+            report.evidence.extend(expiry::evidence(&in_use));
+            if let Some(finding) = expiry::finding(&in_use, context, now) {
+                report.fix = Some(fixes::from_finding(&finding));
+                report.finding = Some(finding);
+            }
+        }
+    }
+    report.credential = Some(in_use);
+    report
 }
 
 /// A scope problem found before sending: any scope error, and a trailing slash the resource
@@ -229,6 +277,7 @@ pub(super) fn passed(step: StepId, checked: String, evidence: Vec<String>) -> St
         evidence,
         finding: None,
         fix: None,
+        credential: None,
     }
 }
 
@@ -249,6 +298,7 @@ pub(super) fn failed(
         evidence,
         finding: Some(finding),
         fix: Some(fix),
+        credential: None,
     }
 }
 

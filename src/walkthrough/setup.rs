@@ -2,7 +2,8 @@
 //! token file): the request as `token` would send it (through [`crate::setup`], the
 //! one path every credential takes), and the API to call (on the demo tenant, its own route).
 
-use super::Setup;
+use super::{GraphRead, Setup};
+use crate::consent::AdminApp;
 use crate::demo::{Error as DemoError, RunningDemo};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
@@ -29,6 +30,12 @@ pub fn setup(
         options: prepared.options,
         probe,
         preflight: prepared.warnings,
+        graph: GraphRead {
+            admin: None,
+            daemon: Some(spec.clone()),
+            graph_url: None,
+            env: env.clone(),
+        },
     })
 }
 
@@ -78,16 +85,29 @@ pub fn demo_spec(demo: &RunningDemo, scenario: &str) -> Result<(Spec, String)> {
     Ok((spec, app.probe_url.clone()))
 }
 
-/// The setup of `scenario`'s app in `demo`.
+/// The setup of `scenario`'s app in `demo`, its registration read by the healthy app (which
+/// holds Application.Read.All), as the TUI's demo fills its Admin fields.
 pub fn demo_setup(demo: &RunningDemo, scenario: &str) -> Result<Setup> {
     let (spec, probe) = demo_spec(demo, scenario)?;
     // The demo's own values: nothing of the operator's environment may change them.
     let quiet = Environment::default();
-    setup(
+    let setup = setup(
         &spec,
         Some(&probe),
         &quiet,
         &mut || Ok(String::new()),
         chrono::Utc::now(),
-    )
+    )?;
+    Ok(setup.with_admin(demo_admin(demo, scenario)))
+}
+
+/// The healthy app as the admin of every other lesson; the healthy app reads its own.
+pub fn demo_admin(demo: &RunningDemo, scenario: &str) -> Option<AdminApp> {
+    let healthy = demo.app("healthy").filter(|app| app.scenario != scenario)?;
+    Some(AdminApp {
+        client_id: healthy.client_id.clone(),
+        credential: CredentialSpec::Secret(Some(crate::secret::Secret::new(
+            healthy.secret.as_ref()?.expose(),
+        ))),
+    })
 }

@@ -48,3 +48,4 @@ mod tui_issue_16;
 mod tui_setup;
 mod verify_closed;
 mod walkthrough;
+mod walkthrough_expiry;

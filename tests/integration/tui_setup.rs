@@ -332,5 +332,11 @@ async fn the_walkthrough_leads_a_managed_identity_to_its_endpoint() {
         failed.checked,
         "asked the IMDS endpoint for the managed identity"
     );
+    // Issue 17: no expiry line, a managed identity has no credential of its own to renew.
+    assert!(failed.credential.is_none(), "{failed:#?}");
+    assert!(
+        failed.evidence.iter().all(|e| !e.starts_with("expiry: ")),
+        "{failed:#?}"
+    );
     crate::assert_frame!("tui_walkthrough_managed_identity_80x24", h.frame(80, 24));
 }

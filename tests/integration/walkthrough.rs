@@ -607,7 +607,8 @@ fn the_command_opens_the_tab_with_its_options_in_the_form() {
     };
     let spec = args.credential.spec().unwrap();
     let launch =
-        Launch::for_walkthrough(spec, args.probe.as_deref(), &Environment::default()).unwrap();
+        Launch::for_walkthrough(spec, args.probe.as_deref(), None, &Environment::default())
+            .unwrap();
     let form = &launch.state.form;
     assert_eq!(launch.state.focus, Pane::Walkthrough);
     assert_eq!(form.kind, CredentialKind::Certificate);
@@ -626,7 +627,7 @@ fn the_command_opens_the_tab_with_its_options_in_the_form() {
         panic!("not the walkthrough")
     };
     let spec = args.credential.spec().unwrap();
-    let refused = Launch::for_walkthrough(spec, None, &Environment::default())
+    let refused = Launch::for_walkthrough(spec, None, None, &Environment::default())
         .err()
         .unwrap();
     assert!(refused.contains("AZURE_CLIENT_SECRET"), "{refused}");
