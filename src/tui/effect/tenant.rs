@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::Services;
 use crate::audit::{self, AppAudit, AuditRequest};
 use crate::auth::client::RetryObserver;
-use crate::diagnose::preflight;
+use crate::diagnose::{Finding, Severity, preflight};
 use crate::tui::action::Action;
 use crate::tui::form::Form;
 use crate::tui::state::{RequestId, Tally};
@@ -91,9 +91,39 @@ pub(super) async fn run(
     }
     Action::TenantAudited {
         id,
-        result: result
-            .map(Box::new)
-            .map_err(|error| Box::new(preflight::error(&error, &context))),
+        result: result.map(Box::new).map_err(|error| match error {
+            crate::Error::GraphDenied {
+                url,
+                status,
+                detail,
+                permission,
+                ..
+            } => Box::new(denied(&url, status, &detail, &permission)),
+            other => Box::new(preflight::error(&other, &context)),
+        }),
         tally: progress.is_none().then(|| Box::new(tally)),
     }
+}
+
+/// Graph refused a read: which permission the reading app lacks, and the TUI's two ways out
+/// (the CLI's error names its flags instead).
+fn denied(url: &str, status: u16, detail: &str, permission: &str) -> Finding {
+    Finding::new(
+        "audit.permission-missing",
+        Severity::Error,
+        format!("The reading app lacks {permission}: Microsoft Graph refused the tenant audit"),
+    )
+    .cause(format!(
+        "Microsoft Graph answered {status} to GET {url} ({detail}): listing the tenant's app \
+         registrations needs the application permission {permission}, granted with admin consent"
+    ))
+    .fix(format!(
+        "Portal: Microsoft Entra admin center › App registrations › the reading app › API \
+         permissions › Add a permission › Microsoft Graph › Application permissions › \
+         {permission}, then Grant admin consent"
+    ))
+    .fix(format!(
+        "Or read as an app that holds {permission}: fill the Admin app and Admin secret fields \
+         (tab 1), then press r here again"
+    ))
 }

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget as _};
 
 use super::clean;
-use super::wrap::{cut_end, fit, hanging};
+use super::wrap::{cut_end, hanging};
 use crate::diagnose::{self, Finding, Severity};
 use crate::tui::state::{AuditRow, Outcome, State, TenantTab, Viewport};
 use crate::tui::theme;
@@ -23,7 +23,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
         intro(state, area, buf);
         return;
     }
-    let head = fit(summary_line(tab, running), area.width);
+    let head = hanging(Vec::new(), &summary_line(tab, running), area.width);
     let head_height = u16::try_from(head.len()).unwrap_or(1).min(3);
     let rows = tab.tally.rows.len();
     let room = area.height.saturating_sub(head_height + 1);
@@ -124,58 +124,60 @@ fn intro(state: &State, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(area, buf);
 }
 
-/// "17 apps read · 10 with issues, 7 healthy · 2 expired, 2 expiring · …".
-fn summary_line(tab: &TenantTab, running: bool) -> Line<'static> {
+/// "17 app(s) read · 10 with issues, 7 healthy · 2 expired, 2 expiring · …", as runs for
+/// [`hanging`] (which puts one blank between runs).
+fn summary_line(tab: &TenantTab, running: bool) -> Vec<(String, Style)> {
     let t = &tab.tally;
-    let mut spans = vec![
-        Span::styled(format!("{} app(s) read", t.apps), theme::title()),
-        Span::raw(format!(
-            " · {} with issues, {} healthy · ",
-            t.with_issues,
-            t.healthy()
-        )),
-        Span::styled(
-            format!("{} expired", t.expired),
+    let mut runs = vec![
+        (format!("{} app(s) read", t.apps), theme::title()),
+        (
+            format!("· {} with issues, {} healthy ·", t.with_issues, t.healthy()),
+            Style::new(),
+        ),
+        (
+            format!("{} expired,", t.expired),
             count_style(t.expired, Severity::Error),
         ),
-        Span::raw(", "),
-        Span::styled(
+        (
             format!("{} expiring", t.expiring),
             count_style(t.expiring, Severity::Warning),
         ),
-        Span::raw(" · "),
-        Span::styled(
+        ("·".to_owned(), Style::new()),
+        (
             format!("{} privileged", t.privileged),
             count_style(t.privileged, Severity::Warning),
         ),
-        Span::raw(" · "),
-        Span::styled(
+        ("·".to_owned(), Style::new()),
+        (
             format!("{} no owner", t.no_owner),
             count_style(t.no_owner, Severity::Warning),
         ),
     ];
     if t.left_out > 0 {
-        spans.push(Span::raw(format!(
-            " · {} more with issues not listed (see audit --output json)",
-            t.left_out
-        )));
+        runs.push((
+            format!(
+                "· {} more with issues not listed (entra-doctor audit --output json has them)",
+                t.left_out
+            ),
+            Style::new(),
+        ));
     }
     let tail = match &tab.outcome {
-        Outcome::Running { .. } if running => " · reading…".to_owned(),
-        Outcome::Running { .. } => " · stopped before the end (partial)".to_owned(),
-        Outcome::Cancelled => " · cancelled: partial".to_owned(),
+        Outcome::Running { .. } if running => "· reading…".to_owned(),
+        Outcome::Running { .. } => "· stopped before the end: partial".to_owned(),
+        Outcome::Cancelled => "· cancelled: partial".to_owned(),
         Outcome::Done(summary) => {
             let throttled = match summary.throttled_retries {
                 0 => String::new(),
                 n => format!(", {n} throttled read(s) waited out"),
             };
-            format!(" · {} page(s){throttled}", summary.pages)
+            format!("· {} page(s){throttled}", summary.pages)
         }
-        Outcome::Failed(_) => " · failed".to_owned(),
+        Outcome::Failed(_) => "· failed".to_owned(),
         Outcome::NotRun => String::new(),
     };
-    spans.push(Span::styled(tail, theme::label()));
-    Line::from(spans)
+    runs.push((tail, theme::label()));
+    runs
 }
 
 fn count_style(count: u64, severity: Severity) -> Style {
@@ -191,11 +193,11 @@ fn table(tab: &TenantTab, area: Rect, buf: &mut Buffer) {
     let width = usize::from(area.width);
     let wide = width >= 110;
     let (name_width, id_width) = if wide { (30, 36) } else { (22, 9) };
-    let worst_width = width.saturating_sub(10 + name_width + 1 + id_width + 1);
+    let worst_width = width.saturating_sub(11 + name_width + 1 + id_width + 1);
     let cell = |text: &str, w: usize| format!("{:<w$}", cut_end(&clean(text), w));
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "  {:<8}{} {} {}",
+            "  {:<9}{} {} {}",
             "severity",
             cell("app", name_width),
             cell("client id", id_width),
@@ -211,7 +213,7 @@ fn table(tab: &TenantTab, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(vec![
             Span::raw(if selected { "▶ " } else { "  " }),
             Span::styled(
-                format!("{:<8}", row.severity.label()),
+                format!("{:<9}", row.severity.label()),
                 theme::severity(row.severity),
             ),
             Span::styled(
