@@ -222,16 +222,9 @@ async fn scripted(args: cli::demo::DemoArgs) -> u8 {
 #[cfg(feature = "tui")]
 async fn demo_launch(args: cli::demo::DemoArgs) -> Result<tui::Launch, (String, u8)> {
     let model = args.model().map_err(|e| (e.to_string(), 2))?;
-    // The tenant tab's audit meets Graph's throttling once, as `demo --serve` serves it.
-    let running = entra_doctor::demo::start(entra_doctor::demo::DemoOptions {
-        listings: entra_doctor::demo::Listings {
-            throttle_once: true,
-            ..entra_doctor::demo::Listings::default()
-        },
-        ..entra_doctor::demo::DemoOptions::new(model)
-    })
-    .await
-    .map_err(|e| (e.to_string(), 3))?;
+    let running = entra_doctor::demo::start(entra_doctor::demo::DemoOptions::new(model))
+        .await
+        .map_err(|e| (e.to_string(), 3))?;
     if let Some(name) = &args.scenario
         && running.app(name).is_none()
         && !running
