@@ -22,7 +22,10 @@ pub const HELP: &[(&str, &str)] = &[
         "cancel the running request (its results are cleared) / cancel an edit / close",
     ),
     ("Tab / Shift-Tab", "next / previous pane"),
-    ("1-7", "go to a pane (6: the walkthrough, 7: the tenant audit)"),
+    (
+        "1-7",
+        "go to a pane (6: the walkthrough, 7: the tenant audit)",
+    ),
     ("j / k, ↓ / ↑", "next / previous field, finding or line"),
     (
         "PgDn / PgUp",

@@ -34,7 +34,9 @@ async fn tenant_demo(scenario: &str) -> Harness {
     .await
     .unwrap();
     let services = Services::new(None).with_demo_imds(running.authority_host());
-    let Launch { mut state, demo, .. } = Launch::demo(running, Some(scenario));
+    let Launch {
+        mut state, demo, ..
+    } = Launch::demo(running, Some(scenario));
     state.now = now;
     Harness {
         state,
@@ -97,7 +99,10 @@ async fn issue_17_tenant_tab_fills_from_the_progress_channel_and_shows_each_apps
     assert_eq!(summary.apps, 17);
     assert_eq!(summary.throttled_retries, 1);
     let tally = &h.state.tenant.tally;
-    assert_eq!((tally.apps, tally.with_issues, tally.healthy()), (17, 10, 7));
+    assert_eq!(
+        (tally.apps, tally.with_issues, tally.healthy()),
+        (17, 10, 7)
+    );
     assert_eq!((tally.expired, tally.expiring), (2, 2));
     assert_eq!((tally.privileged, tally.no_owner), (1, 1));
     assert_eq!(h.state.tenant.retries, 1);
@@ -124,15 +129,24 @@ async fn issue_17_tenant_tab_fills_from_the_progress_channel_and_shows_each_apps
     assert_eq!(h.state.tenant.selected, 1);
     let selected = h.frame(80, 24);
     assert_frame!("issue17_tenant_second_app_80x24", selected.clone());
-    assert!(selected.contains("▶ error    contoso-legacy-reports"), "{selected}");
+    assert!(
+        selected.contains("▶ error    contoso-legacy-reports"),
+        "{selected}"
+    );
     assert!(selected.contains("expired 3 days ago"), "{selected}");
     h.press(KeyCode::Char('k'));
     assert_eq!(h.state.tenant.selected, 0);
     h.press(KeyCode::End);
     assert_eq!(h.state.tenant.selected, 9);
-    assert!(h.frame(80, 24).contains("▶ warning  contoso-payroll-export"));
+    assert!(
+        h.frame(80, 24)
+            .contains("▶ warning  contoso-payroll-export")
+    );
     h.press(KeyCode::Char('j'));
-    assert_eq!(h.state.tenant.selected, 9, "the selection stops at the last app");
+    assert_eq!(
+        h.state.tenant.selected, 9,
+        "the selection stops at the last app"
+    );
     h.press(KeyCode::Home);
     h.press(KeyCode::Char('j'));
 
@@ -172,7 +186,10 @@ async fn issue_17_esc_cancels_a_running_tenant_audit_and_its_late_results_are_dr
         retry: Some("HTTP 429; retrying in 1 s (Retry-After)".into()),
     });
     let note = h.state.running.as_ref().unwrap().note.clone().unwrap();
-    assert_eq!(note, "read 0 of ? apps · Graph: HTTP 429; retrying in 1 s (Retry-After)");
+    assert_eq!(
+        note,
+        "read 0 of ? apps · Graph: HTTP 429; retrying in 1 s (Retry-After)"
+    );
     let running = h.frame(80, 24);
     assert_frame!("issue17_tenant_running_80x24", running.clone());
     assert!(rows(&running)[23].contains("read 0 of ? apps"), "{running}");
@@ -209,7 +226,11 @@ async fn issue_17_tenant_audit_without_application_read_all_names_the_permission
     };
     let text = format!("{} {} {:?}", finding.title, finding.cause, finding.fixes);
     assert!(text.contains("Application.Read.All"), "{text}");
-    assert!(h.state.status.starts_with("Tenant audit failed"), "{}", h.state.status);
+    assert!(
+        h.state.status.starts_with("Tenant audit failed"),
+        "{}",
+        h.state.status
+    );
     let narrow = h.frame(80, 24);
     assert_frame!("issue17_tenant_refused_80x24", narrow.clone());
     assert!(narrow.contains("Application.Read.All"), "{narrow}");

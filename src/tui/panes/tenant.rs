@@ -30,7 +30,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
     let table_height = if rows == 0 {
         0
     } else {
-        u16::try_from(rows + 1).unwrap_or(u16::MAX).min((room / 2).max(3))
+        u16::try_from(rows + 1)
+            .unwrap_or(u16::MAX)
+            .min((room / 2).max(3))
     };
     let [head_area, table_area, gap, detail] = Layout::vertical([
         Constraint::Length(head_height),
@@ -119,7 +121,11 @@ fn intro(state: &State, area: Rect, buf: &mut Buffer) {
         } else {
             Style::new()
         };
-        lines.extend(hanging(Vec::new(), &[(paragraph.clone(), style)], area.width));
+        lines.extend(hanging(
+            Vec::new(),
+            &[(paragraph.clone(), style)],
+            area.width,
+        ));
     }
     Paragraph::new(lines).render(area, buf);
 }
@@ -237,7 +243,10 @@ fn details(row: &AuditRow, width: u16, lines: &mut Vec<Line<'static>>) {
         Vec::new(),
         &[
             (clean(&row.name), theme::title()),
-            (format!("  client id {}", clean(&row.app_id)), theme::label()),
+            (
+                format!("  client id {}", clean(&row.app_id)),
+                theme::label(),
+            ),
         ],
         width,
     ));

@@ -125,7 +125,9 @@ pub enum Outcome {
     #[default]
     NotRun,
     /// Reading (request `id`); a result of another id is dropped.
-    Running { id: RequestId },
+    Running {
+        id: RequestId,
+    },
     Done(Box<TenantSummary>),
     /// Esc: what was read before stays, marked partial.
     Cancelled,
@@ -157,5 +159,68 @@ impl TenantTab {
             Outcome::Running { id } => Some(id),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Issue;
+
+    fn app(name: &str, severity: Option<Severity>) -> AppAudit {
+        AppAudit {
+            object_id: format!("object-{name}"),
+            app_id: format!("app-{name}"),
+            display_name: name.to_owned(),
+            sign_in_audience: None,
+            owners: Some(1),
+            service_principal_id: None,
+            credentials: Vec::new(),
+            privileged_roles: Vec::new(),
+            delegated_on_app_only: Vec::new(),
+            issues: severity
+                .map(|severity| Issue {
+                    id: "audit.no-owner",
+                    severity,
+                    words: "no owner".into(),
+                    fix: vec![format!("az ad app owner add --id app-{name}")],
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// A big tenant: the rows stay at the cap, the most severe kept, every app counted.
+    #[test]
+    fn the_rows_are_capped_most_severe_first_and_every_app_is_counted() {
+        let mut tally = Tally::default();
+        for i in 0..MAX_ROWS + 200 {
+            tally.add(&app(&format!("warn-{i:04}"), Some(Severity::Warning)));
+            tally.add(&app(&format!("ok-{i:04}"), None));
+        }
+        for i in 0..10 {
+            tally.add(&app(&format!("err-{i}"), Some(Severity::Error)));
+        }
+        assert_eq!(tally.rows.len(), MAX_ROWS);
+        assert_eq!(tally.apps, 2 * (MAX_ROWS as u64 + 200) + 10);
+        assert_eq!(tally.with_issues, MAX_ROWS as u64 + 210);
+        assert_eq!(tally.healthy(), MAX_ROWS as u64 + 200);
+        assert_eq!(tally.left_out, 210);
+        assert_eq!(tally.no_owner, MAX_ROWS as u64 + 210);
+        assert!(
+            tally.rows[..10]
+                .iter()
+                .all(|r| r.severity == Severity::Error)
+        );
+        assert_eq!(tally.rows[0].name, "err-0");
+        assert_eq!(tally.rows[10].name, "warn-0000");
+    }
+
+    #[test]
+    fn a_long_name_from_graph_is_cut() {
+        let mut tally = Tally::default();
+        tally.add(&app(&"x".repeat(5000), Some(Severity::Info)));
+        assert_eq!(tally.rows[0].name.chars().count(), MAX_TEXT);
+        assert!(tally.rows[0].name.ends_with('…'));
     }
 }

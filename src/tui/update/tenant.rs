@@ -120,3 +120,48 @@ pub(super) fn edge(state: &mut State, end: bool) {
     };
     tab.scroll = 0;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::action::Action;
+    use crate::tui::form::Form;
+    use crate::tui::keys;
+    use crate::tui::state::Pane;
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+
+    fn key(state: &State, c: char) -> Option<Action> {
+        keys::map(
+            &Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            state,
+        )
+    }
+
+    #[test]
+    fn seven_reaches_the_tab_where_r_audits_and_elsewhere_r_still_reveals() {
+        let mut state = State::new(Form::default(), chrono::Utc::now());
+        assert!(matches!(key(&state, 'r'), Some(Action::ToggleReveal)));
+        assert!(matches!(
+            key(&state, '7'),
+            Some(Action::Focus(Pane::Tenant))
+        ));
+        state.focus = Pane::Tenant;
+        assert!(matches!(key(&state, 'r'), Some(Action::AuditTenant)));
+    }
+
+    /// Progress of an earlier run (replaced or cancelled) is not folded into this one.
+    #[test]
+    fn progress_and_results_of_another_run_are_dropped() {
+        let mut state = State::new(Form::default(), chrono::Utc::now());
+        let effects = crate::tui::update::update(&mut state, Action::AuditTenant);
+        assert!(matches!(effects.last(), Some(Effect::TenantAudit { .. })));
+        let id = state.tenant.running_id().unwrap_or_default();
+        progress(&mut state, id + 1, &[], Some("HTTP 429".into()));
+        assert_eq!(state.tenant.retries, 0);
+        progress(&mut state, id, &[], Some("HTTP 429".into()));
+        assert_eq!(state.tenant.retries, 1);
+        let late = Box::new(Finding::new("x", crate::diagnose::Severity::Error, "late"));
+        audited(&mut state, id + 1, Err(late), None);
+        assert!(matches!(state.tenant.outcome, Outcome::Running { .. }));
+    }
+}
