@@ -90,15 +90,14 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer) {
 
 /// Before the first run: what `r` does, and as whom it reads.
 fn intro(state: &State, area: Rect, buf: &mut Buffer) {
-    let reader = match state.form.admin() {
-        Some(admin) => format!("the Admin app {}", clean(&admin.client_id)),
-        None => {
-            let id = state.form.client_id.value().trim();
-            if id.is_empty() {
-                "the form's app".to_owned()
-            } else {
-                format!("the form's app {}", clean(id))
-            }
+    let reader = if let Some(admin) = state.form.admin() {
+        format!("the Admin app {}", clean(&admin.client_id))
+    } else {
+        let id = state.form.client_id.value().trim();
+        if id.is_empty() {
+            "the form's app".to_owned()
+        } else {
+            format!("the form's app {}", clean(id))
         }
     };
     let text = [

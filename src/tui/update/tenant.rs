@@ -16,11 +16,10 @@ pub(super) fn start(state: &mut State) -> Vec<Effect> {
         outcome: Outcome::Running { id },
         ..TenantTab::default()
     };
-    let reader = state
-        .form
-        .admin()
-        .map(|admin| format!("the admin app {}", admin.client_id))
-        .unwrap_or_else(|| "the form's app".to_owned());
+    let reader = state.form.admin().map_or_else(
+        || "the form's app".to_owned(),
+        |admin| format!("the Admin app {}", admin.client_id),
+    );
     if let Some(running) = state.running.as_mut() {
         running.note = Some(format!("signing in as {reader}"));
     }
