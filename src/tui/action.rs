@@ -75,6 +75,20 @@ pub enum Action {
         id: RequestId,
         result: Result<WalkFixApplied, String>,
     },
+    /// Tenant tab: audit every app registration (`r`).
+    AuditTenant,
+    /// Tenant tab: apps judged since the last report, and Graph's throttling waited out.
+    TenantProgress {
+        id: RequestId,
+        apps: Vec<crate::audit::AppAudit>,
+        retry: Option<String>,
+    },
+    /// Tenant tab: the audit ended. `tally` carries the apps when no progress channel did.
+    TenantAudited {
+        id: RequestId,
+        result: Result<Box<crate::audit::TenantSummary>, Box<Finding>>,
+        tally: Option<Box<super::state::Tally>>,
+    },
     Tick(DateTime<Utc>),
     TokenAcquired {
         id: RequestId,

@@ -55,6 +55,7 @@ const SCRIPTS: &[(&str, &str)] = &[
         "walkthrough-federated",
         include_str!("../../assets/demos/walkthrough-federated.toml"),
     ),
+    ("audit", include_str!("../../assets/demos/audit.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -143,11 +143,17 @@ pub(super) fn copy(state: &mut State) -> Vec<Effect> {
                     .map(|az| (az, "the fix's az command".to_owned()))
                     .or_else(|| f.portal.clone().map(|p| (p, "the portal path".to_owned())))
             }),
+        // The selected app's first fix: its most severe issue's first command.
+        Pane::Tenant => state
+            .tenant
+            .selected_row()
+            .and_then(|row| row.issues.iter().find_map(|i| i.fix.first()))
+            .map(|fix| (fix.clone(), "the selected app's first fix".to_owned())),
         Pane::Credentials | Pane::Cache => None,
     };
     if let Some((text, what)) = copied {
         state.status = match state.focus {
-            Pane::Findings | Pane::Walkthrough => format!(
+            Pane::Findings | Pane::Walkthrough | Pane::Tenant => format!(
                 "Copied {what} to the clipboard: {}",
                 super::panes::clean(&preview(&text))
             ),

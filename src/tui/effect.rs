@@ -27,6 +27,8 @@ use crate::setup::{self, Network, Spec};
 use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 use crate::walkthrough::{self, DemoFix, Session, Setup, StepId};
 
+mod tenant;
+
 #[derive(Debug, Clone)]
 pub enum Effect {
     Acquire {
@@ -79,6 +81,12 @@ pub enum Effect {
         id: RequestId,
         form: Box<Form>,
         fix: Box<DemoFix>,
+        now: DateTime<Utc>,
+    },
+    /// The tenant audit, as the form's admin app when it names one, else its own credential.
+    TenantAudit {
+        id: RequestId,
+        form: Box<Form>,
         now: DateTime<Utc>,
     },
     /// Abort the task of this request.
@@ -234,6 +242,7 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
         } => Some(walk(id, &form, step, now, services).await),
         Effect::Federation { id, form, now } => Some(federation(id, &form, now, services).await),
         Effect::WalkFix { id, form, fix, now } => Some(walk_fix(id, &form, &fix, now, services)),
+        Effect::TenantAudit { id, form, now } => Some(tenant::run(id, &form, now, services).await),
         Effect::ClearCache => {
             let mut cache = services.cache.lock().await;
             let _ = cache.clear();

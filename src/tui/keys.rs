@@ -22,7 +22,10 @@ pub const HELP: &[(&str, &str)] = &[
         "cancel the running request (its results are cleared) / cancel an edit / close",
     ),
     ("Tab / Shift-Tab", "next / previous pane"),
-    ("1-6", "go to a pane (6: the walkthrough)"),
+    (
+        "1-7",
+        "go to a pane (6: the walkthrough, 7: the tenant audit)",
+    ),
     ("j / k, ↓ / ↑", "next / previous field, finding or line"),
     (
         "PgDn / PgUp",
@@ -52,6 +55,10 @@ pub const HELP: &[(&str, &str)] = &[
         "walkthrough: check the selected step / every step in order",
     ),
     ("x  (6)", "walkthrough: apply the selected step's fix"),
+    (
+        "r  (7)",
+        "tenant: audit every app registration (as the Admin app when filled); j/k select an app, c copies its first fix",
+    ),
     ("Ctrl-S", "save the form as your profile (never the secret)"),
     (
         "paste",
@@ -83,6 +90,7 @@ pub fn hints(state: &State) -> &'static str {
         Pane::Walkthrough => {
             "j/k step · Enter check · r run all · x fix · PgDn details · c copy az · q quit"
         }
+        Pane::Tenant => "r audit · j/k app · PgDn details · c copy fix · Esc cancel · q quit",
     }
 }
 
@@ -138,6 +146,9 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
             _ => {}
         }
     }
+    if state.focus == Pane::Tenant && key.code == KeyCode::Char('r') {
+        return Some(Action::AuditTenant);
+    }
     if let Some(action) = scrolling(key.code) {
         return Some(action);
     }
@@ -146,7 +157,7 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
         KeyCode::Esc => Action::Cancel,
         KeyCode::Tab => Action::FocusNext,
         KeyCode::BackTab => Action::FocusPrevious,
-        KeyCode::Char(digit @ '1'..='6') => {
+        KeyCode::Char(digit @ '1'..='7') => {
             Action::Focus(Pane::ALL[(digit as usize) - ('1' as usize)])
         }
         KeyCode::Char('a') => Action::Acquire { force: false },

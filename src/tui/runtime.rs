@@ -343,7 +343,8 @@ fn spawn(
                 | Effect::Federation { id, .. }
                 | Effect::Verify { id, .. }
                 | Effect::Walk { id, .. }
-                | Effect::WalkFix { id, .. } => Some(*id),
+                | Effect::WalkFix { id, .. }
+                | Effect::TenantAudit { id, .. } => Some(*id),
                 Effect::ClearCache
                 | Effect::SaveProfile(_)
                 | Effect::Cancel(_)

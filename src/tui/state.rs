@@ -13,6 +13,9 @@ use crate::secret::Secret;
 use crate::token::{DecodedToken, VerifyTarget};
 use crate::walkthrough::{StepId, StepReport};
 
+mod tenant;
+pub use tenant::{AuditRow, MAX_ROWS, Outcome, RowIssue, Tally, TenantTab};
+
 /// The panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -23,16 +26,19 @@ pub enum Pane {
     Findings,
     /// The onboarding walkthrough: a tab of its own that takes the whole screen.
     Walkthrough,
+    /// The tenant audit: every app registration's health, a tab of its own like the walkthrough.
+    Tenant,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Credentials,
         Pane::Token,
         Pane::Cache,
         Pane::Probe,
         Pane::Findings,
         Pane::Walkthrough,
+        Pane::Tenant,
     ];
 
     pub fn title(self) -> &'static str {
@@ -43,6 +49,7 @@ impl Pane {
             Pane::Probe => "Probe",
             Pane::Findings => "Findings",
             Pane::Walkthrough => "Walkthrough",
+            Pane::Tenant => "Tenant",
         }
     }
 }
@@ -214,6 +221,8 @@ pub struct State {
     pub lesson: Option<String>,
     pub demo: Option<DemoPicker>,
     pub walk: Walk,
+    /// The tenant audit's tab (7).
+    pub tenant: TenantTab,
     pub next_id: RequestId,
     pub now: DateTime<Utc>,
     pub should_quit: bool,
@@ -251,6 +260,7 @@ impl State {
             lesson: None,
             demo: None,
             walk: Walk::default(),
+            tenant: TenantTab::default(),
             next_id: 1,
             now,
             should_quit: false,

@@ -2,6 +2,7 @@
 
 mod paste;
 mod scroll;
+mod tenant;
 mod trust;
 mod walk;
 
@@ -171,6 +172,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::WalkFix => walk::fix(state),
         Action::WalkReported { id, reports } => walk::reported(state, id, reports),
         Action::WalkFixed { id, result } => walk::fixed(state, id, result),
+        Action::AuditTenant => tenant::start(state),
+        Action::TenantProgress { id, apps, retry } => {
+            tenant::progress(state, id, &apps, retry);
+            Vec::new()
+        }
+        Action::TenantAudited { id, result, tally } => {
+            tenant::audited(state, id, result, tally);
+            Vec::new()
+        }
         Action::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
@@ -528,6 +538,9 @@ fn cancel(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     if let Some(running) = state.running.take() {
+        if running.what == tenant::WHAT {
+            tenant::cancelled(state);
+        }
         let replaced = if matches!(state.token, Load::Loading) {
             // A new token was on its way: the earlier run's probe and findings were about a
             // token no longer shown.

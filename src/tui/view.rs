@@ -36,8 +36,8 @@ pub fn render(state: &State, frame: &mut Frame) {
     ])
     .areas(area);
     render_header(state, frame, header);
-    if state.focus == Pane::Walkthrough {
-        render_pane(state, frame, Pane::Walkthrough, body);
+    if matches!(state.focus, Pane::Walkthrough | Pane::Tenant) {
+        render_pane(state, frame, state.focus, body);
     } else if area.width >= 120 && area.height >= 40 {
         // The findings get the tall column beside the token: their fixes must be readable
         // without scrolling. The probe's response sits under the short credentials form.
@@ -97,12 +97,22 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
     let [name, tabs] =
         Layout::horizontal([Constraint::Length(name_width), Constraint::Min(0)]).areas(area);
     frame.render_widget(Span::styled(" entra-doctor ", theme::title()), name);
-    frame.render_widget(
-        Tabs::new(titles)
-            .select(selected)
-            .highlight_style(theme::selected()),
-        tabs,
-    );
+    // Seven tabs with their padding are wider than 80 columns: a narrow terminal gets them
+    // without it rather than losing the last ones.
+    let wanted = titles
+        .iter()
+        .map(|t| t.width() + 3)
+        .sum::<usize>()
+        .saturating_sub(1);
+    let tabs_widget = Tabs::new(titles)
+        .select(selected)
+        .highlight_style(theme::selected());
+    let tabs_widget = if wanted > usize::from(tabs.width) {
+        tabs_widget.padding("", "")
+    } else {
+        tabs_widget
+    };
+    frame.render_widget(tabs_widget, tabs);
 }
 
 fn pane_has_problem(state: &State, pane: Pane) -> bool {
@@ -122,6 +132,13 @@ fn pane_has_problem(state: &State, pane: Pane) -> bool {
             .steps
             .iter()
             .any(|r| r.status == crate::walkthrough::Status::Failed),
+        Pane::Tenant => match &state.tenant.outcome {
+            super::state::Outcome::Failed(_) => true,
+            super::state::Outcome::Done(summary) => summary.needs_action(),
+            super::state::Outcome::NotRun
+            | super::state::Outcome::Running { .. }
+            | super::state::Outcome::Cancelled => false,
+        },
         Pane::Credentials | Pane::Cache => false,
     }
 }
@@ -146,10 +163,12 @@ fn render_pane(state: &State, frame: &mut Frame, pane: Pane, area: Rect) {
         Pane::Probe => panes::probe::render(state, inner, buffer),
         Pane::Findings => panes::findings::render(state, inner, buffer),
         Pane::Walkthrough => panes::walkthrough::render(state, inner, buffer),
+        Pane::Tenant => panes::tenant::render(state, inner, buffer),
     }
     let scrolled = match pane {
         Pane::Findings => Some(state.findings_view.get()),
         Pane::Walkthrough => Some(state.walk.view.get()),
+        Pane::Tenant => Some(state.tenant.view.get()),
         Pane::Credentials | Pane::Token | Pane::Cache | Pane::Probe => None,
     };
     if let Some(position) = scrolled.and_then(super::state::Viewport::position) {

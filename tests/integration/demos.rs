@@ -17,7 +17,7 @@ async fn launch(scenario: &str) -> Launch {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_demo_replays_and_its_frames_hold() {
     let scripts = demos::all().unwrap();
-    assert_eq!(scripts.len(), 11);
+    assert_eq!(scripts.len(), 12);
     for script in scripts {
         let name = script.name.clone();
         replay(

@@ -46,6 +46,7 @@ mod tui_flows;
 mod tui_harness;
 mod tui_issue_16;
 mod tui_setup;
+mod tui_tenant;
 mod verify_closed;
 mod walkthrough;
 mod walkthrough_expiry;

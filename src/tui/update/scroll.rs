@@ -1,7 +1,7 @@
 //! Moving through what is on screen: j/k select (a finding, a field, a step) or move a line;
 //! PgDn/PgUp page by what the operator saw (the view measured it); Home/End go to either end.
 
-use super::walk;
+use super::{tenant, walk};
 use crate::tui::state::{Pane, State, Viewport};
 
 /// j/k: the next or previous finding, field or step; a line of the help or the response.
@@ -23,6 +23,7 @@ pub(super) fn by(state: &mut State, delta: i32) {
         }
         Pane::Credentials => state.field = super::step(&state.form.visible(), state.field, delta),
         Pane::Walkthrough => walk::select(state, delta),
+        Pane::Tenant => tenant::select(state, delta),
         Pane::Probe | Pane::Token | Pane::Cache => {
             let moved = i32::from(state.probe_scroll) + delta;
             state.probe_scroll = u16::try_from(moved.max(0)).unwrap_or(0);
@@ -45,6 +46,7 @@ pub(super) fn page(state: &mut State, pages: i32) {
     match state.focus {
         Pane::Findings => state.findings_scroll = Some(state.findings_view.get().paged(pages)),
         Pane::Walkthrough => walk::page(state, pages),
+        Pane::Tenant => tenant::page(state, pages),
         Pane::Probe | Pane::Token | Pane::Cache => by(state, pages.saturating_mul(10)),
         Pane::Credentials => {}
     }
@@ -59,6 +61,8 @@ pub(super) fn edge(state: &mut State, end: bool) {
         state.findings_scroll = Some(target(state.findings_view.get()));
     } else if state.focus == Pane::Walkthrough {
         walk::edge(state, end);
+    } else if state.focus == Pane::Tenant {
+        tenant::edge(state, end);
     } else if matches!(state.focus, Pane::Probe | Pane::Token | Pane::Cache) && !end {
         state.probe_scroll = 0;
     }
