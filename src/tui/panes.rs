@@ -7,6 +7,7 @@ pub mod federation;
 pub mod findings;
 pub mod help;
 pub mod probe;
+pub mod signins;
 pub mod token;
 pub mod walkthrough;
 pub mod wrap;

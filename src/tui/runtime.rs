@@ -323,6 +323,7 @@ fn spawn(
                 | Effect::Probe { id, .. }
                 | Effect::Consent { id, .. }
                 | Effect::Federation { id, .. }
+                | Effect::SignIns { id, .. }
                 | Effect::Verify { id, .. }
                 | Effect::Walk { id, .. }
                 | Effect::WalkFix { id, .. } => Some(*id),
