@@ -46,5 +46,6 @@ mod tui_flows;
 mod tui_harness;
 mod tui_issue_16;
 mod tui_setup;
+mod tui_signins;
 mod verify_closed;
 mod walkthrough;

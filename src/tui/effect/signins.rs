@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::Services;
-use crate::diagnose::{FixContext, Severity, preflight};
-use crate::signins::{LookupRequest, Query};
+use crate::diagnose::{FixContext, preflight};
+use crate::signins::{LookupRequest, Query, SignIn};
 use crate::tui::action::Action;
 use crate::tui::form::Form;
 use crate::tui::state::{RequestId, SignInsTable};
@@ -64,14 +64,23 @@ pub(super) async fn look_up(
                 "Sign-in log: nothing for this correlation id yet (the log lags minutes behind: l again later)."
                     .to_owned()
             } else {
-                let problems = lookup
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity != Severity::Info)
-                    .count();
+                // The first entry's verdict: a correlation id names one request (retries aside).
+                let first = lookup
+                    .entries
+                    .first()
+                    .and_then(SignIn::error_code)
+                    .map_or_else(
+                        || "success".to_owned(),
+                        |code| format!("failure AADSTS{code}"),
+                    );
                 format!(
-                    "Sign-in log: {} sign-in(s) for this correlation id, {problems} problem(s).",
-                    lookup.entries.len()
+                    "Sign-in log: {first} logged for this correlation id ({} entr{}).",
+                    lookup.entries.len(),
+                    if lookup.entries.len() == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    }
                 )
             };
             Action::SignInsLookedUp {

@@ -18,9 +18,8 @@ pub fn correlation_id(state: &State) -> Option<String> {
 /// running request); without a correlation id, says why nothing is looked up.
 pub(super) fn start(state: &mut State) -> Vec<Effect> {
     let Some(correlation_id) = correlation_id(state) else {
-        state.status = "Nothing to look up: no refused token request with a correlation id is \
-                        shown (press d, or paste Entra ID's error)."
-            .into();
+        state.status =
+            "Nothing to look up: no refusal with a correlation id (press d, or paste one).".into();
         return Vec::new();
     };
     let (id, mut effects) = super::begin(state, "sign-in log lookup");
@@ -58,6 +57,11 @@ pub(super) fn looked_up(
     diagnose::sort(&mut all);
     state.findings = all;
     state.select_finding(0);
+    // The entries are what was asked for: they end the pane, so it shows its end (Home goes
+    // back to the findings). A log not read has no entries: its finding leads instead.
+    if state.signins.is_some() {
+        state.findings_scroll = Some(u16::MAX);
+    }
     state.status = summary;
     state.focus = Pane::Findings;
     Vec::new()
