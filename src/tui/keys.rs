@@ -19,7 +19,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("g", "grants: audit admin consent through Microsoft Graph"),
     (
         "l",
-        "log: look up a refused token request's sign-in (its correlation id) in the sign-in log, as the Admin app (or the app itself)",
+        "log: look up the refused token request's sign-in in the sign-in log",
     ),
     (
         "Esc",

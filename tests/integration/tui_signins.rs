@@ -137,6 +137,8 @@ async fn l_as_an_app_without_audit_log_read_all_names_the_permission() {
 
 /// A pasted refusal with its correlation id offers the lookup too.
 #[tokio::test(flavor = "multi_thread")]
+// The refusal must come from the demo the TUI reads, which the harness keeps as `_demo`.
+#[allow(clippy::used_underscore_binding)]
 async fn a_pasted_refusal_offers_its_sign_in() {
     use entra_doctor::tui::action::Action;
 
