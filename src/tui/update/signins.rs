@@ -75,3 +75,81 @@ pub(super) fn with_offer(state: &State, status: String) -> String {
         status
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+
+    use crate::diagnose::{Finding, Severity};
+    use crate::tui::action::Action;
+    use crate::tui::effect::Effect;
+    use crate::tui::form::Form;
+    use crate::tui::state::State;
+    use crate::tui::{keys, update};
+
+    fn press_l(state: &mut State) -> Vec<Effect> {
+        let event = Event::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE));
+        let action = keys::map(&event, state).expect("l is a key");
+        assert!(matches!(action, Action::LookUpSignIn));
+        update::update(state, action)
+    }
+
+    #[test]
+    fn l_asks_for_the_refusal_s_correlation_id_only() {
+        let mut state = State::new(Form::default(), Utc::now());
+        assert!(press_l(&mut state).is_empty());
+        assert!(state.status.starts_with("Nothing to look up"));
+        // An API's correlation id is no sign-in.
+        state.findings = vec![
+            Finding::new("api.forbidden", Severity::Error, "403")
+                .evidence("correlation id: 11111111-2222-4333-8444-555555555555"),
+        ];
+        assert!(press_l(&mut state).is_empty());
+        state.findings.push(
+            Finding::new("AADSTS7000222", Severity::Error, "Client secret expired")
+                .evidence("correlation id: 0C1D5D2E-4A8B-4F37-9D7E-2B1F8A6C3E90"),
+        );
+        let effects = press_l(&mut state);
+        assert!(
+            matches!(
+                effects.as_slice(),
+                [Effect::SignIns { correlation_id, .. }]
+                    if correlation_id == "0c1d5d2e-4a8b-4f37-9d7e-2b1f8a6c3e90"
+            ),
+            "{effects:?}"
+        );
+        assert_eq!(
+            state.running.as_ref().map(|r| r.what),
+            Some("sign-in log lookup")
+        );
+    }
+
+    #[test]
+    fn a_late_answer_is_dropped_and_a_current_one_leads_without_repeating_the_refusal() {
+        let mut state = State::new(Form::default(), Utc::now());
+        state.findings = vec![
+            Finding::new("AADSTS7000222", Severity::Error, "Client secret expired")
+                .evidence("correlation id: 0c1d5d2e-4a8b-4f37-9d7e-2b1f8a6c3e90"),
+        ];
+        press_l(&mut state);
+        let id = state.running.as_ref().map_or(0, |r| r.id);
+        let answer = |id| Action::SignInsLookedUp {
+            id,
+            summary: "Sign-in log: nothing for this correlation id yet".into(),
+            table: None,
+            findings: vec![
+                Finding::new("AADSTS7000222", Severity::Error, "Client secret expired"),
+                Finding::new("signins.none-yet", Severity::Warning, "none yet"),
+            ],
+        };
+        update::update(&mut state, answer(id + 1));
+        assert_eq!(state.findings.len(), 1);
+        update::update(&mut state, answer(id));
+        let ids: Vec<&str> = state.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["AADSTS7000222", "signins.none-yet"]);
+        // The refusal, with its correlation id, is still the one `l` looks up.
+        assert!(super::correlation_id(&state).is_some());
+        assert!(state.running.is_none());
+    }
+}
