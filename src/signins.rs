@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::tenant::is_guid;
+use crate::diagnose::Finding;
 use crate::error::{Error, Result};
 
 pub use findings::{NO_PREMIUM, PERMISSION_MISSING, denied, findings};
@@ -133,6 +134,24 @@ pub fn offer(correlation_id: &str, client_id: Option<&str>) -> String {
         "entra-doctor signins --correlation-id {correlation_id}{app} --admin-client-id <an app \
          with {READ_PERMISSION}>"
     )
+}
+
+/// The evidence label under which a refused token request's finding carries Entra ID's
+/// correlation id (the catalog's support-ticket facts, `Catalog::explain`).
+const CORRELATION_EVIDENCE: &str = "correlation id: ";
+
+/// The correlation id of a refused token request among `findings`, lower-cased: the one an
+/// AADSTS finding quotes as evidence, whether Entra ID's answer to a request or a pasted error
+/// explained. Only a token request is a sign-in: an API's own correlation id is not in the log,
+/// and a value that is not a GUID is not looked up.
+pub fn correlation_in<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<String> {
+    findings
+        .into_iter()
+        .filter(|f| f.id.starts_with("AADSTS"))
+        .flat_map(|f| &f.evidence)
+        .filter_map(|line| line.strip_prefix(CORRELATION_EVIDENCE))
+        .map(|id| id.trim().to_ascii_lowercase())
+        .find(|id| is_guid(id))
 }
 
 /// `2h`, `30m`, `7d` before `now`, or an RFC 3339 time or a `YYYY-MM-DD` date (UTC midnight).

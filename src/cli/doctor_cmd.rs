@@ -137,13 +137,28 @@ pub async fn run(
             source,
         })?;
     }
+    // A refused token request is in the tenant's sign-in log: say how to read its entry, as
+    // `explain` does.
+    let refused = checklist
+        .steps
+        .iter()
+        .any(|s| s.name == "token" && s.outcome == Outcome::Failed);
+    let log = refused
+        .then(|| crate::signins::correlation_in(&found))
+        .flatten()
+        .map(|id| {
+            crate::signins::offer(&id, checklist.about.as_ref().map(report::About::client_id))
+        });
     report.stdout = match format {
-        OutputFormat::Json => format!(
-            "{}\n",
-            json!({"ok": report.exit == 0, "steps": checklist.steps,
-                "credential": checklist.credential, "findings": found})
-        ),
-        OutputFormat::Text => report::text(&checklist.steps, &found),
+        OutputFormat::Json => {
+            let mut json = json!({"ok": report.exit == 0, "steps": checklist.steps,
+                "credential": checklist.credential, "findings": found});
+            if let Some(command) = &log {
+                json["signins"] = json!({"command": command});
+            }
+            format!("{json}\n")
+        }
+        OutputFormat::Text => report::text(&checklist.steps, log.as_deref(), &found),
     };
     Ok(())
 }

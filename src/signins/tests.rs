@@ -239,3 +239,28 @@ fn graph_refusals_name_the_permission_or_the_licence() {
     assert_eq!(unlicensed.id, "signins.tenant-not-premium");
     assert!(unlicensed.title.contains("P1 or P2"));
 }
+
+/// The TUI and `doctor` find the sign-in to offer where the catalog puts Entra ID's correlation
+/// id: the evidence of the refusal's AADSTS finding.
+#[test]
+fn the_correlation_id_of_a_refusal_is_found_in_its_finding() {
+    let refusal = crate::auth::EntraError {
+        status: 401,
+        error: "invalid_client".into(),
+        error_codes: vec![7_000_222],
+        correlation_id: Some("0C1D5D2E-4A8B-4F37-9D7E-2B1F8A6C3E90".into()),
+        ..crate::auth::EntraError::default()
+    };
+    let finding = crate::diagnose::Catalog::builtin().explain(&refusal, &FixContext::default());
+    let api = Finding::new("api.forbidden", Severity::Error, "403")
+        .evidence("correlation id: 11111111-2222-4333-8444-555555555555");
+    assert_eq!(
+        correlation_in([&api, &finding]),
+        Some("0c1d5d2e-4a8b-4f37-9d7e-2b1f8a6c3e90".to_owned())
+    );
+    // An API's correlation id is not a sign-in; a value that is no GUID is not looked up.
+    assert_eq!(correlation_in([&api]), None);
+    let odd = Finding::new("AADSTS7000222", Severity::Error, "expired")
+        .evidence("correlation id: 0c1d5d2e' or 1 eq 1");
+    assert_eq!(correlation_in([&odd]), None);
+}

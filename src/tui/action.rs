@@ -43,6 +43,8 @@ pub enum Action {
     Doctor,
     /// Audit admin consent through Microsoft Graph (`g`).
     AuditConsent,
+    /// Look up the refused token request's sign-in in the sign-in log (`l`).
+    LookUpSignIn,
     Cancel,
     Copy,
     ToggleHelp,
@@ -117,6 +119,14 @@ pub enum Action {
         summary: String,
         /// The permissions as a table, when Graph could be read.
         table: Option<Box<super::state::ConsentTable>>,
+        findings: Vec<Finding>,
+    },
+    /// The sign-in log lookup's one-line summary, its entries (when the log could be read) and
+    /// its findings.
+    SignInsLookedUp {
+        id: RequestId,
+        summary: String,
+        table: Option<Box<super::state::SignInsTable>>,
         findings: Vec<Finding>,
     },
     ProbeFinished {

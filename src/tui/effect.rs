@@ -28,6 +28,7 @@ use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 use crate::walkthrough::{self, DemoFix, Session, Setup, StepId};
 
 mod tenant;
+mod signins;
 
 #[derive(Debug, Clone)]
 pub enum Effect {
@@ -53,6 +54,14 @@ pub enum Effect {
         form: Box<Form>,
         /// The token on screen: its roles and issue time are what staleness is judged on.
         token: Option<Secret>,
+        now: DateTime<Utc>,
+    },
+    /// The sign-in log entry of a refused token request (`l`), read with the form's admin app
+    /// or the app's own credential.
+    SignIns {
+        id: RequestId,
+        form: Box<Form>,
+        correlation_id: String,
         now: DateTime<Utc>,
     },
     /// The federated token beside the app's federated credentials.
@@ -241,6 +250,12 @@ pub async fn execute(effect: Effect, services: &Services) -> Option<Action> {
             now,
         } => Some(walk(id, &form, step, now, services).await),
         Effect::Federation { id, form, now } => Some(federation(id, &form, now, services).await),
+        Effect::SignIns {
+            id,
+            form,
+            correlation_id,
+            now,
+        } => Some(signins::look_up(id, &form, correlation_id, now, services).await),
         Effect::WalkFix { id, form, fix, now } => Some(walk_fix(id, &form, &fix, now, services)),
         Effect::TenantAudit { id, form, now } => Some(tenant::run(id, &form, now, services).await),
         Effect::ClearCache => {

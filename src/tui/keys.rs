@@ -18,6 +18,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("d", "doctor: acquire (fresh) and probe, then explain"),
     ("g", "grants: audit admin consent through Microsoft Graph"),
     (
+        "l",
+        "log: look up the refused token request's sign-in in the sign-in log",
+    ),
+    (
         "Esc",
         "cancel the running request (its results are cleared) / cancel an edit / close",
     ),
@@ -86,6 +90,9 @@ pub fn hints(state: &State) -> &'static str {
         Pane::Token => "a acquire · f force refresh · p probe · c copy claims · ? help · q quit",
         Pane::Cache => "f force refresh · x clear · ? help · q quit",
         Pane::Probe => "p probe · j/k scroll · c copy body · ? help · q quit",
+        Pane::Findings if super::update::signins::correlation_id(state).is_some() => {
+            "j/k select · l sign-in log · c copy fix · d doctor · ? help"
+        }
         Pane::Findings => "j/k select · PgDn/PgUp scroll · c copy fix · d doctor · ? help",
         Pane::Walkthrough => {
             "j/k step · Enter check · r run all · x fix · PgDn details · c copy az · q quit"
@@ -165,6 +172,7 @@ pub fn map(event: &Event, state: &State) -> Option<Action> {
         KeyCode::Char('p') => Action::Probe,
         KeyCode::Char('d') => Action::Doctor,
         KeyCode::Char('g') => Action::AuditConsent,
+        KeyCode::Char('l') => Action::LookUpSignIn,
         KeyCode::Char('c') => Action::Copy,
         KeyCode::Char('x') => Action::ClearCache,
         KeyCode::Char('s') => Action::OpenScenarios,

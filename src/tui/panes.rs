@@ -8,6 +8,7 @@ pub mod findings;
 pub mod help;
 pub mod probe;
 pub mod tenant;
+pub mod signins;
 pub mod token;
 pub mod walkthrough;
 pub mod wrap;

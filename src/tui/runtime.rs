@@ -341,6 +341,7 @@ fn spawn(
                 | Effect::Probe { id, .. }
                 | Effect::Consent { id, .. }
                 | Effect::Federation { id, .. }
+                | Effect::SignIns { id, .. }
                 | Effect::Verify { id, .. }
                 | Effect::Walk { id, .. }
                 | Effect::WalkFix { id, .. }

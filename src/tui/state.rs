@@ -207,6 +207,8 @@ pub struct State {
     pub federation: Option<Box<crate::federation::Comparison>>,
     /// Audit consent after the probe when the token lacks roles or the API refused it (`d`).
     pub then_consent: bool,
+    /// The last sign-in log lookup's entries (`l`), shown after the findings.
+    pub signins: Option<Box<SignInsTable>>,
     pub spinner: usize,
     pub status: String,
     pub show_help: bool,
@@ -251,6 +253,7 @@ impl State {
             then_consent: false,
             consent: None,
             federation: None,
+            signins: None,
             spinner: 0,
             status: "Ready. Press a to acquire a token, d to run every step, ? for help.".into(),
             show_help: false,
@@ -298,4 +301,13 @@ pub struct ConsentTable {
     /// The resource's display name, e.g. "Microsoft Graph".
     pub resource: String,
     pub rows: Vec<crate::consent::PermissionRow>,
+}
+
+/// The sign-in log entries of a refused token request (`l`), as Graph returned them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInsTable {
+    pub correlation_id: String,
+    /// The client id that read the log.
+    pub reader: String,
+    pub entries: Vec<crate::signins::SignIn>,
 }

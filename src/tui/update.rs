@@ -3,6 +3,7 @@
 mod paste;
 mod scroll;
 mod tenant;
+pub mod signins;
 mod trust;
 mod walk;
 
@@ -200,6 +201,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             trust::start_federation(state)
         }
         Action::AuditConsent => trust::start_consent(state),
+        Action::LookUpSignIn => signins::start(state),
+        Action::SignInsLookedUp {
+            id,
+            summary,
+            table,
+            findings,
+        } => signins::looked_up(state, id, summary, table, findings),
         Action::FederationChecked {
             id,
             summary,
@@ -334,6 +342,7 @@ fn start_acquire(state: &mut State, force: bool, what: &'static str) -> Vec<Effe
     // A new token may be another app's: the last audit's tables would speak of the old one.
     state.consent = None;
     state.federation = None;
+    state.signins = None;
     state.token = Load::Loading;
     state.editing = false;
     state.status = "Asking Entra ID for a token…".into();
@@ -449,9 +458,9 @@ fn token_acquired(
             return effects;
         }
         Err(finding) => {
-            state.status = format!("No token: {}", finding.title);
             state.findings.insert(0, (*finding).clone());
             diagnose::sort(&mut state.findings);
+            state.status = signins::with_offer(state, format!("No token: {}", finding.title));
             let refused_federation = trust::is_federation_refusal(&finding);
             state.token = Load::Failed(finding);
             state.then_probe = false;
@@ -480,6 +489,7 @@ fn pick_scenario(state: &mut State) {
     state.findings.clear();
     state.consent = None;
     state.federation = None;
+    state.signins = None;
     state.select_finding(0);
     state.field = Field::Tenant;
     if state.focus == Pane::Walkthrough {

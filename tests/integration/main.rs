@@ -47,6 +47,7 @@ mod tui_harness;
 mod tui_issue_16;
 mod tui_setup;
 mod tui_tenant;
+mod tui_signins;
 mod verify_closed;
 mod walkthrough;
 mod walkthrough_expiry;

@@ -18,7 +18,8 @@ fn mark(outcome: Outcome) -> &'static str {
     }
 }
 
-pub(super) fn text(steps: &[Step], found: &[Finding]) -> String {
+/// The steps, the command that reads a refused request's sign-in (`log`), then the findings.
+pub(super) fn text(steps: &[Step], log: Option<&str>, found: &[Finding]) -> String {
     let mut out = String::new();
     for step in steps {
         let _ = writeln!(
@@ -28,6 +29,10 @@ pub(super) fn text(steps: &[Step], found: &[Finding]) -> String {
             step.name,
             crate::cli::render::clean(&step.detail)
         );
+    }
+    if let Some(command) = log {
+        // Under the steps' details: the next thing to run.
+        let _ = writeln!(out, "{:<12} {command}", "log:");
     }
     out.push('\n');
     out.push_str(&findings::text(found));
@@ -67,6 +72,11 @@ impl About {
             credential,
             authority: request.authority.host.to_string(),
         }
+    }
+
+    /// The client id, as the checklist names it (a managed identity's is no GUID yet).
+    pub(super) fn client_id(&self) -> &str {
+        &self.client_id
     }
 
     /// What the options said, for a check that stopped before its request was prepared.

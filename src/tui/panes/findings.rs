@@ -87,6 +87,10 @@ fn lines(state: &State, width: u16) -> (Vec<Line<'static>>, u16) {
         lines.push(Line::default());
         lines.extend(super::federation::lines(comparison, width));
     }
+    if let Some(table) = state.signins.as_deref() {
+        lines.push(Line::default());
+        lines.extend(super::signins::lines(table, width));
+    }
     (lines, selected_start)
 }
 
@@ -105,6 +109,16 @@ fn expanded(finding: &Finding, width: u16, lines: &mut Vec<Line<'static>>) {
         ],
         width,
     ));
+    // A refused token request is in the sign-in log: one row, under the title, where it is
+    // seen on the smallest pane (the fixes can be long).
+    if crate::signins::correlation_in([finding]).is_some() {
+        lines.extend(row(
+            "log",
+            crate::tui::update::signins::OFFER,
+            theme::key_claim(),
+            width,
+        ));
+    }
     // The fix first, as the walkthrough does: on a small pane the evidence may scroll off,
     // what to do must not.
     for fix in &finding.fixes {

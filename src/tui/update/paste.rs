@@ -40,7 +40,7 @@ pub(super) fn pasted(state: &mut State, text: &str) {
     };
     match explain(text, &extra, state.now) {
         Ok((_, findings)) => {
-            state.status = match findings.first() {
+            let status = match findings.first() {
                 Some(first) => format!(
                     "Explained the paste: {} finding(s), first {}",
                     findings.len(),
@@ -49,6 +49,9 @@ pub(super) fn pasted(state: &mut State, text: &str) {
                 None => "Explained the paste: nothing wrong in it.".into(),
             };
             state.findings = findings;
+            // A sign-in looked up before was another error's.
+            state.signins = None;
+            state.status = super::signins::with_offer(state, status);
             state.select_finding(0);
             state.focus = Pane::Findings;
         }
