@@ -27,8 +27,8 @@ use crate::setup::{self, Network, Spec};
 use crate::token::{DecodedToken, Verifier, VerifyTarget, decode};
 use crate::walkthrough::{self, DemoFix, Session, Setup, StepId};
 
-mod tenant;
 mod signins;
+mod tenant;
 
 #[derive(Debug, Clone)]
 pub enum Effect {

@@ -2,8 +2,8 @@
 
 mod paste;
 mod scroll;
-mod tenant;
 pub mod signins;
+mod tenant;
 mod trust;
 mod walk;
 

@@ -117,7 +117,8 @@ macro_rules! assert_cli_snapshot {
     };
 }
 
-/// Everything random in a frame: ports, GUIDs (trace and request ids), clock times.
+/// Everything random in a frame: ports, the demo's random request, trace and correlation ids,
+/// clock times.
 #[macro_export]
 macro_rules! assert_frame {
     ($name:expr, $frame:expr) => {
@@ -129,7 +130,12 @@ macro_rules! assert_frame {
                 // edge is cut at a fixed column, so it is replaced the same way every run.
                 (r"127\.0\.0\.1:\d{1,5}", "127.0.0.1:PORT5"),
                 (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "YYYY-MM-DDTHH:MM:SS"),
-                (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
+                // Ids the demo draws at random per request (request, trace and correlation
+                // ids), where they stand: after their label, or at the start of the next line
+                // when the label filled its line. Every other GUID (tenant, client, key ids) is
+                // the demo's own and stays, so a frame naming the wrong app fails.
+                (r"(?i)((?:client-request-id|request-id|trace id|correlation id|correlation)\x22?[:=]?\s+\x22?)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "${1}xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
+                (r"(?i)((?:client-request-id|request-id|trace id|correlation id|correlation):[^\n]*\n\x22?│)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "${1}xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
                 (r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC"),
                 // Entra ID's error timestamp (`2026-12-01 01:45:26Z`), as a frame shows it.
                 (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", "YYYY-MM-DD HH:MM:SSZ"),
