@@ -59,11 +59,12 @@ impl Report {
         };
         let mut text = scrub::printable(line.trim_end_matches('\n'), style);
         text.push('\n');
-        write_output(&mut std::io::stdout().lock(), text.as_bytes())
-            .map_err(|e| Error::InvalidInput {
+        write_output(&mut std::io::stdout().lock(), text.as_bytes()).map_err(|e| {
+            Error::InvalidInput {
                 what: "standard output".into(),
                 reason: format!("cannot write to it ({e}); the lines before this one were written"),
-            })
+            }
+        })
     }
 }
 

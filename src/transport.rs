@@ -2,7 +2,8 @@
 //! TLS-inspecting proxy), the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` proxies, and never a
 //! proxy for loopback.
 //!
-//! Roots. The platform store is read once per process with `rustls-native-certs` (the system
+//! Roots. The platform store is read once per process, when the first https server shows its
+//! certificate and never for plain http ([`roots`]), with `rustls-native-certs` (the system
 //! bundle on Linux, the keychain on macOS, the certificate store on Windows), so a CA an
 //! enterprise installs on its machines is trusted here too. `SSL_CERT_FILE` / `SSL_CERT_DIR` are
 //! read there the way OpenSSL and curl read them: they name the store instead of the platform's.
@@ -18,13 +19,14 @@
 //! machine, which a proxy would break (and a proxy elsewhere could not reach it anyway).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use tokio_rustls::rustls::RootCertStore;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use url::Url;
 
 use crate::error::{Error, Result};
+
+pub mod roots;
 
 /// Hosts that never go through a proxy, in `NO_PROXY` syntax: the same set as
 /// [`crate::auth::authority::ensure_secure`] lets plain http reach.
@@ -208,24 +210,24 @@ pub struct Transport {
 
 impl Transport {
     /// A reqwest builder with these roots and proxies; the caller adds timeouts and the rest.
-    pub fn client_builder(&self) -> reqwest::ClientBuilder {
-        let platform = platform_roots();
-        let mut builder = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .tls_built_in_webpki_certs(platform.is_empty());
-        for der in platform {
-            builder = builder.add_root_certificate(der.clone());
-        }
-        for bundle in &self.ca_bundles {
-            for der in &bundle.certificates {
-                if let Ok(certificate) = reqwest::Certificate::from_der(der) {
-                    builder = builder.add_root_certificate(certificate);
-                }
-            }
-        }
+    ///
+    /// The roots are read on the first https certificate ([`roots`]), not here: a client that
+    /// only ever talks plain http to loopback never reads them.
+    pub fn client_builder(&self) -> Result<reqwest::ClientBuilder> {
+        let extra = self
+            .ca_bundles
+            .iter()
+            .flat_map(|bundle| bundle.certificates.iter())
+            .map(|der| CertificateDer::from(der.clone()))
+            .collect();
+        let tls = roots::client_config(extra).map_err(|e| Error::InvalidInput {
+            what: "the TLS configuration".into(),
+            reason: format!("cannot be built ({e})"),
+        })?;
+        let mut builder = reqwest::Client::builder().use_preconfigured_tls(tls);
         if self.proxies.is_empty() {
             // Without this reqwest would read the proxy variables itself, behind our back.
-            return builder.no_proxy();
+            return Ok(builder.no_proxy());
         }
         let no_proxy = if self.proxies.no_proxy.trim().is_empty() {
             LOOPBACK.to_owned()
@@ -250,7 +252,7 @@ impl Transport {
         {
             builder = builder.proxy(proxy.no_proxy(except()));
         }
-        builder
+        Ok(builder)
     }
 
     /// Where the extra CAs came from, for messages: `--ca-file /path, SSL_CERT_FILE /path`.
@@ -341,35 +343,6 @@ fn certificate_problem(error: &reqwest::Error) -> Option<CertProblem> {
         }
     }
     None
-}
-
-/// The platform's roots, read once per process; empty when the platform has none.
-fn platform_roots() -> &'static [reqwest::Certificate] {
-    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let loaded = rustls_native_certs::load_native_certs();
-        for error in &loaded.errors {
-            tracing::debug!("reading the platform's CA certificates: {error}");
-        }
-        // Native stores carry a few ancient certificates rustls cannot parse; skip those, as
-        // reqwest's own loader does, instead of failing every request.
-        let mut store = RootCertStore::empty();
-        let usable: Vec<reqwest::Certificate> = loaded
-            .certs
-            .into_iter()
-            .filter(|der| store.add(der.clone()).is_ok())
-            .filter_map(|der| reqwest::Certificate::from_der(&der).ok())
-            .collect();
-        if usable.is_empty() {
-            tracing::warn!(
-                "the platform has no CA certificates (install ca-certificates, or set \
-                 SSL_CERT_FILE); using the Mozilla roots built into entra-doctor"
-            );
-        } else {
-            tracing::debug!(count = usable.len(), "platform CA certificates");
-        }
-        usable
-    })
 }
 
 #[cfg(test)]

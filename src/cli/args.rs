@@ -51,6 +51,15 @@ impl Cli {
             Some(_) => false,
         }
     }
+
+    /// True when this command runs one request (or none) at a time, so a runtime on the main
+    /// thread serves it: starting a worker per core would be most of a `decode`'s work.
+    pub fn is_sequential(&self) -> bool {
+        matches!(
+            &self.command,
+            Some(Command::Decode(_) | Command::Token(_) | Command::Explain(_) | Command::Cache(_))
+        )
+    }
 }
 
 /// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
