@@ -395,7 +395,7 @@ async fn issue_17_plain_http_reads_no_roots_and_decode_parses_no_catalog() {
     demo.shutdown().await;
 
     let tls = tls_demo().await;
-    let https = token(&tls, &tls.authority_host().to_owned())
+    let https = token(&tls, tls.authority_host())
         .arg("-v")
         .arg("--ca-file")
         .arg(tls.ca_file().unwrap())
