@@ -60,6 +60,13 @@ impl Cli {
             Some(Command::Decode(_) | Command::Token(_) | Command::Explain(_) | Command::Cache(_))
         )
     }
+
+    /// True when this command reaches no server and sets no timer (`decode` without
+    /// `--verify`): its runtime needs no I/O or time driver, whose set-up would cost it more
+    /// than decoding the token.
+    pub fn is_offline(&self) -> bool {
+        matches!(&self.command, Some(Command::Decode(args)) if !args.verify)
+    }
 }
 
 /// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
