@@ -2,7 +2,8 @@
 //!
 //! Every explainer here takes facts (an Entra error, an API response, a decoded token, a
 //! preflight problem) and returns [`Finding`]s in the stable shape DESIGN.md promises. The
-//! AADSTS catalog and the well-known resources are data in `assets/`, compiled in.
+//! AADSTS catalog and the well-known resources are data in `assets/`, compiled in, and each is
+//! parsed the first time a command needs it ([`parsed`] logs it), never at start-up.
 
 pub mod api;
 pub mod audience;
@@ -25,6 +26,15 @@ pub mod unrecognised;
 pub mod www_authenticate;
 
 use serde::Serialize;
+
+/// Logs that a compiled-in catalog was parsed (each is, once, on first use): `-v` shows which
+/// a command needed, and tests prove `decode` and `token` need none.
+pub(crate) fn parsed(asset: &str) {
+    tracing::debug!("{PARSED} {asset}");
+}
+
+/// The words of [`parsed`]'s log line.
+pub const PARSED: &str = "parsed the catalog";
 
 pub use catalog::Catalog;
 pub use context::FixContext;

@@ -21,6 +21,10 @@ pub fn log_file() -> Option<&'static std::path::Path> {
 /// Installs logging: `-v` debug, `-vv` trace, to standard error or `--log-file`.
 pub fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
     use tracing_subscriber::EnvFilter;
+    // Nothing to install (and no filter to parse) when nothing would be logged anywhere.
+    if log_file.is_none() && verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
+        return Ok(());
+    }
     let level = match verbose {
         0 => "warn",
         1 => "entra_doctor=debug",

@@ -8,6 +8,7 @@
 //! bidi and zero-width characters visible, so a server cannot move the cursor, write the
 //! clipboard (OSC 52), retitle the window, or make a forged value read like a genuine one.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
@@ -59,43 +60,98 @@ fn remember_value(value: &str) {
     }
 }
 
-fn patterns() -> &'static [(Regex, &'static str)] {
-    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            // A JSON member named for a credential: its value, whatever its length.
-            (
-                r#"(?i)("(?:client_secret|client_assertion|access_token|refresh_token|id_token|password)"\s*:\s*")[^"]*""#,
-                "${1}[REDACTED]\"",
-            ),
-            // key=value and key: value in any spelling: client_secret, "client secret", Password…
-            // A value of 8 characters or more: "passwd: is …" (a file named passwd) is no secret.
-            (
-                r#"(?i)(["']?\b(?:client[_ -]?secret|secret|client[_ -]?assertion|password|passwd|pfx[_ -]?password|access[_ -]?token|refresh[_ -]?token|id[_ -]?token|api[_ -]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;<>}]{8,}"#,
-                "${1}[REDACTED]",
-            ),
-            (
-                r#"(?i)(authorization"?\s*[:=]\s*"?)(bearer|basic|pop)\s+[^\s",}]+"#,
-                "${1}${2} [REDACTED]",
-            ),
-            // HTML echoing a form: <input name="client_secret" value="…">.
-            (
-                r#"(?i)(name\s*=\s*["']?(?:client_secret|client_assertion|password|access_token)["']?[^>]{0,200}?value\s*=\s*["']?)[^"'\s>]+"#,
-                "${1}[REDACTED]",
-            ),
-            (
-                r#"(?i)(value\s*=\s*["']?)[^"'\s>]+(["']?[^>]{0,200}?name\s*=\s*["']?(?:client_secret|client_assertion|password|access_token)\b)"#,
-                "${1}[REDACTED]${2}",
-            ),
-            (
-                r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
-                "[REDACTED JWT]",
-            ),
-        ]
-        .into_iter()
-        .map(|(pattern, replacement)| (Regex::new(pattern).expect("a constant pattern"), replacement))
+/// A secret-shaped pattern, compiled the first time a text might hold what it matches.
+struct Pattern {
+    regex: &'static str,
+    replacement: &'static str,
+    /// What every match holds, checked before the regex is compiled or run (see [`Needed`]).
+    needs: Needed,
+}
+
+/// A necessary condition for a [`Pattern`] to match, cheap to test: most text printed (a decoded
+/// token, a finding) holds none, and compiling the case-insensitive Unicode patterns costs more
+/// than the rest of a `decode`.
+enum Needed {
+    /// One of these words (any case), then an optional quote, spaces, and `:` or `=`: every
+    /// `key: value` pattern names a key ending in one of them.
+    KeyEndingIn(&'static [&'static str]),
+    /// This text, exactly (the JWT pattern is case-sensitive).
+    Literal(&'static str),
+}
+
+impl Needed {
+    fn holds(&self, text: &str, folded: &str) -> bool {
+        match self {
+            Needed::Literal(literal) => text.contains(literal),
+            Needed::KeyEndingIn(words) => words.iter().any(|word| {
+                folded.match_indices(word).any(|(at, _)| {
+                    let rest = &folded[at + word.len()..];
+                    let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest);
+                    rest.trim_start().starts_with([':', '='])
+                })
+            }),
+        }
+    }
+}
+
+/// `text` as the case-insensitive patterns see it, for [`Needed`]: ASCII lower-cased, and the
+/// two non-ASCII letters that Unicode case folding makes equal to ASCII ones (`ſ` is `s`, the
+/// Kelvin sign is `k`) written as those, so `client_ſecret=…` still counts.
+fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{17f}' => 's',
+            '\u{212a}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
         .collect()
-    })
+}
+
+/// The words the `key: value` patterns' keys end in (the first pattern's and the third's too).
+const KEY_WORDS: &[&str] = &["secret", "assertion", "password", "passwd", "token", "key"];
+
+const PATTERNS: [Pattern; 6] = [
+    // A JSON member named for a credential: its value, whatever its length.
+    Pattern {
+        regex: r#"(?i)("(?:client_secret|client_assertion|access_token|refresh_token|id_token|password)"\s*:\s*")[^"]*""#,
+        replacement: "${1}[REDACTED]\"",
+        needs: Needed::KeyEndingIn(KEY_WORDS),
+    },
+    // key=value and key: value in any spelling: client_secret, "client secret", Password…
+    // A value of 8 characters or more: "passwd: is …" (a file named passwd) is no secret.
+    Pattern {
+        regex: r#"(?i)(["']?\b(?:client[_ -]?secret|secret|client[_ -]?assertion|password|passwd|pfx[_ -]?password|access[_ -]?token|refresh[_ -]?token|id[_ -]?token|api[_ -]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;<>}]{8,}"#,
+        replacement: "${1}[REDACTED]",
+        needs: Needed::KeyEndingIn(KEY_WORDS),
+    },
+    Pattern {
+        regex: r#"(?i)(authorization"?\s*[:=]\s*"?)(bearer|basic|pop)\s+[^\s",}]+"#,
+        replacement: "${1}${2} [REDACTED]",
+        needs: Needed::KeyEndingIn(&["authorization"]),
+    },
+    // HTML echoing a form: <input name="client_secret" value="…">.
+    Pattern {
+        regex: r#"(?i)(name\s*=\s*["']?(?:client_secret|client_assertion|password|access_token)["']?[^>]{0,200}?value\s*=\s*["']?)[^"'\s>]+"#,
+        replacement: "${1}[REDACTED]",
+        needs: Needed::KeyEndingIn(&["value"]),
+    },
+    Pattern {
+        regex: r#"(?i)(value\s*=\s*["']?)[^"'\s>]+(["']?[^>]{0,200}?name\s*=\s*["']?(?:client_secret|client_assertion|password|access_token)\b)"#,
+        replacement: "${1}[REDACTED]${2}",
+        needs: Needed::KeyEndingIn(&["value"]),
+    },
+    Pattern {
+        regex: r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        replacement: "[REDACTED JWT]",
+        needs: Needed::Literal("eyJ"),
+    },
+];
+
+/// [`PATTERNS`]' regexes, each compiled on first use.
+fn compiled(index: usize) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; PATTERNS.len()] =
+        [const { OnceLock::new() }; PATTERNS.len()];
+    COMPILED[index].get_or_init(|| Regex::new(PATTERNS[index].regex).expect("a constant pattern"))
 }
 
 /// `text` without any remembered secret and without secret-shaped values.
@@ -109,9 +165,23 @@ pub fn scrub(text: &str) -> String {
             out = out.replace(value.as_str(), MARKER);
         }
     }
-    patterns().iter().fold(out, |text, (pattern, replacement)| {
-        pattern.replace_all(&text, *replacement).into_owned()
-    })
+    // Every pattern but the JWT's needs a `:` or `=`; most values printed (a claim, a date)
+    // have neither, and need no folded copy at all.
+    if !out.contains([':', '=']) && !out.contains("eyJ") {
+        return out;
+    }
+    let mut folded = fold(&out);
+    for (index, pattern) in PATTERNS.iter().enumerate() {
+        if !pattern.needs.holds(&out, &folded) {
+            continue;
+        }
+        if let Cow::Owned(replaced) = compiled(index).replace_all(&out, pattern.replacement) {
+            // The next pattern sees the text this one left, as it always has.
+            out = replaced;
+            folded = fold(&out);
+        }
+    }
+    out
 }
 
 /// Characters a terminal acts on or a reader cannot see: C0 and C1 controls, DEL, bidi
@@ -190,6 +260,126 @@ pub fn printable_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pattern, always: what [`scrub`] did before it skipped the ones that cannot match.
+    fn scrub_with_every_pattern(text: &str) -> String {
+        PATTERNS
+            .iter()
+            .enumerate()
+            .fold(text.to_owned(), |text, (index, pattern)| {
+                compiled(index)
+                    .replace_all(&text, pattern.replacement)
+                    .into_owned()
+            })
+    }
+
+    #[test]
+    fn fold_knows_every_letter_the_case_insensitive_patterns_equate_with_ascii() {
+        // The regex crate's Unicode case folding, asked for each character: those it treats as
+        // an ASCII letter are exactly the ASCII letters, `ſ` and the Kelvin sign.
+        let letters = Regex::new("(?i)^[a-z]$").unwrap();
+        let mut equated: Vec<char> = (0..=0x10_ffff)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii() && letters.is_match(&c.to_string()))
+            .collect();
+        equated.sort_unstable();
+        assert_eq!(equated, ['\u{17f}', '\u{212a}']);
+        assert_eq!(fold("Client_\u{17f}ecret \u{212a}EY"), "client_secret key");
+    }
+
+    #[test]
+    fn skipped_patterns_are_only_those_that_cannot_match() {
+        for text in [
+            "client_\u{17f}ecret = CANARY-long-value",
+            "api\u{212a}ey: CANARY-long-value",
+            "\"access_token\"  :  \"CANARY\"",
+            "authorization\u{2003}: Bearer CANARY",
+            "Graph token; only Graph can validate it",
+            "value =CANARY name=password",
+        ] {
+            assert_eq!(scrub(text), scrub_with_every_pattern(text), "{text}");
+        }
+    }
+
+    /// Pieces of text near and far from what the patterns match.
+    fn pieces() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "client",
+                "_",
+                " ",
+                "-",
+                "secret",
+                "SECRET",
+                "\u{17f}ecret",
+                "assertion",
+                "password",
+                "passwd",
+                "pfx",
+                "access",
+                "refresh",
+                "id",
+                "token",
+                "api",
+                "key",
+                "\u{212a}ey",
+                "authorization",
+                "Bearer ",
+                "basic",
+                "name",
+                "value",
+                "VALUE",
+                "=",
+                ":",
+                "\"",
+                "'",
+                "\u{a0}",
+                "\n",
+                "\t",
+                "<input ",
+                ">",
+                "eyJ",
+                "eyJhbGciOi",
+                ".",
+                "abcd",
+                "CANARY-value-1",
+                ";",
+                "&",
+                "}",
+                "é",
+                "ß",
+            ]),
+            0..12,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+        #[test]
+        fn scrub_is_the_same_as_with_every_pattern(
+            before in pieces(),
+            key in proptest::prop_oneof![
+                pieces(),
+                proptest::sample::select(vec![
+                    "client_secret", "Client Secret", "client-SECRET", "secret", "assertion",
+                    "client_assertion", "password", "passwd", "pfx_password", "access_token",
+                    "refresh token", "id-token", "api_key", "API KEY", "api\u{212a}ey",
+                    "client_\u{17f}ecret", "authorization", "Authorization", "name", "value",
+                    "VALUE", "name=\"password\" value",
+                ]).prop_map(str::to_owned),
+            ],
+            quote in proptest::sample::select(vec!["", "\"", "'"]),
+            space in proptest::sample::select(vec!["", " ", "\u{2003}"]),
+            separator in proptest::sample::select(vec![":", "=", " ", ""]),
+            after in pieces(),
+        ) {
+            let text = format!("{before}{key}{quote}{space}{separator}{space}{quote}{after}");
+            proptest::prop_assert_eq!(scrub(&text), scrub_with_every_pattern(&text));
+        }
+    }
 
     #[test]
     fn a_remembered_secret_is_scrubbed_in_every_spelling() {

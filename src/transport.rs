@@ -2,7 +2,8 @@
 //! TLS-inspecting proxy), the `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` proxies, and never a
 //! proxy for loopback.
 //!
-//! Roots. The platform store is read once per process with `rustls-native-certs` (the system
+//! Roots. The platform store is read once per process, when the first https server shows its
+//! certificate and never for plain http ([`roots`]), with `rustls-native-certs` (the system
 //! bundle on Linux, the keychain on macOS, the certificate store on Windows), so a CA an
 //! enterprise installs on its machines is trusted here too. `SSL_CERT_FILE` / `SSL_CERT_DIR` are
 //! read there the way OpenSSL and curl read them: they name the store instead of the platform's.
@@ -18,13 +19,15 @@
 //! machine, which a proxy would break (and a proxy elsewhere could not reach it anyway).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use tokio_rustls::rustls::RootCertStore;
 use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::{SectionKind, from_buf as pem_section};
 use url::Url;
 
 use crate::error::{Error, Result};
+
+pub mod roots;
 
 /// Hosts that never go through a proxy, in `NO_PROXY` syntax: the same set as
 /// [`crate::auth::authority::ensure_secure`] lets plain http reach.
@@ -72,30 +75,43 @@ impl CaBundle {
                     .into(),
             ));
         }
-        let blocks = pem::parse_many(&bytes)
-            .map_err(|e| invalid(format!("is not valid PEM ({e}); check the file is whole")))?;
+        // rustls's own PEM reader, the one `rustls-native-certs` reads the platform bundle with:
+        // about twice as fast as the `pem` crate on the 144-certificate bundle `SSL_CERT_FILE`
+        // often names. The bundle is still checked whole here, at start-up, so that a bad one
+        // is an input error before any request, even one that needs no CA.
         let mut certificates = Vec::new();
         let mut others = Vec::new();
-        for block in blocks {
-            if block.tag() == "CERTIFICATE" {
-                let der = block.into_contents();
-                RootCertStore::empty()
-                    .add(CertificateDer::from(der.clone()))
-                    .map_err(|e| {
-                        invalid(format!(
-                            "certificate #{} cannot be used as a CA ({e})",
-                            certificates.len() + 1
-                        ))
-                    })?;
-                certificates.push(der);
-            } else {
-                others.push(block.tag().to_owned());
+        let mut reader: &[u8] = &bytes;
+        loop {
+            match pem_section(&mut reader) {
+                Ok(None) => break,
+                Ok(Some((SectionKind::Certificate, der))) => {
+                    RootCertStore::empty()
+                        .add(CertificateDer::from(der.clone()))
+                        .map_err(|e| {
+                            invalid(format!(
+                                "certificate #{} cannot be used as a CA ({e})",
+                                certificates.len() + 1
+                            ))
+                        })?;
+                    certificates.push(der);
+                }
+                Ok(Some((kind, _))) => others.push(section_label(kind)),
+                Err(e) => {
+                    return Err(invalid(format!(
+                        "is not valid PEM ({e}); check the file is whole"
+                    )));
+                }
             }
         }
         if certificates.is_empty() {
+            let found = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (found: {})", others.join(", "))
+            };
             return Err(invalid(format!(
-                "holds no CERTIFICATE block (found: {}); give the CA certificate(s) in PEM",
-                others.join(", ")
+                "holds no CERTIFICATE block{found}; give the CA certificate(s) in PEM"
             )));
         }
         Ok(Self {
@@ -122,6 +138,19 @@ impl std::fmt::Debug for CaBundle {
             .field("path", &self.path)
             .field("certificates", &self.certificates.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The PEM label of a section that is not a certificate, for the message that lists them.
+fn section_label(kind: SectionKind) -> &'static str {
+    match kind {
+        SectionKind::PrivateKey => "PRIVATE KEY",
+        SectionKind::RsaPrivateKey => "RSA PRIVATE KEY",
+        SectionKind::EcPrivateKey => "EC PRIVATE KEY",
+        SectionKind::PublicKey => "PUBLIC KEY",
+        SectionKind::Crl => "X509 CRL",
+        SectionKind::Csr => "CERTIFICATE REQUEST",
+        _ => "another kind of block",
     }
 }
 
@@ -208,24 +237,24 @@ pub struct Transport {
 
 impl Transport {
     /// A reqwest builder with these roots and proxies; the caller adds timeouts and the rest.
-    pub fn client_builder(&self) -> reqwest::ClientBuilder {
-        let platform = platform_roots();
-        let mut builder = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .tls_built_in_webpki_certs(platform.is_empty());
-        for der in platform {
-            builder = builder.add_root_certificate(der.clone());
-        }
-        for bundle in &self.ca_bundles {
-            for der in &bundle.certificates {
-                if let Ok(certificate) = reqwest::Certificate::from_der(der) {
-                    builder = builder.add_root_certificate(certificate);
-                }
-            }
-        }
+    ///
+    /// The roots are read on the first https certificate ([`roots`]), not here: a client that
+    /// only ever talks plain http to loopback never reads them.
+    pub fn client_builder(&self) -> Result<reqwest::ClientBuilder> {
+        let extra = self
+            .ca_bundles
+            .iter()
+            .flat_map(|bundle| bundle.certificates.iter())
+            .map(|der| CertificateDer::from(der.clone()))
+            .collect();
+        let tls = roots::client_config(extra).map_err(|e| Error::InvalidInput {
+            what: "the TLS configuration".into(),
+            reason: format!("cannot be built ({e})"),
+        })?;
+        let mut builder = reqwest::Client::builder().use_preconfigured_tls(tls);
         if self.proxies.is_empty() {
             // Without this reqwest would read the proxy variables itself, behind our back.
-            return builder.no_proxy();
+            return Ok(builder.no_proxy());
         }
         let no_proxy = if self.proxies.no_proxy.trim().is_empty() {
             LOOPBACK.to_owned()
@@ -250,7 +279,7 @@ impl Transport {
         {
             builder = builder.proxy(proxy.no_proxy(except()));
         }
-        builder
+        Ok(builder)
     }
 
     /// Where the extra CAs came from, for messages: `--ca-file /path, SSL_CERT_FILE /path`.
@@ -343,38 +372,19 @@ fn certificate_problem(error: &reqwest::Error) -> Option<CertProblem> {
     None
 }
 
-/// The platform's roots, read once per process; empty when the platform has none.
-fn platform_roots() -> &'static [reqwest::Certificate] {
-    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let loaded = rustls_native_certs::load_native_certs();
-        for error in &loaded.errors {
-            tracing::debug!("reading the platform's CA certificates: {error}");
-        }
-        // Native stores carry a few ancient certificates rustls cannot parse; skip those, as
-        // reqwest's own loader does, instead of failing every request.
-        let mut store = RootCertStore::empty();
-        let usable: Vec<reqwest::Certificate> = loaded
-            .certs
-            .into_iter()
-            .filter(|der| store.add(der.clone()).is_ok())
-            .filter_map(|der| reqwest::Certificate::from_der(&der).ok())
-            .collect();
-        if usable.is_empty() {
-            tracing::warn!(
-                "the platform has no CA certificates (install ca-certificates, or set \
-                 SSL_CERT_FILE); using the Mozilla roots built into entra-doctor"
-            );
-        } else {
-            tracing::debug!(count = usable.len(), "platform CA certificates");
-        }
-        usable
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_cut_short_is_not_valid_pem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.pem");
+        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
+        let error = CaBundle::load(&path, "--ca-file").unwrap_err().to_string();
+        assert!(error.contains("is not valid PEM"), "{error}");
+        assert!(error.contains("check the file is whole"), "{error}");
+    }
 
     #[test]
     fn proxy_urls_are_checked_and_never_shown_with_credentials() {

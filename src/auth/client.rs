@@ -457,7 +457,7 @@ fn short(error: &Error) -> String {
 pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
     options
         .transport
-        .client_builder()
+        .client_builder()?
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         .redirect(reqwest::redirect::Policy::none())

@@ -51,6 +51,22 @@ impl Cli {
             Some(_) => false,
         }
     }
+
+    /// True when this command runs one request (or none) at a time, so a runtime on the main
+    /// thread serves it: starting a worker per core would be most of a `decode`'s work.
+    pub fn is_sequential(&self) -> bool {
+        matches!(
+            &self.command,
+            Some(Command::Decode(_) | Command::Token(_) | Command::Explain(_) | Command::Cache(_))
+        )
+    }
+
+    /// True when this command reaches no server and sets no timer (`decode` without
+    /// `--verify`): its runtime needs no I/O or time driver, whose set-up would cost it more
+    /// than decoding the token.
+    pub fn is_offline(&self) -> bool {
+        matches!(&self.command, Some(Command::Decode(args)) if !args.verify)
+    }
 }
 
 /// The walkthrough opens the TUI on an interactive terminal with text output; it prints its
@@ -70,7 +86,12 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Each command's arguments are built only when that command runs (clap's `defer`): a `decode`
+/// does not build the dozens of options of `doctor` and `token` it never reads. An `Args`
+/// struct must then carry no doc comment: clap would apply it, when it builds the command, over
+/// the command's own description (a test below guards this).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Acquire an app-only token with the client credentials flow and show it decoded.
     Token(Box<TokenArgs>),
@@ -235,8 +256,10 @@ pub struct CredentialArgs {
     pub managed: ManagedIdentityArgs,
 }
 
-/// `--managed-identity`: a token from the managed identity of the Azure resource this runs on,
-/// instead of an app credential; part of [`CredentialArgs`].
+// `--managed-identity`: a token from the managed identity of the Azure resource this runs on,
+// instead of an app credential; part of `CredentialArgs`.
+// (A plain comment: with deferred arguments a doc comment here would replace the command's
+// description in --help; see `Command`.)
 #[derive(Debug, Clone, Default, Args)]
 pub struct ManagedIdentityArgs {
     /// Use the managed identity of the Azure resource this runs on (VM / scale set through
@@ -454,8 +477,10 @@ pub struct ConsentArgs {
     pub token: Option<String>,
 }
 
-/// Where Microsoft Graph is, and the app that reads it when the daemon itself may not
-/// (`consent`, `federation` and `doctor`).
+// Where Microsoft Graph is, and the app that reads it when the daemon itself may not
+// (`consent`, `federation`, `doctor`, `walkthrough`, `signins` and `audit`).
+// (A plain comment: with deferred arguments a doc comment here would replace the command's
+// description in --help; see `Command`.)
 #[derive(Debug, Clone, Args)]
 pub struct GraphReadArgs {
     /// Microsoft Graph base URL [default: the authority's cloud's Graph, e.g.
@@ -592,5 +617,25 @@ mod tests {
         assert!(bad.to_string().contains("client-id=GUID"), "{bad}");
         assert!(parse(&["--managed-identity", "system", "--certificate", "c.pem"]).is_err());
         assert!(parse(&["--managed-identity", "system", "--secret-stdin"]).is_err());
+    }
+
+    #[test]
+    fn deferred_arguments_keep_each_command_s_own_description() {
+        use clap::CommandFactory as _;
+        let eager = Cli::command();
+        let mut built = Cli::command();
+        built.build();
+        let about = |command: &clap::Command| {
+            (
+                command.get_about().map(ToString::to_string),
+                command.get_long_about().map(ToString::to_string),
+            )
+        };
+        for command in eager.get_subcommands() {
+            let name = command.get_name();
+            assert!(command.get_about().is_some(), "{name} has no description");
+            let after = built.find_subcommand(name).expect("the same commands");
+            assert_eq!(about(command), about(after), "{name}");
+        }
     }
 }

@@ -14,7 +14,9 @@ use crate::demo::{self, DemoApp, DemoOptions, RunningDemo, TenantModel};
 
 pub use super::args::OutputFormat;
 
-/// Arguments of `entra-doctor demo`.
+// Arguments of `entra-doctor demo`.
+// (A plain comment: with deferred arguments a doc comment here would replace the command's
+// description in --help; see `Command`.)
 #[derive(Debug, Clone, Default, clap::Args)]
 #[allow(clippy::struct_excessive_bools)] // each flag is an independent switch of the CLI
 pub struct DemoArgs {

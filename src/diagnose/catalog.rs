@@ -62,6 +62,7 @@ impl Catalog {
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
+            super::parsed("assets/aadsts.toml");
             Catalog::parse(SOURCE).unwrap_or(Catalog {
                 entries: BTreeMap::new(),
             })

@@ -39,7 +39,10 @@ struct File {
 /// The compiled-in entries; a test proves the file parses, so the empty fallback is never used.
 pub fn entries() -> &'static [Entry] {
     static ENTRIES: OnceLock<Vec<Entry>> = OnceLock::new();
-    ENTRIES.get_or_init(|| parse(SOURCE).unwrap_or_default())
+    ENTRIES.get_or_init(|| {
+        super::parsed("assets/managed-identity.toml");
+        parse(SOURCE).unwrap_or_default()
+    })
 }
 
 fn parse(text: &str) -> Result<Vec<Entry>, String> {

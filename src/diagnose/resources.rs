@@ -104,7 +104,10 @@ impl Resources {
     /// The compiled-in list. A test proves it parses, so the fallback is never used.
     pub fn builtin() -> &'static Resources {
         static RESOURCES: OnceLock<Resources> = OnceLock::new();
-        RESOURCES.get_or_init(|| Resources::parse(SOURCE).unwrap_or(Resources { all: Vec::new() }))
+        RESOURCES.get_or_init(|| {
+            super::parsed("assets/resources.toml");
+            Resources::parse(SOURCE).unwrap_or(Resources { all: Vec::new() })
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {

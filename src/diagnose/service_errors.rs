@@ -150,6 +150,7 @@ impl ServiceErrors {
     pub fn builtin() -> &'static ServiceErrors {
         static BUILTIN: OnceLock<ServiceErrors> = OnceLock::new();
         BUILTIN.get_or_init(|| {
+            super::parsed("assets/api-errors.toml");
             ServiceErrors::parse(SOURCE).unwrap_or_else(|_| ServiceErrors {
                 services: Vec::new(),
                 roles: Vec::new(),

@@ -5,14 +5,16 @@
 #   token:  `entra-doctor token --raw` (cache off: in memory only, --force-refresh)
 #           vs `curl` doing the same POST (the floor: one HTTP round trip)
 #           vs MSAL Python `acquire_token_for_client` in a fresh process (https, as MSAL needs)
-#   decode: `entra-doctor decode -` vs PyJWT `jwt.decode(..., verify_signature=False)`
+#   decode: `entra-doctor decode -` vs jwt-cli 6.2 `jwt decode -` (the Rust peer, same token)
+#           vs PyJWT `jwt.decode(..., verify_signature=False)`
 #
 # Every command runs in a fresh process, interleaved round by round; the script prints the median
-# wall time, the peak RSS (wait4's ru_maxrss) and each median's ratio to its curl.
+# wall time, the peak RSS (GNU time's %M) and each median's ratio to its peer, then the two ratios
+# issue 17 sets targets for: decode / jwt-cli (at most 1.0) and token / curl (at most 1.2).
 #
 # usage: tests/benches/bench-peers.sh [RUNS]     (default 21; env: ENTRA_DOCTOR_BIN, BENCH_VENV)
-# needs: python3 (with venv), curl, GNU time (/usr/bin/time); MSAL and PyJWT are installed from
-# PyPI into a local venv (target/bench-venv).
+# needs: python3 (with venv), curl, GNU time (/usr/bin/time), cargo; MSAL and PyJWT are installed
+# from PyPI into a local venv (target/bench-venv), jwt-cli with cargo into target/bench-tools.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,6 +30,12 @@ if ! "$VENV/bin/python" -c 'import msal, jwt' 2>/dev/null; then
   echo "==> installing msal and PyJWT into $VENV" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check msal pyjwt
+fi
+
+JWT_CLI="$TARGET/bench-tools/bin/jwt"
+if ! [ -x "$JWT_CLI" ]; then
+  echo "==> installing jwt-cli 6.2.0 into $TARGET/bench-tools" >&2
+  cargo install jwt-cli --version 6.2.0 --locked --quiet --root "$TARGET/bench-tools"
 fi
 
 WORK="$(mktemp -d)"
@@ -53,11 +61,12 @@ done
 
 echo "entra-doctor $("$BIN" --version | cut -d' ' -f2), $(curl --version | head -1 | cut -d' ' -f1-2)," \
   "msal $("$VENV/bin/python" -c 'import msal; print(msal.__version__)')," \
-  "PyJWT $("$VENV/bin/python" -c 'import jwt; print(jwt.__version__)'), $(uname -sm), $(nproc) CPU(s)"
+  "PyJWT $("$VENV/bin/python" -c 'import jwt; print(jwt.__version__)'), $("$JWT_CLI" --version)," \
+  "$(uname -sm), $(nproc) CPU(s)"
 
-python3 - "$WORK" "$BIN" "$VENV/bin/python" "$RUNS" <<'PY' | python3 tests/benches/bench_measure.py
+python3 - "$WORK" "$BIN" "$VENV/bin/python" "$RUNS" "$JWT_CLI" <<'PY' | python3 tests/benches/bench_measure.py
 import json, os, subprocess, sys
-work, bin_, py, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+work, bin_, py, runs, jwt_cli = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 docs = {k: json.load(open(f"{work}/{k}.json")) for k in ("http", "tls")}
 def healthy(doc):
     return next(a for a in doc["apps"] if a["scenario"] == "healthy")
@@ -97,11 +106,19 @@ cmds.append({"name": "MSAL acquire_token_for_client (https)", "argv": [py, "-c",
              "vs": "curl POST (https)"})
 token = subprocess.run([bin_, *token_args], env={**os.environ, **secret_env}, check=True,
                        capture_output=True, text=True).stdout.strip()
+cmds.append({"name": "jwt-cli 6.2 decode -", "argv": [jwt_cli, "decode", "-"], "stdin": token})
 cmds.append({"name": "entra-doctor decode -", "argv": [bin_, "decode", "-"], "stdin": token,
-             "vs": "curl POST (http)"})
+             "vs": "jwt-cli 6.2 decode -"})
 pyjwt = ("import sys, jwt\n"
          "jwt.decode(sys.stdin.read().strip(), options={'verify_signature': False})\n")
 cmds.append({"name": "PyJWT decode (no verify)", "argv": [py, "-c", pyjwt], "stdin": token,
              "vs": "entra-doctor decode -"})
-json.dump({"runs": runs, "warmup": 2, "commands": cmds}, sys.stdout)
+# The two ratios issue 17 sets targets for, printed last.
+targets = [
+    {"label": "decode / jwt-cli", "name": "entra-doctor decode -", "vs": "jwt-cli 6.2 decode -",
+     "target": 1.0},
+    {"label": "token / curl", "name": "entra-doctor token --raw (http)", "vs": "curl POST (http)",
+     "target": 1.2},
+]
+json.dump({"runs": runs, "warmup": 2, "commands": cmds, "targets": targets}, sys.stdout)
 PY

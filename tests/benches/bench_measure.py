@@ -4,7 +4,9 @@
 Used by tests/benches/bench-peers.sh and tests/benches/bench-fleet.sh. Reads a JSON spec on stdin:
   {"runs": N, "warmup": W, "baseline": "curl", "commands": [
      {"name": "...", "argv": [...], "env": {...}, "stdin": "...", "vs": "<name>"}, ...]}
-A command's ratio is its median over the median of the command named in its "vs".
+A command's ratio is its median over the median of the command named in its "vs". Optional
+"targets": [{"label": "...", "name": "<name>", "vs": "<name>", "target": 1.2}, ...] are printed
+last, one line each: the ratio of the two medians and whether it meets its target.
 Each round runs every command once, in order (so a noisy moment hits all of them alike). Wall
 time is measured around spawn-to-exit (through /usr/bin/time, the same small cost for every
 command); peak RSS is GNU time's %M, the command's own high-water mark. A command that exits non-zero fails the benchmark:
@@ -66,8 +68,12 @@ def main():
         base = medians.get(cmd.get("vs", ""))
         row["vs"] = cmd.get("vs", "")
         row["ratio"] = row["median_ms"] / base if base else None
+    checks = []
+    for target in spec.get("targets", []):
+        ratio = medians[target["name"]] / medians[target["vs"]]
+        checks.append({**target, "ratio": ratio, "met": ratio <= target["target"]})
     if "--json" in sys.argv:
-        print(json.dumps({"runs": runs, "rows": rows}))
+        print(json.dumps({"runs": runs, "rows": rows, "targets": checks}))
         return
     print(f"{runs} interleaved runs each (after {warmup} warm-up rounds); fresh process per run")
     print(f"{'command':<40} {'median ms':>10} {'min ms':>8} {'peak RSS MiB':>13}  ratio")
@@ -75,6 +81,12 @@ def main():
         ratio = f"{row['ratio']:.2f}x {row['vs']}" if row["ratio"] else ""
         print(f"{row['name']:<40} {row['median_ms']:>10.2f} {row['min_ms']:>8.2f} "
               f"{row['peak_rss_mib']:>13.1f}  {ratio}")
+    if checks:
+        print()
+    for check in checks:
+        verdict = "met" if check["met"] else "NOT met"
+        print(f"{check['label']:<18} {check['ratio']:.2f}x  (target at most "
+              f"{check['target']:.1f}x: {verdict})")
 
 
 if __name__ == "__main__":

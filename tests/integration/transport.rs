@@ -314,6 +314,7 @@ async fn no_proxy_names_go_direct() {
         };
         let client = transport
             .client_builder()
+            .unwrap()
             .resolve("login.entra-doctor.test", demo.local_addr())
             .build()
             .unwrap();
@@ -358,5 +359,59 @@ fn proxy_variables_are_read_as_curl_reads_them() {
     assert_eq!(
         transport(None, &Environment::default()).unwrap(),
         Transport::default()
+    );
+}
+
+/// Issue 17: no start-up work a command does not need. A plain http token request to loopback
+/// reads no CA roots, and neither it nor `decode` parses a catalog; an https request reads the
+/// roots and `explain` parses the AADSTS catalog (the controls: the log lines are real).
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_17_plain_http_reads_no_roots_and_decode_parses_no_catalog() {
+    use entra_doctor::diagnose::PARSED;
+    use entra_doctor::transport::roots::LOADED;
+
+    let demo = demo::start(DemoOptions::new(TenantModel::builtin().unwrap()))
+        .await
+        .unwrap();
+    let host = demo.authority_host().to_owned();
+    assert!(host.starts_with("http://"), "{host}");
+    let http = token(&demo, &host).arg("-v").output().unwrap();
+    assert!(http.status.success(), "{}", stderr(&http));
+    for needless in [LOADED, PARSED] {
+        assert!(!stderr(&http).contains(needless), "{}", stderr(&http));
+    }
+
+    let raw = token(&demo, &host).arg("--raw").output().unwrap();
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    let decoded = entra_doctor()
+        .args(["-v", "decode", "-"])
+        .write_stdin(raw.stdout)
+        .output()
+        .unwrap();
+    assert!(decoded.status.success(), "{}", stderr(&decoded));
+    for needless in [LOADED, PARSED] {
+        assert!(!stderr(&decoded).contains(needless), "{}", stderr(&decoded));
+    }
+    demo.shutdown().await;
+
+    let tls = tls_demo().await;
+    let https = token(&tls, tls.authority_host())
+        .arg("-v")
+        .arg("--ca-file")
+        .arg(tls.ca_file().unwrap())
+        .output()
+        .unwrap();
+    assert!(https.status.success(), "{}", stderr(&https));
+    assert!(stderr(&https).contains(LOADED), "{}", stderr(&https));
+    tls.shutdown().await;
+
+    let explained = entra_doctor()
+        .args(["-v", "explain", "AADSTS70011"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&explained).contains(&format!("{PARSED} assets/aadsts.toml")),
+        "{}",
+        stderr(&explained)
     );
 }
