@@ -52,33 +52,11 @@ impl CaBundle {
             what: what.clone(),
             reason,
         };
-        if path.is_dir() {
-            return Err(invalid(
-                "is a directory; give a PEM file holding the CA certificate(s)".into(),
-            ));
-        }
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(invalid(
-                    "does not exist; give a PEM file holding the CA certificate(s), e.g. the \
-                     root CA of your TLS-inspecting proxy"
-                        .into(),
-                ));
-            }
-            Err(e) => return Err(Error::file(path, e)),
-        };
-        if !bytes.windows(10).any(|w| w == b"-----BEGIN") {
-            return Err(invalid(
-                "is not a PEM file (no -----BEGIN CERTIFICATE----- block); convert a DER \
-                 certificate with: openssl x509 -inform der -in ca.cer -out ca.pem"
-                    .into(),
-            ));
-        }
-        // rustls's own PEM reader, the one `rustls-native-certs` reads the platform bundle with:
-        // about twice as fast as the `pem` crate on the 144-certificate bundle `SSL_CERT_FILE`
-        // often names. The bundle is still checked whole here, at start-up, so that a bad one
-        // is an input error before any request, even one that needs no CA.
+        let bytes = read_pem_file(path, &what)?;
+        // rustls's own PEM reader, the one `rustls-native-certs` reads the platform bundle with
+        // (about twice as fast as the `pem` crate). A bundle the operator named on the command
+        // line is checked whole here, at start-up, so that a bad one is an input error before
+        // any request, even one that needs no CA.
         let mut certificates = Vec::new();
         let mut others = Vec::new();
         let mut reader: &[u8] = &bytes;
@@ -121,6 +99,45 @@ impl CaBundle {
         })
     }
 
+    /// A bundle the platform-roots loader reads itself (`SSL_CERT_FILE`, which replaces the
+    /// platform's store, as in OpenSSL): checked here only for what fails fast and cheaply — it
+    /// exists, is a file, and holds a PEM CERTIFICATE block — so a mistyped variable is an
+    /// input error before any request. Its certificates are parsed with the platform's, on the
+    /// first https certificate ([`roots`]), never for plain http.
+    pub fn named(path: &Path, source: &str) -> Result<Self> {
+        let what = format!("{source} {}", path.display());
+        let bytes = read_pem_file(path, &what)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let labels: Vec<&str> = text
+            .lines()
+            .filter_map(|line| {
+                line.trim()
+                    .strip_prefix("-----BEGIN ")?
+                    .strip_suffix("-----")
+            })
+            .collect();
+        if !labels.contains(&"CERTIFICATE") {
+            let mut found: Vec<&str> = Vec::new();
+            for label in labels {
+                if !found.contains(&label) {
+                    found.push(label);
+                }
+            }
+            return Err(Error::InvalidInput {
+                what,
+                reason: format!(
+                    "holds no CERTIFICATE block (found: {}); give the CA certificate(s) in PEM",
+                    found.join(", ")
+                ),
+            });
+        }
+        Ok(Self {
+            source: source.to_owned(),
+            path: path.to_owned(),
+            certificates: Vec::new(),
+        })
+    }
+
     /// How many certificates the bundle holds.
     pub fn len(&self) -> usize {
         self.certificates.len()
@@ -142,6 +159,38 @@ impl std::fmt::Debug for CaBundle {
 }
 
 /// The PEM label of a section that is not a certificate, for the message that lists them.
+/// A PEM file's bytes, or the error that says why it cannot be one.
+fn read_pem_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let invalid = |reason: String| Error::InvalidInput {
+        what: what.to_owned(),
+        reason,
+    };
+    if path.is_dir() {
+        return Err(invalid(
+            "is a directory; give a PEM file holding the CA certificate(s)".into(),
+        ));
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(invalid(
+                "does not exist; give a PEM file holding the CA certificate(s), e.g. the \
+                 root CA of your TLS-inspecting proxy"
+                    .into(),
+            ));
+        }
+        Err(e) => return Err(Error::file(path, e)),
+    };
+    if !bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        return Err(invalid(
+            "is not a PEM file (no -----BEGIN CERTIFICATE----- block); convert a DER \
+             certificate with: openssl x509 -inform der -in ca.cer -out ca.pem"
+                .into(),
+        ));
+    }
+    Ok(bytes)
+}
+
 fn section_label(kind: SectionKind) -> &'static str {
     match kind {
         SectionKind::PrivateKey => "PRIVATE KEY",

@@ -54,10 +54,11 @@ pub fn transport(ca_file: Option<&Path>, env: &Environment) -> Result<Transport>
     if let Some(path) = ca_file {
         ca_bundles.push(CaBundle::load(path, "--ca-file")?);
     }
-    // Also read by the platform-roots loader, where it replaces the platform's store; loading it
-    // here too turns a missing or empty file into a clear error instead of "not trusted".
+    // Read by the platform-roots loader, where it replaces the platform's store, on the first
+    // https certificate; checked here (cheaply) so a missing or empty file is a clear error
+    // instead of "not trusted", and named in the messages about untrusted certificates.
     if let Some(path) = env.get("SSL_CERT_FILE") {
-        ca_bundles.push(CaBundle::load(Path::new(path), "SSL_CERT_FILE")?);
+        ca_bundles.push(CaBundle::named(Path::new(path), "SSL_CERT_FILE")?);
     }
     let first = |names: [&str; 2]| -> Result<Option<Url>> {
         names

@@ -160,10 +160,18 @@ fn platform_roots() -> &'static RootCertStore {
         let mut store = RootCertStore::empty();
         let (usable, _) = store.add_parsable_certificates(loaded.certs);
         if usable == 0 {
-            tracing::warn!(
-                "the platform has no CA certificates (install ca-certificates, or set \
-                 SSL_CERT_FILE); using the Mozilla roots built into entra-doctor"
-            );
+            if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
+                tracing::warn!(
+                    "SSL_CERT_FILE {} holds no usable CA certificate; using the Mozilla roots \
+                     built into entra-doctor",
+                    std::path::Path::new(&path).display()
+                );
+            } else {
+                tracing::warn!(
+                    "the platform has no CA certificates (install ca-certificates, or set \
+                     SSL_CERT_FILE); using the Mozilla roots built into entra-doctor"
+                );
+            }
         }
         store
     })
