@@ -312,16 +312,7 @@ pub async fn run(
     on_retry: Option<RetryObserver>,
     on_app: &mut (dyn FnMut(AppAudit) -> Result<()> + Send),
 ) -> Result<TenantSummary> {
-    let mut kept: Option<Secret> = None;
-    let mut stdin_once = move || -> std::io::Result<String> {
-        if kept.is_none() {
-            kept = Some(Secret::new(stdin()?));
-        }
-        Ok(kept
-            .as_ref()
-            .map(|s| s.expose().to_owned())
-            .unwrap_or_default())
-    };
+    let mut stdin_once = setup::read_once(stdin);
     let mut reader = request.reader.clone();
     if reader.scopes.iter().all(|s| s.trim().is_empty()) {
         reader.scopes = vec!["https://graph.microsoft.com/.default".to_owned()];

@@ -572,3 +572,21 @@ fn assertion(path: &Path) -> Result<Credential> {
         path: PathBuf::from(path),
     })
 }
+
+/// Standard input read at most once: a command that prepares the credential twice (the
+/// daemon's token, then a Graph token) must give the second the same secret, not an empty
+/// stream.
+pub fn read_once(
+    stdin: &mut (dyn FnMut() -> std::io::Result<String> + Send),
+) -> impl FnMut() -> std::io::Result<String> + Send + '_ {
+    let mut kept: Option<Secret> = None;
+    move || {
+        if kept.is_none() {
+            kept = Some(Secret::new(stdin()?));
+        }
+        Ok(kept
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default())
+    }
+}

@@ -63,18 +63,7 @@ pub async fn run(
     if daemon.scopes.iter().all(|s| s.trim().is_empty()) {
         daemon.scopes = vec![GRAPH_SCOPE.to_owned()];
     }
-    // Standard input is read once: the Graph token request prepares the credential again, and
-    // must get the same secret, not an empty stream.
-    let mut kept: Option<Secret> = None;
-    let mut stdin_once = move || -> std::io::Result<String> {
-        if kept.is_none() {
-            kept = Some(Secret::new(stdin()?));
-        }
-        Ok(kept
-            .as_ref()
-            .map(|s| s.expose().to_owned())
-            .unwrap_or_default())
-    };
+    let mut stdin_once = setup::read_once(stdin);
     let prepared = setup::prepare(&daemon, env, &mut stdin_once, now)?;
     let request = &prepared.request;
     no_app_registration(request)?;

@@ -527,14 +527,22 @@ fn walk_fix(
 
 /// Reports retries to the status bar while the request goes on.
 fn with_progress(client: TokenClient, id: RequestId, services: &Services) -> TokenClient {
-    match services.progress.clone() {
-        Some(tx) => client.on_retry(Arc::new(move |notice| {
+    match services.retry_observer(id) {
+        Some(observer) => client.on_retry(observer),
+        None => client,
+    }
+}
+
+impl Services {
+    /// Tells the status bar of each retry of request `id`, when the TUI listens for progress.
+    fn retry_observer(&self, id: RequestId) -> Option<crate::auth::client::RetryObserver> {
+        let tx = self.progress.clone()?;
+        Some(Arc::new(move |notice| {
             let _ = tx.send(Action::Retrying {
                 id,
                 notice: notice.to_string(),
             });
-        })),
-        None => client,
+        }))
     }
 }
 
@@ -572,17 +580,7 @@ async fn consent(
         token: token.cloned(),
     };
     let mut no_stdin = || Ok(String::new());
-    let on_retry = services
-        .progress
-        .clone()
-        .map(|tx| -> crate::auth::client::RetryObserver {
-            Arc::new(move |notice| {
-                let _ = tx.send(Action::Retrying {
-                    id,
-                    notice: notice.to_string(),
-                });
-            })
-        });
+    let on_retry = services.retry_observer(id);
     match crate::consent::run(&request, &services.network, &mut no_stdin, now, on_retry).await {
         Ok(audit) => {
             let problems = audit

@@ -2,8 +2,6 @@
 //! form's admin app (or, when its fields are empty, the app's own credential), as
 //! `entra-doctor signins --correlation-id` reads it.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 
 use super::Services;
@@ -35,17 +33,7 @@ pub(super) async fn look_up(
         },
     };
     let mut no_stdin = || Ok(String::new());
-    let on_retry = services
-        .progress
-        .clone()
-        .map(|tx| -> crate::auth::client::RetryObserver {
-            Arc::new(move |notice| {
-                let _ = tx.send(Action::Retrying {
-                    id,
-                    notice: notice.to_string(),
-                });
-            })
-        });
+    let on_retry = services.retry_observer(id);
     match crate::signins::lookup(&request, &services.network, &mut no_stdin, now, on_retry).await {
         Ok(lookup) => {
             // The log was read when it gave entries or said it has none yet; otherwise Graph
