@@ -126,13 +126,22 @@ impl Query {
 /// The command that looks up the sign-in of a refused token request, as `explain` and the TUI
 /// offer it: `correlation_id` must be the GUID an extractor found; `client_id` narrows to the app.
 pub fn offer(correlation_id: &str, client_id: Option<&str>) -> String {
+    offer_as(correlation_id, client_id, None)
+}
+
+/// [`offer`], read as `reader` (an app the operator already named as the one that reads
+/// Graph) instead of a placeholder.
+pub fn offer_as(correlation_id: &str, client_id: Option<&str>, reader: Option<&str>) -> String {
+    let guid = |id: &&str| is_guid(&id.to_ascii_lowercase());
     let app = client_id
-        .filter(|id| is_guid(&id.to_ascii_lowercase()))
+        .filter(guid)
         .map(|id| format!(" --app {id}"))
         .unwrap_or_default();
+    let reader = reader
+        .filter(guid)
+        .map_or_else(|| format!("<an app with {READ_PERMISSION}>"), str::to_owned);
     format!(
-        "entra-doctor signins --correlation-id {correlation_id}{app} --admin-client-id <an app \
-         with {READ_PERMISSION}>"
+        "entra-doctor signins --correlation-id {correlation_id}{app} --admin-client-id {reader}"
     )
 }
 

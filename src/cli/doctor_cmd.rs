@@ -147,7 +147,11 @@ pub async fn run(
         .then(|| crate::signins::correlation_in(&found))
         .flatten()
         .map(|id| {
-            crate::signins::offer(&id, checklist.about.as_ref().map(report::About::client_id))
+            crate::signins::offer_as(
+                &id,
+                checklist.about.as_ref().map(report::About::client_id),
+                args.graph.admin_client_id.as_deref(),
+            )
         });
     report.stdout = match format {
         OutputFormat::Json => {
