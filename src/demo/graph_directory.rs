@@ -233,7 +233,7 @@ fn federated_credentials(
         })
         .collect();
     Some(json!({
-        "@odata.context": format!("https://graph.microsoft.com/{version}/$metadata#applications('{}')/federatedIdentityCredentials", app.service_principal_id.chars().rev().collect::<String>()),
+        "@odata.context": format!("https://graph.microsoft.com/{version}/$metadata#applications('{}')/federatedIdentityCredentials", application_object_id(app)),
         "value": items,
     }))
 }
@@ -327,7 +327,25 @@ pub(super) fn application(model: &TenantModel, app: &Application) -> Value {
 
 /// The application object's id (not the client id, nor the service principal's id).
 pub(super) fn application_object_id(app: &Application) -> String {
-    app.service_principal_id.chars().rev().collect()
+    // The service principal's hex digits reversed, in a GUID's shape: stable, and distinct from
+    // both the client id and the service principal's id, as Graph's three ids are.
+    let hex: String = app
+        .service_principal_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .rev()
+        .collect();
+    if hex.len() != 32 {
+        return app.service_principal_id.clone();
+    }
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// The secrets as Graph lists them: never the value, only its first three characters
