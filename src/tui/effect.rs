@@ -312,16 +312,9 @@ async fn acquire(
         Err(error) => {
             let mut found = vec![preflight::error(&error, &context)];
             if expiry {
-                let lookup = credential_lookup(&prepared, &spec, admin.as_ref(), None);
-                let in_use = registration::lookup::look_up(
-                    &lookup,
-                    &services.network,
-                    now,
-                    registration::DEFAULT_WARN_DAYS,
-                )
-                .await;
                 // The refusal stays first: an AADSTS7000222 is told which secret expired.
-                diagnose::expiry::apply(&mut found, &in_use, &context, now);
+                let lookup = credential_lookup(&prepared, &spec, admin.as_ref(), None);
+                add_expiry(&mut found, &lookup, services, &context, now).await;
             }
             let refusal = found.remove(0);
             let mut warnings = prepared.warnings;
@@ -347,14 +340,7 @@ async fn acquire(
     }
     if expiry {
         let lookup = credential_lookup(&prepared, &spec, admin.as_ref(), Some(&raw));
-        let in_use = registration::lookup::look_up(
-            &lookup,
-            &services.network,
-            now,
-            registration::DEFAULT_WARN_DAYS,
-        )
-        .await;
-        diagnose::expiry::apply(&mut findings, &in_use, &context, now);
+        add_expiry(&mut findings, &lookup, services, &context, now).await;
     }
     diagnose::sort(&mut findings);
     let certificate = match &request.credential {
@@ -385,6 +371,24 @@ async fn acquire(
         findings,
         cache: cache.entries().cloned().collect(),
     }
+}
+
+/// The credential in use matched to its registration, and its expiry findings added.
+async fn add_expiry(
+    findings: &mut Vec<Finding>,
+    lookup: &registration::lookup::Lookup<'_>,
+    services: &Services,
+    context: &FixContext,
+    now: DateTime<Utc>,
+) {
+    let in_use = registration::lookup::look_up(
+        lookup,
+        &services.network,
+        now,
+        registration::DEFAULT_WARN_DAYS,
+    )
+    .await;
+    diagnose::expiry::apply(findings, &in_use, context, now);
 }
 
 /// What may read the registration for `d`: the form's admin app, else the daemon's own token
