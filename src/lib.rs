@@ -32,6 +32,7 @@ pub mod registration;
 pub mod scrub;
 pub mod secret;
 pub mod setup;
+pub mod shell;
 pub mod signins;
 pub mod token;
 pub mod transport;

@@ -381,7 +381,7 @@ fn env_line(vars: &[(String, String)]) -> String {
 
 /// A command line that runs `doctor` for this app against the demo tenant, ready to paste.
 pub fn doctor_command(demo: &RunningDemo, app: &DemoApp) -> String {
-    let quote = |value: &str| format!("'{}'", value.replace('\'', "'\\''"));
+    let quote = crate::shell::quote;
     let credential = match (&app.secret, &app.certificate_pem) {
         (Some(secret), _) => format!(
             "AZURE_CLIENT_SECRET={} entra-doctor doctor",

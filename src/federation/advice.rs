@@ -102,7 +102,7 @@ fn mismatch(
     let update = |issuer: &str, subject: &str, audience: &str| {
         format!(
             "az: az ad app federated-credential update --id {client_id} --federated-credential-id {} --parameters {}",
-            shell_quoted(&cred.name),
+            crate::shell::quote(&cred.name),
             parameters(&cred.name, issuer, subject, audience)
         )
     };
@@ -205,17 +205,11 @@ pub fn create_command(client_id: &str, name: &str, iss: &str, sub: &str, aud: &s
     )
 }
 
-/// `'…'` for a POSIX shell: each `'` inside closed, escaped and reopened. A token's claims are
-/// whatever its issuer (or whoever pasted it) wrote: a fix to copy must not run any of it.
-fn shell_quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
 /// The `--parameters` JSON of a credential: each value JSON-escaped, spaced so a narrow pane
 /// wraps it between fields, and quoted for the shell.
 fn parameters(name: &str, issuer: &str, subject: &str, audience: &str) -> String {
     let json = |text: &str| serde_json::Value::from(text).to_string();
-    shell_quoted(&format!(
+    crate::shell::quote(&format!(
         "{{\"name\": {}, \"issuer\": {}, \"subject\": {}, \"audiences\": [{}]}}",
         json(name),
         json(issuer),
