@@ -157,6 +157,48 @@ fn answer(url: &str, status: u16, body: &[u8]) -> Result<Value, ReadFailure> {
     }
 }
 
+/// `{graph}/{version}/applications(appId='…')`: Graph's address of one app registration by its
+/// client id. The id goes into the path, so only a GUID may (no quote, slash or query smuggled
+/// in).
+pub fn application_url(
+    graph_url: &str,
+    version: &str,
+    client_id: &str,
+) -> Result<String, ReadFailure> {
+    if !crate::auth::tenant::is_guid(&client_id.to_ascii_lowercase()) {
+        return Err(ReadFailure::Failed(Error::InvalidInput {
+            what: format!("client id {client_id:?}"),
+            reason: "is not a GUID".into(),
+        }));
+    }
+    Ok(format!(
+        "{}/{version}/applications(appId='{client_id}')",
+        graph_url.trim_end_matches('/')
+    ))
+}
+
+/// The app registration with this client id is not in the tenant.
+pub fn application_not_found(client_id: &str) -> ReadFailure {
+    ReadFailure::NotFound {
+        what: format!("the app registration with appId {client_id} (is it in this tenant?)"),
+    }
+}
+
+/// A [`get`] under one app registration's address: Graph's 404 says it is not in the tenant.
+pub async fn get_application(
+    client: &TokenClient,
+    url: &str,
+    token: &Secret,
+    client_id: &str,
+) -> Result<Value, ReadFailure> {
+    match get(client, url, token).await {
+        Err(ReadFailure::Failed(Error::UnexpectedResponse { status: 404, .. })) => {
+            Err(application_not_found(client_id))
+        }
+        other => other,
+    }
+}
+
 /// A Graph listing read one page at a time, following `@odata.nextLink`, so a caller holds one
 /// page (at most `$top` items) whatever the size of the tenant.
 pub struct Pages<'a> {

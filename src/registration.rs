@@ -21,7 +21,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::TokenClient;
-use crate::error::Error;
 use crate::graph::{self, ReadFailure};
 use crate::secret::Secret;
 
@@ -158,25 +157,12 @@ pub async fn read(
     token: &Secret,
     client_id: &str,
 ) -> Result<AppCredentials, ReadFailure> {
-    // The client id goes into the URL: only a GUID may (no quote, slash or query smuggled in).
-    if !crate::auth::tenant::is_guid(&client_id.to_ascii_lowercase()) {
-        return Err(ReadFailure::Failed(Error::InvalidInput {
-            what: format!("client id {client_id:?}"),
-            reason: "is not a GUID".into(),
-        }));
-    }
     let url = format!(
-        "{}/v1.0/applications(appId='{client_id}')?$select={CREDENTIALS_SELECT}",
-        graph_url.trim_end_matches('/')
+        "{}?$select={CREDENTIALS_SELECT}",
+        graph::application_url(graph_url, "v1.0", client_id)?
     );
-    let not_found = || ReadFailure::NotFound {
-        what: format!("the app registration with appId {client_id} (is it in this tenant?)"),
-    };
-    match graph::get(client, &url, token).await {
-        Ok(app) => AppCredentials::from_graph(&app).ok_or_else(not_found),
-        Err(ReadFailure::Failed(Error::UnexpectedResponse { status: 404, .. })) => Err(not_found()),
-        Err(other) => Err(other),
-    }
+    let app = graph::get_application(client, &url, token, client_id).await?;
+    AppCredentials::from_graph(&app).ok_or_else(|| graph::application_not_found(client_id))
 }
 
 fn entries(app: &Value, list: &str, certificates: bool) -> Vec<CredentialEntry> {

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use super::compare::FederatedCredential;
 use crate::auth::TokenClient;
-use crate::error::Error;
 use crate::graph::ReadFailure;
 use crate::secret::Secret;
 
@@ -26,23 +25,18 @@ pub async fn read(
     token: &Secret,
     client_id: &str,
 ) -> Result<Vec<FederatedCredential>, ReadFailure> {
-    let base = graph_url.trim_end_matches('/');
-    // The client id goes into the URL: only a GUID may (no quote, slash or query smuggled in).
-    if !crate::auth::tenant::is_guid(&client_id.to_ascii_lowercase()) {
-        return Err(ReadFailure::Failed(Error::InvalidInput {
-            what: format!("client id {client_id:?}"),
-            reason: "is not a GUID".into(),
-        }));
-    }
-    let url = |version: &str| {
-        format!("{base}/{version}/applications(appId='{client_id}')/federatedIdentityCredentials")
+    let url = |version: &str| -> Result<String, ReadFailure> {
+        Ok(format!(
+            "{}/federatedIdentityCredentials",
+            crate::graph::application_url(graph_url, version, client_id)?
+        ))
     };
-    let credentials = list(client, &url("v1.0"), token, client_id).await?;
+    let credentials = list(client, &url("v1.0")?, token, client_id).await?;
     if credentials
         .iter()
         .any(|c| c.subject.is_none() && c.claims_matching_expression.is_none())
     {
-        return list(client, &url("beta"), token, client_id).await;
+        return list(client, &url("beta")?, token, client_id).await;
     }
     Ok(credentials)
 }
@@ -53,17 +47,7 @@ async fn list(
     token: &Secret,
     client_id: &str,
 ) -> Result<Vec<FederatedCredential>, ReadFailure> {
-    let body = match crate::graph::get(client, url, token).await {
-        Ok(body) => body,
-        Err(ReadFailure::Failed(Error::UnexpectedResponse { status: 404, .. })) => {
-            return Err(ReadFailure::NotFound {
-                what: format!(
-                    "the app registration with appId {client_id} (is it in this tenant?)"
-                ),
-            });
-        }
-        Err(other) => return Err(other),
-    };
+    let body = crate::graph::get_application(client, url, token, client_id).await?;
     let items = body
         .get("value")
         .and_then(Value::as_array)
