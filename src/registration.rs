@@ -55,6 +55,20 @@ pub struct CredentialEntry {
     pub end: Option<DateTime<Utc>>,
 }
 
+impl CredentialEntry {
+    /// A secret with this hint (its first three characters; two secrets may share them).
+    pub fn has_hint(&self, hint: &str) -> bool {
+        self.hint.as_deref() == Some(hint)
+    }
+
+    /// A certificate with this SHA-1 thumbprint (hex, any case).
+    pub fn has_thumbprint(&self, thumbprint: &str) -> bool {
+        self.thumbprint
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(thumbprint))
+    }
+}
+
 /// Where a credential stands against its end date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -127,25 +141,6 @@ impl AppCredentials {
             display_name: text(app, "displayName").unwrap_or_default(),
             secrets: entries(app, "passwordCredentials", false),
             certificates: entries(app, "keyCredentials", true),
-        })
-    }
-
-    /// The registered secrets whose hint matches the secret `value` (normally one; two secrets
-    /// may share their first three characters).
-    pub fn secrets_like(&self, value: &str) -> Vec<&CredentialEntry> {
-        let prefix: String = value.chars().take(3).collect();
-        self.secrets
-            .iter()
-            .filter(|s| s.hint.as_deref() == Some(prefix.as_str()))
-            .collect()
-    }
-
-    /// The registered certificate with this SHA-1 thumbprint (hex, any case).
-    pub fn certificate(&self, thumbprint: &str) -> Option<&CredentialEntry> {
-        self.certificates.iter().find(|c| {
-            c.thumbprint
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case(thumbprint))
         })
     }
 }
@@ -261,16 +256,12 @@ mod tests {
         });
         let creds = AppCredentials::from_graph(&app).unwrap();
         assert_eq!(creds.secrets.len(), 1);
-        assert_eq!(creds.secrets_like("AU78Q~secret").len(), 1);
-        assert!(creds.secrets_like("XYZ").is_empty());
+        assert!(creds.secrets[0].has_hint("AU7"));
+        assert!(!creds.secrets[0].has_hint("XYZ"));
         assert_eq!(
             creds.certificates[0].thumbprint.as_deref(),
             Some("52ED9B5038A479EE2E2190715CC238359D4F8F73")
         );
-        assert!(
-            creds
-                .certificate("52ed9b5038a479ee2e2190715cc238359d4f8f73")
-                .is_some()
-        );
+        assert!(creds.certificates[0].has_thumbprint("52ed9b5038a479ee2e2190715cc238359d4f8f73"));
     }
 }

@@ -180,15 +180,9 @@ fn registered(
         expiry: Expiry::of(entry.end, now, warn_days),
     };
     let is_match = |kind: &str, entry: &CredentialEntry| match presented {
-        Presented::Secret { hint } => {
-            kind == "secret" && entry.hint.as_deref() == Some(hint.as_str())
-        }
+        Presented::Secret { hint } => kind == "secret" && entry.has_hint(hint),
         Presented::Certificate { thumbprint, .. } => {
-            kind == "certificate"
-                && entry
-                    .thumbprint
-                    .as_deref()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(thumbprint))
+            kind == "certificate" && entry.has_thumbprint(thumbprint)
         }
         Presented::Federated | Presented::ManagedIdentity => false,
     };
