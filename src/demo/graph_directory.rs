@@ -384,12 +384,8 @@ fn key_credentials(model: &TenantModel, app: &Application) -> Vec<Value> {
                     .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             };
             let hex = cert.thumbprint_hex().to_ascii_lowercase();
-            let thumbprint: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
-                .collect();
             Some(json!({
-                "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(thumbprint),
+                "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(cert.sha1()),
                 "displayName": format!("CN={}", name.trim_end_matches(".crt.pem")),
                 "endDateTime": stamp(cert.not_after),
                 "key": null,

@@ -73,6 +73,11 @@ impl CertInfo {
         URL_SAFE_NO_PAD.encode(&self.sha256)
     }
 
+    /// The SHA-1 thumbprint's bytes (Graph's `customKeyIdentifier` of an uploaded certificate).
+    pub fn sha1(&self) -> &[u8] {
+        &self.sha1
+    }
+
     /// Upper-case hex SHA-1 thumbprint, as the Entra admin center shows it.
     pub fn thumbprint_hex(&self) -> String {
         hex_upper(&self.sha1)
